@@ -1,0 +1,7 @@
+.PHONY: test demo
+
+test:
+	bash tools/test.sh
+
+demo:
+	bash tools/demo.sh

@@ -1,0 +1,28 @@
+"""Shipwire REST client and sandbox, free of any Odoo import."""
+
+from .client import (
+    ENVIRONMENTS,
+    Exchange,
+    PurchaseOrderResult,
+    ShipwireClient,
+)
+from .errors import (
+    ShipwireAuthError,
+    ShipwireError,
+    ShipwireInputError,
+    ShipwireMessage,
+    ShipwireNotFoundError,
+    ShipwireRejectedError,
+    ShipwireStateError,
+    ShipwireTransientError,
+)
+from .identifiers import (
+    parse_split_suffix,
+    strip_split_suffix,
+    validate_external_id,
+)
+from .signature import (
+    SIGNATURE_HEADER,
+    build_signature_header,
+    verify_signature,
+)

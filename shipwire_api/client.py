@@ -1,0 +1,431 @@
+"""HTTP client for Shipwire's Purchase Order, Order, Product and Webhook APIs."""
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .envelope import collect_messages, collection_items, mentions_duplicate
+from .envelope import single_resource
+from .errors import (
+    ShipwireAuthError,
+    ShipwireError,
+    ShipwireInputError,
+    ShipwireNotFoundError,
+    ShipwireRejectedError,
+    ShipwireStateError,
+    ShipwireTransientError,
+)
+from .identifiers import validate_external_id
+
+_logger = logging.getLogger(__name__)
+
+ENVIRONMENTS = {
+    "production": "https://api.shipwire.com",
+    "sandbox": "https://api.beta.shipwire.com",
+}
+API_PREFIX = "/api/v3"
+RETRYABLE_STATUSES = (500, 502, 503, 504)
+# Creates are retried too: the duplicate rule makes a repeated create harmless.
+RETRYABLE_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE"})
+
+
+@dataclass
+class Exchange:
+    """One call to Shipwire as it went over the wire, credentials left out."""
+
+    operation: str
+    method: str
+    url: str
+    request_body: str
+    status: int = 0
+    response_body: str = ""
+    duration: float = 0.0
+    error: str = ""
+
+
+@dataclass
+class PurchaseOrderResult:
+    """A purchase order Shipwire holds, with what it said about it."""
+
+    purchase_order: dict
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    # True when a repeated create was answered "duplicate" and the PO was looked up.
+    recovered: bool = False
+
+    @property
+    def id(self):
+        return self.purchase_order.get("id")
+
+    @property
+    def status(self):
+        return self.purchase_order.get("status")
+
+
+def _format_filter(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, (list, tuple, set)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _filters(**filters):
+    """Python keyword filters as Shipwire query parameters (``updated_after`` ->
+    ``updatedAfter``); ``None`` values are left out."""
+    params = {}
+    for name, value in filters.items():
+        if value is None:
+            continue
+        head, *rest = name.split("_")
+        params[head + "".join(word.capitalize() for word in rest)] = _format_filter(
+            value
+        )
+    return params
+
+
+def _resource_path(collection, record_id):
+    """``/orders/123``, or ``/orders/E<externalId>`` for an externalId."""
+    record_id = str(record_id)
+    if not record_id.isdigit():
+        record_id = f"E{record_id}"
+    return f"/{collection}/{record_id}"
+
+
+class ShipwireClient:
+    def __init__(
+        self,
+        username,
+        password,
+        environment="sandbox",
+        *,
+        connect_timeout=10,
+        read_timeout=150,
+        retries=3,
+        backoff_factor=0.5,
+        page_size=200,
+        do_not_persist_on_warnings=True,
+        exchange_hook=None,
+    ):
+        if not username or not password:
+            raise ShipwireInputError(
+                "Shipwire needs an API user and its password (token): fill in both."
+            )
+        root = ENVIRONMENTS.get(environment, environment).rstrip("/")
+        if not root.startswith(("http://", "https://")):
+            raise ShipwireInputError(
+                f"Unknown Shipwire environment {environment!r}: use 'production', "
+                "'sandbox' or a URL such as http://127.0.0.1:8765."
+            )
+        self.base_url = root.removesuffix(API_PREFIX)
+        self.username = username
+        self._auth = (username, password)
+        self.timeout = (connect_timeout, read_timeout)
+        self.page_size = page_size
+        self.do_not_persist_on_warnings = do_not_persist_on_warnings
+        self.exchange_hook = exchange_hook
+        retry = Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            backoff_factor=backoff_factor,
+            status_forcelist=RETRYABLE_STATUSES,
+            allowed_methods=RETRYABLE_METHODS,
+            raise_on_status=False,
+        )
+        self._session = requests.Session()
+        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.update(
+            {"Accept": "application/json", "User-Agent": "sale_stock_shipwire"}
+        )
+
+    def __repr__(self):
+        return f"ShipwireClient(user={self.username!r}, url={self.base_url!r})"
+
+    def close(self):
+        self._session.close()
+
+    # -- transport ---------------------------------------------------------------
+
+    def _url(self, path_or_url):
+        if path_or_url.startswith(("http://", "https://")):
+            # Follow Shipwire's absolute paging links on the host we were given.
+            parts = urlsplit(path_or_url)
+            query = f"?{parts.query}" if parts.query else ""
+            return f"{self.base_url}{parts.path}{query}"
+        return f"{self.base_url}{API_PREFIX}{path_or_url}"
+
+    def request(self, method, path, *, params=None, payload=None, operation=""):
+        """Send one call and return the decoded answer of a 2xx response.
+
+        Other answers raise the matching ``ShipwireError``.
+        """
+        url = self._url(path)
+        data = None if payload is None else json.dumps(payload)
+        exchange = Exchange(operation or method, method, url, data or "")
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                headers={"Content-Type": "application/json"} if data else None,
+                auth=self._auth,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as error:
+            exchange.duration = time.monotonic() - started
+            exchange.error = type(error).__name__
+            self._record(exchange)
+            raise ShipwireTransientError(_unreachable_message(error)) from None
+        exchange.duration = time.monotonic() - started
+        exchange.url = response.url
+        exchange.status = response.status_code
+        exchange.response_body = response.text
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        try:
+            return self._check(response.status_code, body)
+        except ShipwireError as error:
+            exchange.error = str(error)
+            raise
+        finally:
+            self._record(exchange)
+
+    def _record(self, exchange):
+        if self.exchange_hook:
+            self.exchange_hook(exchange)
+
+    @staticmethod
+    def _check(status, body):
+        if status == 401:
+            raise ShipwireAuthError(
+                "Shipwire refused the API user or password: check the credentials "
+                "on the Shipwire account.",
+                status=status,
+            )
+        if not isinstance(body, dict):
+            raise ShipwireTransientError(
+                f"Shipwire sent an unreadable answer (HTTP {status}); "
+                "try again in a moment.",
+                status=status,
+            )
+        errors, warnings = collect_messages(body)
+        message = body.get("message") or f"HTTP {status}"
+        kwargs = {"status": status, "errors": errors, "warnings": warnings}
+        if 200 <= status < 300:
+            return body
+        if status == 404:
+            raise ShipwireNotFoundError(f"Shipwire: {message}", **kwargs)
+        if status == 422:
+            raise ShipwireStateError(
+                f"Shipwire refused this in the current state: {message}", **kwargs
+            )
+        if status >= 500:
+            raise ShipwireTransientError(
+                f"Shipwire is failing (HTTP {status}: {message}); "
+                "try again in a moment.",
+                **kwargs,
+            )
+        raise ShipwireRejectedError(f"Shipwire refused the request: {message}", **kwargs)
+
+    def _paginate(self, path, params=None, operation=""):
+        """Every resource of a collection, following ``next`` links to the end."""
+        params = {**(params or {}), "offset": 0, "limit": self.page_size}
+        next_url, resources = path, []
+        while next_url:
+            body = self.request("GET", next_url, params=params, operation=operation)
+            page = body.get("resource") or {}
+            resources.extend(collection_items(page))
+            # ``next`` already carries every query parameter.
+            next_url, params = page.get("next"), None
+        return resources
+
+    # -- purchase orders ---------------------------------------------------------
+
+    def create_purchase_order(self, payload):
+        """Create a PO; repeat-safe thanks to the duplicate rule.
+
+        Returns a ``PurchaseOrderResult``. A PO Shipwire refused (``total`` 0)
+        raises ``ShipwireRejectedError`` carrying its ``v4Errors`` and warnings.
+        """
+        payload = dict(payload)
+        external_id = payload.get("externalId")
+        can_split = str((payload.get("options") or {}).get("canSplit") or 0) == "1"
+        validate_external_id(external_id, can_split)
+        payload.setdefault(
+            "doNotPersistOnWarnings", int(bool(self.do_not_persist_on_warnings))
+        )
+        try:
+            body = self.request(
+                "POST", "/purchaseOrders", payload=payload, operation="create"
+            )
+        except ShipwireRejectedError as error:
+            if mentions_duplicate(error.errors + [error]):
+                return self._recover(external_id)
+            raise
+        resource = body.get("resource") or {}
+        errors, warnings = collect_messages(body)
+        created = collection_items(resource)
+        if resource.get("total") and created:
+            return PurchaseOrderResult(created[0], errors, warnings)
+        if mentions_duplicate(body):
+            return self._recover(external_id)
+        raise ShipwireRejectedError(
+            f"Shipwire rejected purchase order {external_id}",
+            status=body.get("status"),
+            errors=errors,
+            warnings=warnings,
+        )
+
+    def _recover(self, external_id):
+        _logger.info("Shipwire already has purchase order %s; linking it", external_id)
+        purchase_order = self.find_purchase_order(external_id)
+        if purchase_order is None:
+            raise ShipwireRejectedError(
+                f"Shipwire reports purchase order {external_id} as a duplicate but "
+                "cannot find it by its externalId; check the PO list at Shipwire."
+            )
+        return PurchaseOrderResult(purchase_order, recovered=True)
+
+    def get_purchase_order(self, purchase_order_id, expand=None):
+        params = {"expand": expand} if expand else None
+        body = self.request(
+            "GET", _resource_path("purchaseOrders", purchase_order_id), params=params
+        )
+        return single_resource(body)
+
+    def find_purchase_order(self, external_id):
+        """The PO with this externalId, or ``None``."""
+        for purchase_order in self.search_purchase_orders(external_id=external_id):
+            if purchase_order.get("externalId") == external_id:
+                return purchase_order
+        try:
+            return self.get_purchase_order(external_id)
+        except ShipwireNotFoundError:
+            return None
+
+    def search_purchase_orders(self, **filters):
+        """All POs matching ``external_id``, ``order_no``, ``status``,
+        ``updated_after``... across every page."""
+        return self._paginate("/purchaseOrders", _filters(**filters), "search")
+
+    def update_purchase_order(self, purchase_order_id, payload):
+        body = self.request(
+            "PUT",
+            _resource_path("purchaseOrders", purchase_order_id),
+            payload=payload,
+            operation="update",
+        )
+        errors, warnings = collect_messages(body)
+        return PurchaseOrderResult(single_resource(body) or {}, errors, warnings)
+
+    def _purchase_order_action(self, purchase_order_id, action, payload=None):
+        path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{action}"
+        return self.request("POST", path, payload=payload, operation=action)
+
+    def cancel_purchase_order(self, purchase_order_id):
+        return self._purchase_order_action(purchase_order_id, "cancel")
+
+    def approve_purchase_order(self, purchase_order_id):
+        return self._purchase_order_action(purchase_order_id, "approve")
+
+    def hold_purchase_order(self, purchase_order_id):
+        return self._purchase_order_action(purchase_order_id, "hold")
+
+    def clear_purchase_order_hold(self, purchase_order_id):
+        return self._purchase_order_action(purchase_order_id, "hold/clear")
+
+    def _purchase_order_collection(self, purchase_order_id, name, params=None):
+        path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{name}"
+        return self._paginate(path, params, name)
+
+    def purchase_order_orders(self, purchase_order_id):
+        """The fulfillment orders Shipwire made of this PO."""
+        return self._purchase_order_collection(purchase_order_id, "orders")
+
+    def purchase_order_items(self, purchase_order_id):
+        return self._purchase_order_collection(purchase_order_id, "items")
+
+    def purchase_order_trackings(self, purchase_order_id):
+        return self._purchase_order_collection(purchase_order_id, "trackings")
+
+    def purchase_order_holds(self, purchase_order_id, include_cleared=False):
+        params = {"includeCleared": int(include_cleared)}
+        return self._purchase_order_collection(purchase_order_id, "holds", params)
+
+    # -- fulfillment orders ------------------------------------------------------
+
+    def get_order(self, order_id, expand=None):
+        params = {"expand": expand} if expand else None
+        body = self.request("GET", _resource_path("orders", order_id), params=params)
+        return single_resource(body)
+
+    def search_orders(self, **filters):
+        """All fulfillment orders matching ``purchase_order_id``,
+        ``updated_after``, ``status``... across every page."""
+        return self._paginate("/orders", _filters(**filters), "search orders")
+
+    def order_trackings(self, order_id):
+        return self._paginate(f"{_resource_path('orders', order_id)}/trackings")
+
+    def order_holds(self, order_id, include_cleared=False):
+        return self._paginate(
+            f"{_resource_path('orders', order_id)}/holds",
+            {"includeCleared": int(include_cleared)},
+        )
+
+    # -- catalogue ---------------------------------------------------------------
+
+    def list_products(self):
+        return self._paginate("/products", operation="products")
+
+    # -- webhooks ----------------------------------------------------------------
+
+    def list_webhooks(self):
+        return self._paginate("/webhooks", operation="webhooks")
+
+    def create_webhook(self, topic, url):
+        body = self.request(
+            "POST", "/webhooks", payload={"topic": topic, "url": url}, operation="webhook"
+        )
+        return single_resource(body)
+
+    def delete_webhook(self, webhook_id):
+        self.request("DELETE", f"/webhooks/{webhook_id}", operation="webhook")
+
+    def list_secrets(self):
+        return self._paginate("/secret", operation="secret")
+
+    def create_secret(self):
+        """A new signing secret: ``{"id": ..., "secret": <128 hex characters>}``."""
+        return single_resource(self.request("POST", "/secret", operation="secret"))
+
+    def delete_secret(self, secret_id):
+        self.request("DELETE", f"/secret/{secret_id}", operation="secret")
+
+
+def _unreachable_message(error):
+    if isinstance(error, requests.Timeout) or "timed out" in str(error).lower():
+        return (
+            "Shipwire did not answer in time, even after retrying; "
+            "the request may still have gone through. Try again: "
+            "a repeated send is recognised and not duplicated."
+        )
+    return (
+        "Shipwire could not be reached, even after retrying; "
+        "check the network and the account's URL, then try again."
+    )

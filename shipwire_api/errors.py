@@ -1,0 +1,68 @@
+"""Errors raised by the Shipwire client.
+
+Every error carries a sentence a warehouse clerk can act on, plus what Shipwire said:
+the HTTP status and the typed errors and warnings of the answer.
+"""
+
+import dataclasses
+
+
+@dataclasses.dataclass(frozen=True)
+class ShipwireMessage:
+    """One error, warning or info element from a Shipwire answer.
+
+    Shipwire uses several shapes (v3 ``errors``/``warnings`` objects, ``v4Errors``,
+    plain strings); ``raw`` keeps the element as received.
+    """
+
+    type: str
+    message: str
+    code: str = ""
+    field: str = ""
+    raw: object = dataclasses.field(default=None, compare=False, repr=False)
+
+    def __str__(self):
+        return f"{self.message} ({self.field})" if self.field else self.message
+
+
+class ShipwireError(Exception):
+    """Base class: something went wrong talking to Shipwire."""
+
+    def __init__(self, message, *, status=None, errors=(), warnings=()):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.errors = list(errors)
+        self.warnings = list(warnings)
+
+    def __str__(self):
+        details = "; ".join(str(error) for error in self.errors)
+        return f"{self.message}: {details}" if details else self.message
+
+
+class ShipwireInputError(ShipwireError, ValueError):
+    """Refused locally, before any request: the data cannot be sent as it is."""
+
+
+class ShipwireAuthError(ShipwireError):
+    """Shipwire did not accept the API user and password."""
+
+
+class ShipwireNotFoundError(ShipwireError):
+    """Shipwire does not know the purchase order, order or subscription asked for."""
+
+
+class ShipwireStateError(ShipwireError):
+    """Shipwire refused the action in the record's current state (HTTP 422)."""
+
+
+class ShipwireRejectedError(ShipwireError):
+    """Shipwire answered but refused the request; ``errors`` says why."""
+
+
+class ShipwireTransientError(ShipwireError):
+    """Shipwire could not be reached or failed, even after the retries.
+
+    The outcome of the request is unknown: sending again is safe, because a repeated
+    create is recognised as a duplicate and recovered.
+    """
