@@ -31,19 +31,22 @@ def _result(result):
 
 
 def _po_parser():
+    connection = argparse.ArgumentParser(add_help=False)
+    connection.add_argument("--url", default=os.environ.get("SHIPWIRE_URL"))
+    connection.add_argument("--user", default=os.environ.get("SHIPWIRE_USER"))
+    connection.add_argument("--password", default=os.environ.get("SHIPWIRE_PASSWORD"))
     parser = argparse.ArgumentParser(prog="python -m shipwire_api po")
-    parser.add_argument("--url", default=os.environ.get("SHIPWIRE_URL"))
-    parser.add_argument("--user", default=os.environ.get("SHIPWIRE_USER"))
-    parser.add_argument("--password", default=os.environ.get("SHIPWIRE_PASSWORD"))
     actions = parser.add_subparsers(dest="action", required=True)
-    actions.add_parser("create", help="create a PO from a JSON file").add_argument(
-        "file"
+    create = actions.add_parser(
+        "create", parents=[connection], help="create a PO from a JSON file"
     )
-    actions.add_parser("find", help="find a PO by externalId").add_argument(
-        "--external-id", required=True
+    create.add_argument("file")
+    find = actions.add_parser(
+        "find", parents=[connection], help="find a PO by its externalId"
     )
+    find.add_argument("--external-id", required=True)
     for action in ("get", "cancel", "approve", "orders"):
-        actions.add_parser(action).add_argument("id")
+        actions.add_parser(action, parents=[connection]).add_argument("id")
     return parser
 
 
@@ -82,8 +85,15 @@ def main(argv=None):
         output = _run_po(args)
     except ShipwireRejectedError as error:
         print(error, file=sys.stderr)
-        print(json.dumps({"errors": _messages(error.errors),
-                          "warnings": _messages(error.warnings)}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "errors": _messages(error.errors),
+                    "warnings": _messages(error.warnings),
+                },
+                indent=2,
+            )
+        )
         return EXIT_REJECTED
     except (ShipwireError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,8 +11,12 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .envelope import collect_messages, collection_items, mentions_duplicate
-from .envelope import single_resource
+from .envelope import (
+    collect_messages,
+    collection_items,
+    mentions_duplicate,
+    single_resource,
+)
 from .errors import (
     ShipwireAuthError,
     ShipwireError,
@@ -240,7 +244,9 @@ class ShipwireClient:
                 "try again in a moment.",
                 **kwargs,
             )
-        raise ShipwireRejectedError(f"Shipwire refused the request: {message}", **kwargs)
+        raise ShipwireRejectedError(
+            f"Shipwire refused the request: {message}", **kwargs
+        )
 
     def _paginate(self, path, params=None, operation=""):
         """Every resource of a collection, following ``next`` links to the end."""
@@ -400,7 +406,10 @@ class ShipwireClient:
 
     def create_webhook(self, topic, url):
         body = self.request(
-            "POST", "/webhooks", payload={"topic": topic, "url": url}, operation="webhook"
+            "POST",
+            "/webhooks",
+            payload={"topic": topic, "url": url},
+            operation="webhook",
         )
         return single_resource(body)
 

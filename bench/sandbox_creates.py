@@ -1,0 +1,148 @@
+"""How many purchase order creates per second the sandbox serves.
+
+Starts a sandbox in a child process (or uses --url), then has --threads clients, each
+with its own keep-alive ``requests.Session``, POST --creates purchase orders between
+them. Prints the rate and exits non-zero when it is below --target.
+
+    python3 bench/sandbox_creates.py [--threads 8] [--creates 4000] [--target 300]
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+SANDBOX_COMMAND = (
+    "import sys; from shipwire_api.sandbox import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def purchase_order(number):
+    return {
+        "externalId": f"BENCH-{number}",
+        "purchaseOrderNo": f"SO-BENCH-{number}",
+        "doNotPersistOnWarnings": 1,
+        "options": {"isApproved": 1, "serviceLevelCode": "GD", "canSplit": 1},
+        "shipTo": {
+            "name": "Receiving Dept",
+            "company": "Max Retail",
+            "address1": "1 Main Lane",
+            "city": "Los Angeles",
+            "state": "CA",
+            "postalCode": "91111",
+            "country": "US",
+            "isCommercial": 1,
+        },
+        "items": [
+            {"sku": "DIAMOND-1", "quantity": 1},
+            {"sku": "RUBY-2", "quantity": 2},
+        ],
+    }
+
+
+def start_sandbox():
+    """A sandbox in a child process on a free port; returns (process, API URL)."""
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SANDBOX_COMMAND, "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=environment,
+        cwd=REPOSITORY,
+    )
+    first_line = process.stdout.readline()
+    if not first_line:
+        process.kill()
+        raise SystemExit("the sandbox did not start")
+    return process, first_line.split()[-1]
+
+
+def run(api_url, auth, threads, creates, deadline_seconds):
+    numbers = iter(range(creates))
+    numbers_lock = threading.Lock()
+    failures = []
+    deadline = time.monotonic() + deadline_seconds
+
+    def client():
+        with requests.Session() as session:
+            session.auth = auth
+            while time.monotonic() < deadline:
+                with numbers_lock:
+                    number = next(numbers, None)
+                if number is None:
+                    return
+                response = session.post(
+                    f"{api_url}/purchaseOrders", json=purchase_order(number), timeout=30
+                )
+                if (
+                    response.status_code != 200
+                    or response.json()["resource"]["total"] != 1
+                ):
+                    failures.append(response.text[:200])
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    with numbers_lock:
+        sent = next(numbers, creates)  # the first number no client took
+    return sent, elapsed, failures
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--url", help="API URL of a running sandbox (default: start one)"
+    )
+    parser.add_argument("--user", default="sandbox")
+    parser.add_argument("--password", default="sandbox")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--creates", type=int, default=4000)
+    parser.add_argument(
+        "--target", type=float, default=300.0, help="creates per second to reach"
+    )
+    parser.add_argument(
+        "--max-seconds", type=float, default=60.0, help="stop sending after this long"
+    )
+    options = parser.parse_args(argv)
+
+    process = None
+    api_url = options.url
+    if api_url is None:
+        process, api_url = start_sandbox()
+    try:
+        done, elapsed, failures = run(
+            api_url,
+            (options.user, options.password),
+            options.threads,
+            options.creates,
+            options.max_seconds,
+        )
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+
+    rate = done / elapsed if elapsed else 0.0
+    print(
+        f"{done} purchase order creates in {elapsed:.2f} s with {options.threads} threads: {rate:.0f}/s"
+    )
+    print(f"failed creates: {len(failures)}")
+    for failure in failures[:3]:
+        print(f"  {failure}")
+    met = rate >= options.target and not failures
+    print(f"target {options.target:.0f}/s: {'met' if met else 'NOT met'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

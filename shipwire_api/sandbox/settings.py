@@ -1,0 +1,104 @@
+"""Every knob of the sandbox. Facts the API reference marks as inferred or unknown live here.
+
+Attributes can be reassigned while the sandbox runs; the next request sees the new value.
+"""
+
+from dataclasses import dataclass, field, fields
+
+FIELD_LENGTHS = {
+    "externalId": 32,
+    "purchaseOrderNo": 25,
+    "name": 35,
+    "address1": 50,
+    "address2": 50,
+    "address3": 50,
+    "city": 25,
+    "state": 25,
+    "postalCode": 10,
+    "sku": 50,
+}
+
+
+@dataclass
+class SandboxSettings:
+    # Protocol
+    accept_shipwire_key: bool = True
+    default_page_size: int = 20
+    max_page_size: int = 200
+    latency: float = 0.0
+    log_requests: bool = False
+    seed: int = 1
+
+    # Identifiers
+    first_purchase_order_id: int = 665160
+    first_order_id: int = 80012000
+
+    # Purchase order statuses as the API spells them
+    po_status_needs_approval: str = "needsApproval"
+    po_status_approved: str = "approved"
+    po_status_on_hold: str = "onHold"
+    po_status_partially_completed: str = "partiallyCompleted"
+    po_status_completed: str = "completed"
+    po_status_canceled: str = "canceled"
+    # Responses spell it "cancelled", filters and topics "canceled".
+    order_status_cancelled: str = "cancelled"
+
+    # Purchase order validation
+    field_lengths: dict = field(default_factory=lambda: dict(FIELD_LENGTHS))
+    split_external_id_length: int = 30
+    state_required_countries: list = field(default_factory=lambda: ["US"])
+    unverifiable_address_marker: str = "UNVERIFIED"
+    # When true, address warnings also reject a create sent with doNotPersistOnWarnings=1.
+    warnings_block_do_not_persist: bool = False
+    canceled_external_ids_reusable: bool = False
+    uppercase_addresses: bool = False
+
+    # Splitting across warehouses: the docs suffix externalId, a 2015 recording orderNo.
+    split_suffix_on: str = "externalId"
+    suffix_unsplit: bool = False
+
+    # Webhooks
+    allow_http_webhooks: bool = True
+    check_webhook_url: bool = False
+    webhook_topic_read_prefix: str = "v1."
+    webhook_payload_topic_prefix: str = ""
+    webhook_timeout: float = 5.0
+    webhook_retry_delays: list = field(default_factory=lambda: [0.1, 0.5, 2.0, 5.0])
+    webhook_max_attempts: int = 5
+    webhook_duplicate_rate: float = 0.0
+    webhook_reorder: bool = False
+
+    # Faults
+    fault_seconds: float = 1.0
+    server_error_statuses: list = field(default_factory=lambda: [500, 503])
+
+    def to_dict(self):
+        return {spec.name: getattr(self, spec.name) for spec in fields(self)}
+
+    def update(self, changes):
+        """Apply a partial dict, refusing unknown names and values of the wrong type."""
+        known = {spec.name: spec for spec in fields(self)}
+        for name, value in changes.items():
+            if name not in known:
+                raise ValueError(f"Unknown setting: {name}")
+            current = getattr(self, name)
+            if not _same_kind(current, value):
+                raise ValueError(f"Setting {name} expects {type(current).__name__}")
+            if name == "split_suffix_on" and value not in ("externalId", "orderNo"):
+                raise ValueError("split_suffix_on must be externalId or orderNo")
+        for name, value in changes.items():
+            setattr(
+                self,
+                name,
+                float(value) if isinstance(getattr(self, name), float) else value,
+            )
+
+
+def _same_kind(current, value):
+    if isinstance(current, bool):
+        return isinstance(value, bool)
+    if isinstance(current, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(current, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, type(current))

@@ -1,0 +1,951 @@
+"""In-memory state of the sandbox and the business rules that change it (no HTTP here).
+
+Records are plain JSON-ready dicts so the whole state can be written to a file. One
+re-entrant lock guards everything; each public mutation holds it from start to finish,
+then hands the events it raised to the listeners (still under the lock, so webhook
+payloads show the state right after the change) and saves the state file if there is one.
+Events are ``(topic, kind, id)`` with kind "purchaseOrder", "order", "orderHolds" or
+"orderTrackings" (the resource a webhook for the topic carries).
+"""
+
+import copy
+import functools
+import json
+import os
+import random
+import secrets
+import threading
+import time
+from collections import namedtuple
+
+from .allocation import plan_fulfillment
+from .catalogue import normalize_catalogue
+from .validation import is_flag_set, problem, validate_purchase_order
+
+OPEN_STAGES = ("processed", "submitted")
+SHIPPED_STAGES = ("completed", "delivered")
+ORDER_STATUS_TOPICS = {
+    "processed": "order.processed",
+    "submitted": "order.submitted",
+    "completed": "order.completed",
+    "cancelled": "order.canceled",
+}
+# Fields of a purchase order body the client may not set.
+SERVER_OWNED_FIELDS = ("id", "status", "transactionId", "doNotPersistOnWarnings")
+
+# What a create or update did: the purchase order (None when a create was rejected)
+# and the v4 errors and warnings to report.
+Outcome = namedtuple("Outcome", "purchase_order errors warnings")
+
+
+class SandboxError(Exception):
+    """A request the current state does not allow, with the HTTP status to answer."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def mutation(method):
+    """Run ``method`` under the lock, then publish its events and save."""
+
+    @functools.wraps(method)
+    def run_locked(self, *args, **kwargs):
+        with self.lock:
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                self._commit()
+
+    return run_locked
+
+
+def active(holds):
+    return [hold for hold in holds if hold["cleared"] is None]
+
+
+class Store:
+    def __init__(self, settings, catalogue, state_file=None, clock=time.time):
+        self.settings = settings
+        self.lock = threading.RLock()
+        self.listeners = []
+        self.state_file = state_file
+        self.clock = clock
+        self._base_catalogue = normalize_catalogue(catalogue)
+        self._events = []
+        self._dirty = False
+        self._rng = random.Random(settings.seed)
+        self._clear()
+        if state_file and os.path.exists(state_file):
+            self._load(state_file)
+
+    # ----------------------------------------------------------------- whole state
+
+    def _clear(self):
+        self.catalogue = copy.deepcopy(self._base_catalogue)
+        self.stock = self.catalogue["stock"]
+        self.purchase_orders = {}
+        self.orders = {}
+        self.webhooks = {}
+        self.secrets = {}
+        self._po_ids_by_external_id = {}
+        self._next_ids = {
+            "purchaseOrder": self.settings.first_purchase_order_id,
+            "order": self.settings.first_order_id,
+            "item": 1,
+            "hold": 1,
+            "tracking": 1,
+            "webhook": 1,
+            "secret": 1,
+        }
+
+    @mutation
+    def reset(self):
+        self._clear()
+        self._dirty = True
+
+    @mutation
+    def replace_catalogue(self, catalogue):
+        """Use ``catalogue`` from now on, also after a reset; stock levels restart from it."""
+        self._base_catalogue = normalize_catalogue(catalogue)
+        self.catalogue = copy.deepcopy(self._base_catalogue)
+        self.stock = self.catalogue["stock"]
+        self._dirty = True
+
+    def to_state(self):
+        with self.lock:
+            return {
+                "version": 1,
+                "nextIds": self._next_ids,
+                "baseCatalogue": self._base_catalogue,
+                "catalogue": self.catalogue,
+                "purchaseOrders": list(self.purchase_orders.values()),
+                "orders": list(self.orders.values()),
+                "webhooks": list(self.webhooks.values()),
+                "secrets": list(self.secrets.values()),
+            }
+
+    def _load(self, path):
+        with open(path, encoding="utf-8") as handle:
+            state = json.load(handle)
+        self._next_ids.update(state["nextIds"])
+        self._base_catalogue = state["baseCatalogue"]
+        self.catalogue = state["catalogue"]
+        self.stock = self.catalogue["stock"]
+        self.purchase_orders = {
+            record["id"]: record for record in state["purchaseOrders"]
+        }
+        self.orders = {record["id"]: record for record in state["orders"]}
+        self.webhooks = {record["id"]: record for record in state["webhooks"]}
+        self.secrets = {record["id"]: record for record in state["secrets"]}
+        for po in self.purchase_orders.values():
+            self._index_external_id(po)
+
+    def save(self):
+        if not self.state_file:
+            return
+        with self.lock:
+            temporary = f"{self.state_file}.tmp"
+            with open(temporary, "w", encoding="utf-8") as handle:
+                json.dump(self.to_state(), handle, separators=(",", ":"))
+            os.replace(temporary, self.state_file)
+
+    def _commit(self):
+        events, self._events = self._events, []
+        if events:
+            self._dirty = True
+            for listener in self.listeners:
+                listener(events)
+        if self._dirty:
+            self._dirty = False
+            self.save()
+
+    def _emit(self, topic, kind, record_id):
+        self._events.append((topic, kind, record_id))
+
+    def _new_id(self, kind):
+        value = self._next_ids[kind]
+        self._next_ids[kind] = value + 1
+        return value
+
+    def stats(self):
+        with self.lock:
+            return {
+                "purchaseOrders": len(self.purchase_orders),
+                "orders": len(self.orders),
+                "webhooks": len(self.webhooks),
+                "secrets": len(self.secrets),
+            }
+
+    # ----------------------------------------------------------------- lookups
+
+    @property
+    def known_skus(self):
+        return self.stock.keys()
+
+    def warehouse(self, code):
+        for warehouse in self.catalogue["warehouses"]:
+            if warehouse["externalId"] == code:
+                return warehouse
+        return {"id": None, "externalId": code, "name": code, "region": code}
+
+    def purchase_order(self, ref):
+        """The purchase order for a path segment: its id, or ``E`` + its externalId."""
+        ref = str(ref)
+        if ref.isdigit():
+            po = self.purchase_orders.get(int(ref))
+        elif ref.startswith("E"):
+            candidates = [
+                self.purchase_orders[i]
+                for i in self._po_ids_by_external_id.get(ref[1:], ())
+            ]
+            live = [po for po in candidates if not po["canceled"]]
+            po = (live or candidates or [None])[-1]
+        else:
+            po = None
+        if po is None:
+            raise SandboxError(404, "Purchase order not found.")
+        return po
+
+    def order(self, ref):
+        """The fulfillment order for a path segment: its id, or ``E`` + its externalId."""
+        ref = str(ref)
+        order = None
+        if ref.isdigit():
+            order = self.orders.get(int(ref))
+        elif ref.startswith("E"):
+            matches = [o for o in self.orders.values() if o["externalId"] == ref[1:]]
+            order = matches[-1] if matches else None
+        if order is None:
+            raise SandboxError(404, "Order not found.")
+        return order
+
+    def orders_of(self, po):
+        return [self.orders[order_id] for order_id in po["orderIds"]]
+
+    def trackings_of(self, po):
+        return [
+            tracking for order in self.orders_of(po) for tracking in order["trackings"]
+        ]
+
+    def split_siblings(self, order):
+        po = self.purchase_orders[order["purchaseOrderId"]]
+        return [
+            sibling for sibling in self.orders_of(po) if sibling["id"] != order["id"]
+        ]
+
+    def po_status(self, po):
+        settings = self.settings
+        if po["canceled"]:
+            return settings.po_status_canceled
+        if active(po["holds"]):
+            return settings.po_status_on_hold
+        if not po["approved"]:
+            return settings.po_status_needs_approval
+        live = [order for order in self.orders_of(po) if order["stage"] != "cancelled"]
+        shipped = sum(1 for order in live if order["stage"] in SHIPPED_STAGES)
+        if live and shipped == len(live):
+            return settings.po_status_completed
+        if shipped:
+            return settings.po_status_partially_completed
+        return settings.po_status_approved
+
+    def order_status(self, order):
+        stage = order["stage"]
+        if stage == "cancelled":
+            return self.settings.order_status_cancelled
+        if stage in OPEN_STAGES and active(order["holds"]):
+            return "held"
+        return stage
+
+    def list_purchase_orders(self, filters, updated_after=None):
+        """Purchase orders matching every filter; ``filters`` maps a name to allowed values."""
+        fields = {
+            "externalId": lambda po: po["data"].get("externalId"),
+            "orderNo": lambda po: po["data"].get("purchaseOrderNo"),
+            "purchaseOrderId": lambda po: po["id"],
+            "transactionId": lambda po: po["transactionId"],
+            "status": lambda po: _status_key(self.po_status(po)),
+        }
+        return self._select(
+            self.purchase_orders.values(), fields, filters, updated_after
+        )
+
+    def list_orders(self, filters, updated_after=None):
+        fields = {
+            "orderId": lambda order: order["id"],
+            "externalId": lambda order: order["externalId"],
+            "orderNo": lambda order: order["orderNo"],
+            "purchaseOrderId": lambda order: order["purchaseOrderId"],
+            "transactionId": lambda order: order["transactionId"],
+            "status": lambda order: _status_key(self.order_status(order)),
+            "warehouseId": lambda order: self.warehouse(order["warehouse"])["id"],
+            "warehouseExternalId": lambda order: order["warehouse"],
+            "commerceName": lambda order: "Shipwire",
+        }
+        return self._select(self.orders.values(), fields, filters, updated_after)
+
+    @staticmethod
+    def _select(records, fields, filters, updated_after):
+        wanted = {
+            name: {_status_key(v) if name == "status" else v for v in values}
+            for name, values in filters.items()
+            if name in fields
+        }
+        selected = []
+        for record in records:
+            if updated_after is not None and record["updated"] < updated_after:
+                continue
+            if all(
+                str(fields[name](record)) in values for name, values in wanted.items()
+            ):
+                selected.append(record)
+        return selected
+
+    # ----------------------------------------------------------------- purchase orders
+
+    @mutation
+    def create_purchase_order(self, body):
+        reject_problems = is_flag_set(body.get("doNotPersistOnWarnings"))
+        data = {
+            key: value for key, value in body.items() if key not in SERVER_OWNED_FIELDS
+        }
+        errors, warnings = validate_purchase_order(data, self.known_skus, self.settings)
+        duplicate = self._duplicate_error(data)
+        if duplicate:
+            errors.append(duplicate)
+        warnings_block = (
+            reject_problems and warnings and self.settings.warnings_block_do_not_persist
+        )
+        if duplicate or (errors and reject_problems) or warnings_block:
+            return Outcome(None, errors, warnings)
+
+        now = self.clock()
+        po = {
+            "id": self._new_id("purchaseOrder"),
+            "transactionId": f"{int(now)}-{self._rng.randrange(100000, 999999)}-1",
+            "data": self._normalised(data),
+            "items": [],
+            "approved": False,
+            "canceled": False,
+            "holds": [],
+            "orderIds": [],
+            "created": now,
+            "approvedAt": None,
+            "completedAt": None,
+            "canceledAt": None,
+            "updated": now,
+            "status": None,
+            "announced": [],
+        }
+        self.purchase_orders[po["id"]] = po
+        self._set_items(po)
+        self._index_external_id(po)
+        self._record_errors(po, errors)
+        options = self._options(po)
+        if is_flag_set(options.get("hold")):
+            self._add_hold(
+                po,
+                "customer",
+                options.get("holdReason") or "Held on creation",
+                "customer",
+            )
+        if is_flag_set(options.get("isApproved")):
+            po["approved"], po["approvedAt"] = True, now
+        self._advance(po)
+        self._touch_po(po, created=True)
+        return Outcome(po, errors, warnings)
+
+    @mutation
+    def update_purchase_order(self, ref, body):
+        try:
+            po = self.purchase_order(ref)
+        except SandboxError:
+            raise SandboxError(
+                400,
+                "Purchase order ID not detected. Please make a POST if you wish to create a purchase order.",
+            ) from None
+        if po["canceled"] or self._has_shipped(po):
+            raise SandboxError(422, "Purchase order cannot be updated")
+        reject_problems = is_flag_set(body.get("doNotPersistOnWarnings"))
+        changes = {
+            key: value for key, value in body.items() if key not in SERVER_OWNED_FIELDS
+        }
+        merged = {**copy.deepcopy(po["data"]), **changes}
+        errors, warnings = validate_purchase_order(
+            merged, self.known_skus, self.settings
+        )
+        duplicate = self._duplicate_error(merged, exclude_id=po["id"])
+        if duplicate:
+            errors.append(duplicate)
+        if duplicate or (errors and reject_problems):
+            return Outcome(po, errors, warnings)
+
+        previous = po["data"]
+        items_changed = merged.get("items") != previous.get("items")
+        options_changed = merged.get("options") != previous.get("options")
+        self._unindex_external_id(po)
+        po["data"] = self._normalised(merged)
+        self._index_external_id(po)
+        if items_changed:
+            self._set_items(po)
+        if is_flag_set(self._options(po).get("isApproved")) and not po["approved"]:
+            po["approved"], po["approvedAt"] = True, self.clock()
+        self._record_errors(po, errors)
+        if po["orderIds"] and not errors and (items_changed or options_changed):
+            self._reallocate(po)
+        self._sync_order_holds(po)
+        self._advance(po)
+        for order in self.orders_of(po):
+            if order["stage"] in OPEN_STAGES:
+                self._touch_order(order)
+        self._touch_po(po)
+        return Outcome(po, errors, warnings)
+
+    @mutation
+    def approve_purchase_order(self, ref):
+        po = self.purchase_order(ref)
+        if self.po_status(po) != self.settings.po_status_needs_approval:
+            raise SandboxError(422, "Purchase order cannot be approved")
+        po["approved"], po["approvedAt"] = True, self.clock()
+        po["data"].setdefault("options", {})["isApproved"] = 1
+        self._advance(po)
+        self._touch_po(po)
+        return po
+
+    @mutation
+    def cancel_purchase_order(self, ref):
+        po = self.purchase_order(ref)
+        if po["canceled"] or self._has_shipped(po):
+            raise SandboxError(422, "Purchase order cannot be cancelled")
+        for order in self.orders_of(po):
+            if order["stage"] in OPEN_STAGES:
+                self._cancel(order)
+                self._touch_order(order)
+        po["canceled"], po["canceledAt"] = True, self.clock()
+        self._touch_po(po)
+        return po
+
+    @mutation
+    def hold_purchase_order(self, ref, description=None):
+        po = self.purchase_order(ref)
+        if po["canceled"] or self.po_status(po) == self.settings.po_status_completed:
+            raise SandboxError(422, "Purchase order cannot be held")
+        self._add_hold(po, "customer", description or "Held by request", "customer")
+        self._sync_order_holds(po)
+        self._touch_po(po)
+        return po
+
+    @mutation
+    def clear_purchase_order_hold(self, ref):
+        po = self.purchase_order(ref)
+        holds = [hold for hold in active(po["holds"]) if hold["source"] == "customer"]
+        if not holds:
+            raise SandboxError(422, "Purchase order is not on hold")
+        now = self.clock()
+        for hold in holds:
+            hold["cleared"] = now
+        self._sync_order_holds(po)
+        self._advance(po)
+        self._touch_po(po)
+        return po
+
+    def _normalised(self, data):
+        if self.settings.uppercase_addresses:
+            for key in ("shipTo", "billTo"):
+                address = data.get(key)
+                if isinstance(address, dict):
+                    for name, value in address.items():
+                        if isinstance(value, str) and name != "email":
+                            address[name] = value.upper()
+        return data
+
+    def _options(self, po):
+        options = po["data"].get("options")
+        return options if isinstance(options, dict) else {}
+
+    def _set_items(self, po):
+        items = po["data"].get("items")
+        po["items"] = [
+            {**item, "id": self._new_id("item")}
+            for item in (items if isinstance(items, list) else [])
+            if isinstance(item, dict)
+        ]
+
+    def _index_external_id(self, po):
+        external_id = po["data"].get("externalId")
+        if isinstance(external_id, str):
+            self._po_ids_by_external_id.setdefault(external_id, []).append(po["id"])
+
+    def _unindex_external_id(self, po):
+        external_id = po["data"].get("externalId")
+        ids = (
+            self._po_ids_by_external_id.get(external_id)
+            if isinstance(external_id, str)
+            else None
+        )
+        if ids and po["id"] in ids:
+            ids.remove(po["id"])
+
+    def _duplicate_error(self, data, exclude_id=None):
+        external_id = data.get("externalId")
+        options = data.get("options") if isinstance(data.get("options"), dict) else {}
+        if not isinstance(external_id, str) or is_flag_set(
+            options.get("forceDuplicate")
+        ):
+            return None
+        for po_id in self._po_ids_by_external_id.get(external_id, ()):
+            other = self.purchase_orders[po_id]
+            if po_id == exclude_id or (
+                other["canceled"] and self.settings.canceled_external_ids_reusable
+            ):
+                continue
+            return problem(
+                "error",
+                "duplicateExternalId",
+                f"Duplicate purchase order: externalId {external_id} already exists",
+                "externalId",
+            )
+        return None
+
+    def _has_shipped(self, po):
+        return any(order["stage"] in SHIPPED_STAGES for order in self.orders_of(po))
+
+    def _add_hold(self, record, hold_type, description, source):
+        hold = {
+            "id": self._new_id("hold"),
+            "type": hold_type,
+            "description": description,
+            "source": source,
+            "applied": self.clock(),
+            "cleared": None,
+        }
+        record["holds"].append(hold)
+
+    def _record_errors(self, po, errors):
+        """Replace the purchase order's error holds by one hold per blocking error."""
+        now = self.clock()
+        for hold in active(po["holds"]):
+            if hold["source"] == "error":
+                hold["cleared"] = now
+        for error in errors:
+            self._add_hold(po, "system", error["message"], "error")
+
+    def _advance(self, po):
+        """Create the fulfillment orders once the PO is approved and free of holds."""
+        if (
+            po["approved"]
+            and not po["canceled"]
+            and not active(po["holds"])
+            and not po["orderIds"]
+        ):
+            self._allocate(po, reuse=[])
+
+    def _reallocate(self, po):
+        reusable = [
+            order for order in self.orders_of(po) if order["stage"] in OPEN_STAGES
+        ]
+        for order in reusable:
+            self._release_stock(order)
+        self._allocate(po, reuse=reusable)
+
+    def _warehouse_preference(self, options):
+        def preferred(warehouse):
+            return (
+                (
+                    options.get("warehouseId") is not None
+                    and str(options["warehouseId"]) == str(warehouse["id"])
+                )
+                or options.get("warehouseExternalId") == warehouse["externalId"]
+                or options.get("warehouseRegion") == warehouse["region"]
+            )
+
+        warehouses = self.catalogue["warehouses"]
+        first = [w["externalId"] for w in warehouses if preferred(w)]
+        return first + [
+            w["externalId"] for w in warehouses if w["externalId"] not in first
+        ]
+
+    def _allocate(self, po, reuse):
+        options = self._options(po)
+        lines = [(item["sku"], item["quantity"]) for item in po["items"]]
+        groups, shortage = plan_fulfillment(
+            lines,
+            self._warehouse_preference(options),
+            self.stock,
+            is_flag_set(options.get("canSplit")),
+        )
+        suffixed = len(groups) > 1 or self.settings.suffix_unsplit
+        for number, (warehouse, taken) in enumerate(groups, 1):
+            reused = reuse[number - 1] if number <= len(reuse) else None
+            order = reused or self._new_order(po)
+            external_id = po["data"].get("externalId")
+            order_no = po["data"].get("purchaseOrderNo")
+            if suffixed and self.settings.split_suffix_on == "orderNo":
+                order_no = _with_suffix(order_no, number)
+            elif suffixed:
+                external_id = _with_suffix(external_id, number)
+            order.update(
+                externalId=external_id,
+                orderNo=order_no,
+                warehouse=warehouse,
+                stage="processed",
+            )
+            order["items"] = [
+                self._order_item(order, po["items"][index], quantity)
+                for index, quantity in taken
+            ]
+            now = self.clock()
+            for hold in active(order["holds"]):
+                if hold["source"] == "stock":
+                    hold["cleared"] = now
+            if shortage:
+                self._add_hold(order, "system", shortage, "stock")
+            else:
+                self._reserve_stock(order)
+            self._touch_order(order, created=reused is None)
+            if shortage:
+                self._emit("order.hold.added", "orderHolds", order["id"])
+        for surplus in reuse[len(groups) :]:
+            self._cancel(surplus)
+            self._touch_order(surplus)
+
+    def _new_order(self, po):
+        now = self.clock()
+        order = {
+            "id": self._new_id("order"),
+            "purchaseOrderId": po["id"],
+            "transactionId": po["transactionId"],
+            "externalId": None,
+            "orderNo": None,
+            "warehouse": None,
+            "stage": "processed",
+            "reserved": False,
+            "items": [],
+            "holds": [],
+            "trackings": [],
+            "created": now,
+            "processedAt": now,
+            "submittedAt": None,
+            "completedAt": None,
+            "deliveredAt": None,
+            "cancelledAt": None,
+            "updated": now,
+            "status": None,
+        }
+        self.orders[order["id"]] = order
+        po["orderIds"].append(order["id"])
+        return order
+
+    def _order_item(self, order, po_item, quantity):
+        item = {key: value for key, value in po_item.items() if key != "id"}
+        description = self.catalogue["descriptions"].get(item["sku"])
+        if description is not None:
+            item.setdefault("description", description)
+        item.update(
+            id=self._new_id("item"),
+            orderId=order["id"],
+            purchaseOrderItemId=po_item["id"],
+            quantity=quantity,
+            ordered=quantity,
+            shipped=0,
+        )
+        return item
+
+    def _reserve_stock(self, order):
+        for item in order["items"]:
+            levels = self.stock.setdefault(item["sku"], {})
+            levels[order["warehouse"]] = max(
+                0, levels.get(order["warehouse"], 0) - item["quantity"]
+            )
+        order["reserved"] = True
+
+    def _release_stock(self, order):
+        if order["reserved"]:
+            for item in order["items"]:
+                levels = self.stock.setdefault(item["sku"], {})
+                levels[order["warehouse"]] = (
+                    levels.get(order["warehouse"], 0) + item["quantity"]
+                )
+            order["reserved"] = False
+
+    def _sync_order_holds(self, po):
+        """Hold the open fulfillment orders while the purchase order itself is held."""
+        held = bool(active(po["holds"]))
+        now = self.clock()
+        for order in self.orders_of(po):
+            if order["stage"] not in OPEN_STAGES:
+                continue
+            inherited = [
+                h for h in active(order["holds"]) if h["source"] == "purchaseOrder"
+            ]
+            if held and not inherited:
+                self._add_order_hold(
+                    order, "customer", "Purchase order is on hold", "purchaseOrder"
+                )
+                self._touch_order(order)
+            elif inherited and not held:
+                for hold in inherited:
+                    hold["cleared"] = now
+                self._emit("order.hold.cleared", "orderHolds", order["id"])
+                self._touch_order(order)
+
+    def _touch_po(self, po, created=False):
+        settings = self.settings
+        po["updated"] = self.clock()
+        status, previous = self.po_status(po), po["status"]
+        po["status"] = status
+        self._emit(
+            "purchaseorder.created" if created else "purchaseorder.updated",
+            "purchaseOrder",
+            po["id"],
+        )
+        if status == previous:
+            return
+        if status == settings.po_status_completed:
+            po["completedAt"] = po["updated"]
+        topic = {
+            settings.po_status_needs_approval: "purchaseorder.needs-approval",
+            settings.po_status_approved: "purchaseorder.approved",
+            settings.po_status_partially_completed: "purchaseorder.partially-completed",
+            settings.po_status_completed: "purchaseorder.completed",
+            settings.po_status_canceled: "purchaseorder.canceled",
+        }.get(status)
+        # A status topic fires once per purchase order, not again when a hold is lifted.
+        if topic and topic not in po["announced"]:
+            po["announced"].append(topic)
+            self._emit(topic, "purchaseOrder", po["id"])
+
+    # ----------------------------------------------------------------- fulfillment orders
+
+    def _touch_order(self, order, created=False):
+        order["updated"] = self.clock()
+        status, previous = self.order_status(order), order["status"]
+        order["status"] = status
+        self._emit(
+            "order.created" if created else "order.updated", "order", order["id"]
+        )
+        if (
+            status != previous
+            and order["stage"] in ORDER_STATUS_TOPICS
+            and status != "held"
+        ):
+            self._emit(ORDER_STATUS_TOPICS[order["stage"]], "order", order["id"])
+
+    def _after_order_change(self, order):
+        self._touch_order(order)
+        po = self.purchase_orders[order["purchaseOrderId"]]
+        if not po["canceled"] and all(
+            o["stage"] == "cancelled" for o in self.orders_of(po)
+        ):
+            po["canceled"], po["canceledAt"] = True, self.clock()
+        self._touch_po(po)
+
+    def _add_order_hold(self, order, hold_type, description, source):
+        self._add_hold(order, hold_type, description, source)
+        self._emit("order.hold.added", "orderHolds", order["id"])
+
+    def _cancel(self, order):
+        self._release_stock(order)
+        order["stage"], order["cancelledAt"] = "cancelled", self.clock()
+
+    def _require_open(self, order, action):
+        if order["stage"] not in OPEN_STAGES:
+            raise SandboxError(422, f"Order cannot be {action}")
+
+    @mutation
+    def cancel_order(self, ref):
+        order = self.order(ref)
+        self._require_open(order, "cancelled")
+        self._cancel(order)
+        self._after_order_change(order)
+        return order
+
+    @mutation
+    def add_order_hold(self, ref, description, hold_type="customer"):
+        order = self.order(ref)
+        self._require_open(order, "held")
+        self._add_order_hold(
+            order,
+            hold_type,
+            description,
+            "customer" if hold_type == "customer" else "system",
+        )
+        self._after_order_change(order)
+        return order
+
+    @mutation
+    def clear_order_holds(self, ref):
+        """Clear the order's own holds; those inherited from a held PO stay."""
+        order = self.order(ref)
+        self._clear_holds(order, keep_sources=("purchaseOrder",))
+        self._after_order_change(order)
+        return order
+
+    def _clear_holds(self, order, keep_sources=()):
+        now = self.clock()
+        cleared = [
+            hold
+            for hold in active(order["holds"])
+            if hold["source"] not in keep_sources
+        ]
+        for hold in cleared:
+            hold["cleared"] = now
+        if cleared:
+            self._emit("order.hold.cleared", "orderHolds", order["id"])
+        if (
+            order["stage"] in OPEN_STAGES
+            and not order["reserved"]
+            and not active(order["holds"])
+        ):
+            self._reserve_stock(order)
+
+    @mutation
+    def process_order(self, ref):
+        """Lift every hold of an order that is not yet at the warehouse."""
+        order = self.order(ref)
+        if order["stage"] != "processed":
+            raise SandboxError(422, "Order cannot be processed")
+        self._clear_holds(order)
+        order["processedAt"] = self.clock()
+        self._after_order_change(order)
+        return order
+
+    @mutation
+    def submit_order(self, ref):
+        order = self.order(ref)
+        if self.order_status(order) != "processed":
+            raise SandboxError(422, "Order cannot be submitted")
+        order["stage"], order["submittedAt"] = "submitted", self.clock()
+        self._after_order_change(order)
+        return order
+
+    @mutation
+    def complete_order(self, ref, trackings=None, quantities=None):
+        """Ship the order; ``quantities`` ({sku: quantity}) ships less than ordered."""
+        order = self.order(ref)
+        if self.order_status(order) not in OPEN_STAGES:
+            raise SandboxError(422, "Order cannot be completed")
+        remaining = dict(quantities or {})
+        for item in order["items"]:
+            shipped = item["quantity"]
+            if item["sku"] in remaining:
+                shipped = max(0, min(shipped, int(remaining[item["sku"]])))
+                remaining[item["sku"]] -= shipped
+            item["shipped"] = shipped
+        now = self.clock()
+        if trackings is None:
+            trackings = [{"carrier": "FEDEX", "carrierCode": "FDX GD"}]
+        for given in trackings:
+            number = (
+                given.get("tracking")
+                or f"SWT{order['id']}{self._next_ids['tracking']:06d}"
+            )
+            order["trackings"].append(
+                {
+                    "id": self._new_id("tracking"),
+                    "orderId": order["id"],
+                    "orderExternalId": order["externalId"],
+                    "tracking": number,
+                    "carrier": given.get("carrier", "FEDEX"),
+                    "carrierCode": given.get("carrierCode")
+                    or given.get("carrier", "FEDEX"),
+                    "url": given.get("url") or f"https://tracking.example.com/{number}",
+                    "summary": given.get("summary", "Label created"),
+                    "summaryDate": now,
+                    "labelCreatedDate": now,
+                    "createdDate": now,
+                    "trackedDate": None,
+                    "deliveredDate": None,
+                }
+            )
+            self._emit("tracking.created", "orderTrackings", order["id"])
+        order["stage"], order["completedAt"] = "completed", now
+        self._after_order_change(order)
+        return order
+
+    @mutation
+    def deliver_order(self, ref):
+        order = self.order(ref)
+        if order["stage"] != "completed":
+            raise SandboxError(422, "Order cannot be delivered")
+        now = self.clock()
+        for tracking in order["trackings"]:
+            tracking.update(
+                summary="Delivered", summaryDate=now, trackedDate=now, deliveredDate=now
+            )
+        order["stage"], order["deliveredAt"] = "delivered", now
+        if order["trackings"]:
+            self._emit("tracking.updated", "orderTrackings", order["id"])
+            self._emit("tracking.delivered", "orderTrackings", order["id"])
+        self._after_order_change(order)
+        return order
+
+    # ----------------------------------------------------------------- webhooks and secrets
+
+    def subscriptions_for(self, topic):
+        return [hook for hook in self.webhooks.values() if hook["topic"] == topic]
+
+    def signing_secrets(self):
+        with self.lock:
+            return [
+                (str(record["id"]), record["secret"])
+                for record in self.secrets.values()
+            ]
+
+    @mutation
+    def add_webhook(self, topic, url):
+        hook = {"id": self._new_id("webhook"), "topic": topic, "url": url}
+        self.webhooks[hook["id"]] = hook
+        self._dirty = True
+        return hook
+
+    def webhook(self, hook_id):
+        hook = self.webhooks.get(hook_id)
+        if hook is None:
+            raise SandboxError(404, "Subscription not found.")
+        return hook
+
+    @mutation
+    def update_webhook(self, hook_id, topic, url):
+        hook = self.webhook(hook_id)
+        hook.update(topic=topic, url=url)
+        self._dirty = True
+        return hook
+
+    @mutation
+    def delete_webhook(self, hook_id):
+        del self.webhooks[self.webhook(hook_id)["id"]]
+        self._dirty = True
+
+    @mutation
+    def create_secret(self):
+        record = {
+            "id": self._new_id("secret"),
+            "secret": secrets.token_hex(64),
+            "expiration": None,
+        }
+        self.secrets[record["id"]] = record
+        self._dirty = True
+        return record
+
+    def secret(self, secret_id):
+        record = self.secrets.get(secret_id)
+        if record is None:
+            raise SandboxError(404, "Secret not found.")
+        return record
+
+    @mutation
+    def delete_secret(self, secret_id):
+        del self.secrets[self.secret(secret_id)["id"]]
+        self._dirty = True
+
+
+def _with_suffix(identifier, number):
+    return None if identifier is None else f"{identifier}.{number}"
+
+
+def _status_key(status):
+    """Compare statuses case-insensitively, "canceled" and "cancelled" alike."""
+    return str(status).lower().replace("cancelled", "canceled")

@@ -1,0 +1,212 @@
+"""Checks on a purchase order body, reported as v4 error and warning elements.
+
+An element is ``{"type": "error"|"warning", "code", "message", "field"}``; ``field`` is
+left out when no single field is at fault.
+"""
+
+import re
+
+US_POSTAL_CODE = re.compile(r"^\d{5}(-\d{4})?$")
+REQUIRED_ADDRESS_FIELDS = ("name", "address1", "city", "postalCode", "country")
+ADDRESS_FIELDS_WITH_LIMITS = (
+    "name",
+    "address1",
+    "address2",
+    "address3",
+    "city",
+    "state",
+    "postalCode",
+)
+
+
+def problem(kind, code, message, field=None):
+    element = {"type": kind, "code": code, "message": message}
+    if field is not None:
+        element["field"] = field
+    return element
+
+
+def is_flag_set(value):
+    """The API's 0/1 booleans; clients also send true/"1"."""
+    return value in (1, True, "1", "true")
+
+
+def validate_purchase_order(data, known_skus, settings):
+    """Return ``(errors, warnings)`` for ``data``.
+
+    Marks ``shipTo`` commercial in place when it names a company, as Shipwire does.
+    """
+    errors, warnings = [], []
+    options = data.get("options") or {}
+    if not isinstance(options, dict):
+        errors.append(
+            problem("error", "invalidField", "options must be an object", "options")
+        )
+        options = {}
+    _check_identifiers(data, options, settings, errors)
+    _check_items(data.get("items"), known_skus, settings, errors)
+    _check_ship_to(data, settings, errors, warnings)
+    bill_to = data.get("billTo")
+    if bill_to is not None:
+        if isinstance(bill_to, dict):
+            _check_lengths(bill_to, "billTo", settings, errors)
+        else:
+            errors.append(
+                problem("error", "invalidField", "billTo must be an object", "billTo")
+            )
+    return errors, warnings
+
+
+def _text(value):
+    return "" if value is None else str(value).strip()
+
+
+def _check_identifiers(data, options, settings, errors):
+    limits = settings.field_lengths
+    external_id = data.get("externalId")
+    if external_id is not None:
+        limit = limits.get("externalId", 32)
+        suffix = ""
+        if is_flag_set(options.get("canSplit")):
+            limit = min(limit, settings.split_external_id_length)
+            suffix = " when the order can be split"
+        if not isinstance(external_id, str):
+            errors.append(
+                problem(
+                    "error", "invalidField", "externalId must be a string", "externalId"
+                )
+            )
+        elif len(external_id) > limit:
+            errors.append(
+                problem(
+                    "error",
+                    "fieldTooLong",
+                    f"externalId must be at most {limit} characters{suffix}",
+                    "externalId",
+                )
+            )
+    number = data.get("purchaseOrderNo")
+    limit = limits.get("purchaseOrderNo", 25)
+    if number is not None and len(_text(number)) > limit:
+        errors.append(
+            problem(
+                "error",
+                "fieldTooLong",
+                f"purchaseOrderNo must be at most {limit} characters",
+                "purchaseOrderNo",
+            )
+        )
+
+
+def _check_items(items, known_skus, settings, errors):
+    if not isinstance(items, list) or not items:
+        errors.append(problem("error", "noItems", "No items in order", "items"))
+        return
+    sku_limit = settings.field_lengths.get("sku", 50)
+    unknown = []
+    for index, item in enumerate(items):
+        number = index + 1
+        if not isinstance(item, dict):
+            errors.append(
+                problem(
+                    "error",
+                    "invalidField",
+                    f"Item {number} must be an object",
+                    f"items[{index}]",
+                )
+            )
+            continue
+        sku = _text(item.get("sku"))
+        if len(sku) > sku_limit:
+            errors.append(
+                problem(
+                    "error",
+                    "fieldTooLong",
+                    f"Item {number} sku must be at most {sku_limit} characters",
+                    f"items[{index}].sku",
+                )
+            )
+        elif sku not in known_skus:
+            unknown.append(f"{sku or '(no sku)'} (item {number})")
+        quantity = item.get("quantity")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+            errors.append(
+                problem(
+                    "error",
+                    "invalidQuantity",
+                    f"Item {number} quantity must be a positive integer",
+                    f"items[{index}].quantity",
+                )
+            )
+    if unknown:
+        errors.append(
+            problem(
+                "error",
+                "invalidSku",
+                "Missing or unrecognized SKUs: " + ", ".join(unknown),
+                "items",
+            )
+        )
+
+
+def _check_ship_to(data, settings, errors, warnings):
+    ship_to = data.get("shipTo")
+    if not isinstance(ship_to, dict) or not ship_to:
+        errors.append(
+            problem("error", "missingShipTo", "Order has no shipping address", "shipTo")
+        )
+        return
+    country = _text(ship_to.get("country")).upper()
+    required = list(REQUIRED_ADDRESS_FIELDS)
+    if country in {code.upper() for code in settings.state_required_countries}:
+        required.append("state")
+    for name in required:
+        if not _text(ship_to.get(name)):
+            errors.append(
+                problem(
+                    "error",
+                    "missingField",
+                    f"shipTo.{name} is required",
+                    f"shipTo.{name}",
+                )
+            )
+    _check_lengths(ship_to, "shipTo", settings, errors)
+
+    marker = settings.unverifiable_address_marker
+    postal_code = _text(ship_to.get("postalCode"))
+    unverifiable = (
+        country == "US" and postal_code and not US_POSTAL_CODE.match(postal_code)
+    ) or (marker and marker.upper() in _text(ship_to.get("address1")).upper())
+    if unverifiable:
+        warnings.append(
+            problem(
+                "warning",
+                "addressWarning",
+                "Could not verify shipping address",
+                "shipTo",
+            )
+        )
+    if _text(ship_to.get("company")) and not is_flag_set(ship_to.get("isCommercial")):
+        ship_to["isCommercial"] = 1
+        warnings.append(
+            problem(
+                "warning",
+                "addressTypeChanged",
+                "Order was marked residential; now marked commercial",
+                "shipTo.isCommercial",
+            )
+        )
+
+
+def _check_lengths(address, prefix, settings, errors):
+    for name in ADDRESS_FIELDS_WITH_LIMITS:
+        limit = settings.field_lengths.get(name)
+        if limit is not None and len(_text(address.get(name))) > limit:
+            errors.append(
+                problem(
+                    "error",
+                    "fieldTooLong",
+                    f"{prefix}.{name} must be at most {limit} characters",
+                    f"{prefix}.{name}",
+                )
+            )

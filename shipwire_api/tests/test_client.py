@@ -1,0 +1,307 @@
+import base64
+import threading
+
+import pytest
+
+from shipwire_api import (
+    ShipwireAuthError,
+    ShipwireClient,
+    ShipwireInputError,
+    ShipwireNotFoundError,
+    ShipwireRejectedError,
+    ShipwireStateError,
+    ShipwireTransientError,
+)
+from shipwire_api.sandbox import Sandbox
+
+
+def purchase_order(external_id="ODOO-1", sku="DIAMOND-1", quantity=1, **options):
+    return {
+        "externalId": external_id,
+        "purchaseOrderNo": f"SO-{external_id}",
+        "options": {"isApproved": 1, "serviceLevelCode": "GD", **options},
+        "shipTo": {
+            "name": "Receiving Dept",
+            "company": "Max Retail",
+            "address1": "1 Main Lane",
+            "city": "Los Angeles",
+            "state": "CA",
+            "postalCode": "91111",
+            "country": "US",
+            "isCommercial": 1,
+        },
+        "items": [{"sku": sku, "quantity": quantity}],
+    }
+
+
+@pytest.fixture
+def exchanges():
+    return []
+
+
+@pytest.fixture
+def client(sandbox, exchanges):
+    client = ShipwireClient(
+        sandbox.username,
+        sandbox.password,
+        sandbox.url,
+        read_timeout=2,
+        backoff_factor=0,
+        exchange_hook=exchanges.append,
+    )
+    yield client
+    client.close()
+
+
+def test_create_approved_po_returns_it_with_its_fulfillment_order(client, sandbox):
+    result = client.create_purchase_order(purchase_order())
+
+    assert result.status == "approved"
+    assert not result.recovered
+    assert result.errors == []
+    (order,) = client.purchase_order_orders(result.id)
+    assert order["purchaseOrderId"] == result.id
+    assert order["purchaseOrderExternalId"] == "ODOO-1"
+
+
+def test_create_with_address_warning_still_creates(client):
+    payload = purchase_order()
+    payload["shipTo"]["address1"] = "1 Main Lane UNVERIFIED"
+
+    result = client.create_purchase_order(payload)
+
+    assert result.id
+    assert [w.message for w in result.warnings] == ["Could not verify shipping address"]
+    assert result.warnings[0].type == "warning"
+
+
+def test_rejected_po_raises_with_v4_errors_though_http_200(client, sandbox, exchanges):
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.create_purchase_order(purchase_order(sku="NOPE-9"))
+
+    assert exchanges[-1].status == 200
+    assert any("NOPE-9" in error.message for error in caught.value.errors)
+    assert "ODOO-1" in str(caught.value)
+    assert sandbox.purchase_orders() == []
+
+
+def test_held_po_is_fixed_by_put(sandbox, client):
+    client.do_not_persist_on_warnings = False
+    held = client.create_purchase_order(purchase_order(sku="NOPE-9"))
+    assert held.status == "onHold"
+    assert held.errors
+    assert client.purchase_order_orders(held.id) == []
+
+    fixed = client.update_purchase_order(held.id, purchase_order(sku="RUBY-2"))
+
+    assert fixed.status == "approved"
+    assert fixed.errors == []
+    assert len(client.purchase_order_orders(held.id)) == 1
+
+
+def test_needs_approval_then_approve(client):
+    created = client.create_purchase_order(purchase_order(isApproved=0))
+    assert created.status == "needsApproval"
+
+    client.approve_purchase_order(created.id)
+
+    assert client.get_purchase_order(created.id)["status"] == "approved"
+    assert len(client.purchase_order_orders(created.id)) == 1
+    with pytest.raises(ShipwireStateError):
+        client.approve_purchase_order(created.id)
+
+
+def test_cancel_is_refused_once_shipped(client, sandbox):
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    sandbox.complete_order(
+        order["id"], trackings=[{"carrier": "UPS", "tracking": "1Z1"}]
+    )
+
+    with pytest.raises(ShipwireStateError) as caught:
+        client.cancel_purchase_order(created.id)
+
+    assert "cannot be cancelled" in str(caught.value)
+    assert [t["tracking"] for t in client.order_trackings(order["id"])] == ["1Z1"]
+
+
+def test_timeout_after_commit_is_recovered_as_one_po(client, sandbox):
+    client.timeout = (2, 0.3)
+    sandbox.faults.inject("timeout_commit", count=1, seconds=1)
+
+    result = client.create_purchase_order(purchase_order())
+
+    assert result.recovered
+    assert result.purchase_order["externalId"] == "ODOO-1"
+    assert len(sandbox.purchase_orders()) == 1
+
+
+def test_server_error_then_success(client, sandbox):
+    sandbox.faults.inject("server_error", count=2)
+
+    result = client.create_purchase_order(purchase_order())
+
+    assert result.id and not result.recovered
+    assert len(sandbox.purchase_orders()) == 1
+
+
+def test_read_timeout_shorter_than_latency_is_retried_without_duplicate(
+    client, sandbox
+):
+    client.timeout = (2, 0.3)
+    sandbox.faults.inject("latency", count=1, seconds=1)
+
+    result = client.create_purchase_order(purchase_order())
+
+    assert result.id
+    assert len(sandbox.purchase_orders()) == 1
+
+
+def test_connection_reset_is_retried(client, sandbox):
+    sandbox.faults.inject("reset", count=1)
+
+    assert client.create_purchase_order(purchase_order()).id
+    assert len(sandbox.purchase_orders()) == 1
+
+
+def test_malformed_answer_is_transient_and_a_resend_recovers(client, sandbox):
+    sandbox.faults.inject("malformed", count=1)
+
+    with pytest.raises(ShipwireTransientError):
+        client.create_purchase_order(purchase_order())
+    result = client.create_purchase_order(purchase_order())
+
+    assert result.recovered
+    assert len(sandbox.purchase_orders()) == 1
+
+
+def test_exhausted_retries_raise_transient_error(sandbox):
+    client = ShipwireClient("u", "p", sandbox.url, retries=1, backoff_factor=0)
+    sandbox.faults.inject("server_error", count=5)
+
+    with pytest.raises(ShipwireTransientError) as caught:
+        client.get_purchase_order(1)
+
+    assert "try again" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("external_id", "can_split"), [("A" * 31, 1), ("A" * 33, 0), ("", 0)]
+)
+def test_external_id_too_long_is_refused_before_any_request(
+    client, sandbox, external_id, can_split
+):
+    with pytest.raises(ShipwireInputError) as caught:
+        client.create_purchase_order(purchase_order(external_id, canSplit=can_split))
+
+    assert "externalId" in str(caught.value)
+    assert sandbox.request_count == 0
+
+
+def test_split_across_two_warehouses(client, sandbox):
+    payload = purchase_order(sku="ONLY-LAX", canSplit=1)
+    payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
+
+    result = client.create_purchase_order(payload)
+
+    orders = client.search_orders(purchase_order_id=result.id)
+    assert sorted(o["externalId"] for o in orders) == ["ODOO-1.1", "ODOO-1.2"]
+
+
+def test_split_suffix_on_order_number(client, sandbox):
+    sandbox.settings.split_suffix_on = "orderNo"
+    payload = purchase_order(sku="ONLY-LAX", canSplit=1)
+    payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
+
+    result = client.create_purchase_order(payload)
+
+    orders = client.purchase_order_orders(result.id)
+    assert sorted(o["orderNo"] for o in orders) == ["SO-ODOO-1.1", "SO-ODOO-1.2"]
+
+
+def test_search_follows_every_page(client, sandbox, exchanges):
+    for number in range(205):
+        client.create_purchase_order(purchase_order(f"PAGE-{number}"))
+    exchanges.clear()
+
+    found = client.search_purchase_orders()
+
+    assert len({po["externalId"] for po in found}) == 205
+    assert len(exchanges) == 2
+
+
+def test_find_by_external_id(client):
+    created = client.create_purchase_order(purchase_order("FIND-ME"))
+    client.create_purchase_order(purchase_order("FIND-ME-TOO"))
+
+    assert client.find_purchase_order("FIND-ME")["id"] == created.id
+    assert client.find_purchase_order("NOT-THERE") is None
+
+
+def test_get_unknown_po_raises_not_found(client):
+    with pytest.raises(ShipwireNotFoundError):
+        client.get_purchase_order(999)
+
+
+def test_wrong_credentials_give_a_clear_message(sandbox):
+    client = ShipwireClient(sandbox.username, "wrong", sandbox.url)
+
+    with pytest.raises(ShipwireAuthError) as caught:
+        client.search_purchase_orders()
+
+    assert "check the credentials" in str(caught.value)
+
+
+def test_credentials_never_appear_in_logs_errors_or_repr():
+    exchanges = []
+    with Sandbox(username="apiuser", password="s3cret-token") as sandbox:
+        client = ShipwireClient(
+            "apiuser", "s3cret-token", sandbox.url, exchange_hook=exchanges.append
+        )
+        with pytest.raises(ShipwireRejectedError) as caught:
+            client.create_purchase_order(purchase_order(sku="NOPE-9"))
+    basic = base64.b64encode(b"apiuser:s3cret-token").decode()
+    texts = [repr(client), str(caught.value), repr(caught.value)]
+    texts += [repr(exchange) for exchange in exchanges]
+    assert exchanges
+    for text in texts:
+        assert "s3cret-token" not in text
+        assert basic not in text
+
+
+def test_missing_credentials_are_refused():
+    with pytest.raises(ShipwireInputError):
+        ShipwireClient("", "", "sandbox")
+
+
+def test_products_are_listed(client):
+    skus = {product["sku"] for product in client.list_products()}
+    assert {"DIAMOND-1", "RUBY-2"} <= skus
+
+
+def test_webhook_subscription_and_secret(client):
+    subscription = client.create_webhook("order.completed", "https://example.com/hook")
+    secret = client.create_secret()
+
+    assert [w["topic"] for w in client.list_webhooks()] == ["v1.order.completed"]
+    assert len(secret["secret"]) == 128
+    client.delete_webhook(subscription["id"])
+    assert client.list_webhooks() == []
+
+
+def test_eight_concurrent_clients_keep_the_sandbox_consistent(sandbox):
+    def send(worker):
+        client = ShipwireClient(sandbox.username, sandbox.password, sandbox.url)
+        for number in range(10):
+            client.create_purchase_order(purchase_order(f"W{worker}-{number}"))
+
+    workers = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    purchase_orders = sandbox.purchase_orders()
+    assert len(purchase_orders) == 80
+    assert len({po["id"] for po in purchase_orders}) == 80
+    assert len({po["externalId"] for po in purchase_orders}) == 80
