@@ -1,1 +1,1 @@
-from . import test_install
+from . import test_concurrent_send, test_install, test_send

@@ -1,0 +1,10 @@
+"""Plain functions between Odoo records and Shipwire JSON."""
+
+from .incoming import (
+    fulfillment_order_values,
+    hold_values,
+    parse_shipwire_date,
+    purchase_order_state,
+    tracking_values,
+)
+from .outgoing import order_problems, purchase_order_payload

@@ -1,0 +1,124 @@
+"""Shipwire resources read back into values for Odoo records."""
+
+from datetime import UTC, datetime
+
+from ..shipwire_api import parse_split_suffix
+
+# Shipwire PO statuses, compared without case or punctuation, and the sales order's
+# Shipwire state they mean. Only "onHold" has been seen at Shipwire; the rest follow
+# its webhook topic names.
+_PO_STATES = {
+    "needsapproval": "needs_approval",
+    "pendingapproval": "needs_approval",
+    "onhold": "held",
+    "held": "held",
+    "approved": "approved",
+    "processed": "approved",
+    "submitted": "approved",
+    "partiallycompleted": "partially_shipped",
+    "completed": "shipped",
+    "delivered": "shipped",
+    "canceled": "cancelled",
+    "cancelled": "cancelled",
+}
+
+
+# Shipwire's order statuses, with both spellings of "cancelled" it uses.
+FULFILLMENT_STATES = [
+    ("held", "Held"),
+    ("processed", "Processed"),
+    ("submitted", "At the warehouse"),
+    ("completed", "Shipped"),
+    ("delivered", "Delivered"),
+    ("returned", "Returned"),
+    ("cancelled", "Cancelled"),
+    ("unknown", "Unknown"),
+]
+
+
+def normalize_order_status(status):
+    status = (status or "").strip().lower()
+    if status in ("canceled", "cancelled"):
+        return "cancelled"
+    if status == "tracked":
+        return "completed"
+    known = {value for value, _label in FULFILLMENT_STATES}
+    return status if status in known else "unknown"
+
+
+def purchase_order_state(status):
+    """The sales order's Shipwire state for a PO status; ``approved`` if unknown."""
+    key = "".join(ch for ch in (status or "").lower() if ch.isalpha())
+    return _PO_STATES.get(key, "approved")
+
+
+def parse_shipwire_date(value):
+    """A Shipwire timestamp (ISO-8601 with offset) as a naive UTC datetime."""
+    if not value or not isinstance(value, str):
+        return False
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+    return parsed
+
+
+def _embedded(resource, key):
+    """An embedded object, whether wrapped in ``{resourceLocation, resource}`` or not."""
+    value = resource.get(key) or {}
+    if isinstance(value, dict) and "resource" in value:
+        value = value["resource"] or {}
+    return value if isinstance(value, dict) else {}
+
+
+def fulfillment_order_values(resource):
+    """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource."""
+    routing = _embedded(resource, "routing")
+    events = _embedded(resource, "events")
+    external_id = resource.get("externalId") or ""
+    order_no = resource.get("orderNo") or ""
+    # The split suffix sits on externalId per the docs, on orderNo in recordings.
+    split_number = parse_split_suffix(external_id)[1] or parse_split_suffix(order_no)[1]
+    updated = (
+        resource.get("lastUpdatedDate")
+        or events.get("lastUpdatedDate")
+        or events.get("lastManualUpdateDate")
+    )
+    return {
+        "shipwire_id": str(resource["id"]),
+        "external_id": external_id,
+        "order_no": order_no,
+        "split_number": split_number or 0,
+        "warehouse_name": routing.get("warehouseName")
+        or routing.get("warehouseExternalId")
+        or resource.get("warehouseName")
+        or "",
+        "status": normalize_order_status(resource.get("status")),
+        "shipwire_status": resource.get("status") or "",
+        "shipwire_updated": parse_shipwire_date(updated),
+    }
+
+
+def tracking_values(resource):
+    return {
+        "shipwire_id": str(resource.get("id") or ""),
+        "carrier": resource.get("carrier") or resource.get("carrierCode") or "",
+        "tracking_number": str(resource.get("tracking") or ""),
+        "url": resource.get("url") or "",
+        "shipped_date": parse_shipwire_date(
+            resource.get("labelCreatedDate") or resource.get("createdDate")
+        ),
+        "delivered_date": parse_shipwire_date(resource.get("deliveredDate")),
+    }
+
+
+def hold_values(resource):
+    return {
+        "shipwire_id": str(resource.get("id") or ""),
+        "hold_type": resource.get("type") or "",
+        "description": resource.get("description") or "",
+        "applied_date": parse_shipwire_date(resource.get("appliedDate")),
+        "cleared_date": parse_shipwire_date(resource.get("clearedDate")),
+    }

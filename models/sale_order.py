@@ -1,0 +1,483 @@
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import psycopg2
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.tools import mute_logger
+
+from ..mapper import (
+    fulfillment_order_values,
+    order_problems,
+    purchase_order_payload,
+    purchase_order_state,
+)
+from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError, snapshot
+
+_logger = logging.getLogger(__name__)
+
+SHIPWIRE_STATES = [
+    ("failed", "Send failed"),
+    ("rejected", "Rejected"),
+    ("held", "On hold"),
+    ("needs_approval", "Needs approval"),
+    ("approved", "Approved"),
+    ("partially_shipped", "Partially shipped"),
+    ("shipped", "Shipped"),
+    ("cancelled", "Cancelled"),
+]
+# States in which Shipwire holds a PO for the order.
+STATES_AT_SHIPWIRE = (
+    "held",
+    "needs_approval",
+    "approved",
+    "partially_shipped",
+    "shipped",
+    "cancelled",
+)
+WINDOW_TYPES = [
+    ("ON", "On"),
+    ("BEFORE", "Before"),
+    ("AFTER", "After"),
+    ("BETWEEN", "Between"),
+]
+GROUP_USER = "sale_stock_shipwire.group_shipwire_user"
+GROUP_MANAGER = "sale_stock_shipwire.group_shipwire_manager"
+ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
+MAX_PARALLEL_CALLS = 8
+
+
+class SaleOrder(models.Model):
+    _inherit = "sale.order"
+
+    shipwire_backend_id = fields.Many2one(
+        "shipwire.backend",
+        string="Shipwire account",
+        compute="_compute_shipwire_backend_id",
+        store=True,
+        readonly=False,
+        check_company=True,
+        copy=False,
+        help="Chosen from the order's warehouse.",
+    )
+    shipwire_state = fields.Selection(
+        SHIPWIRE_STATES, copy=False, index=True, tracking=True, readonly=True
+    )
+    shipwire_po_id = fields.Char(string="Shipwire PO id", copy=False, readonly=True)
+    shipwire_po_status = fields.Char(
+        string="Shipwire PO status",
+        copy=False,
+        readonly=True,
+        help="The PO status exactly as Shipwire reported it.",
+    )
+    shipwire_external_id = fields.Char(
+        string="Shipwire externalId", copy=False, readonly=True
+    )
+    shipwire_last_sync = fields.Datetime(
+        string="Last Shipwire sync", copy=False, readonly=True
+    )
+    shipwire_message_ids = fields.One2many(
+        "shipwire.message", "sale_order_id", string="Shipwire messages", readonly=True
+    )
+    shipwire_open_message_count = fields.Integer(
+        compute="_compute_shipwire_open_message_count"
+    )
+    shipwire_fulfillment_order_ids = fields.One2many(
+        "shipwire.fulfillment.order",
+        "sale_order_id",
+        string="Fulfillment orders",
+        readonly=True,
+    )
+    shipwire_fulfillment_order_count = fields.Integer(
+        compute="_compute_shipwire_fulfillment_order_count"
+    )
+    shipwire_exchange_ids = fields.One2many(
+        "shipwire.exchange", "sale_order_id", string="Shipwire API calls", readonly=True
+    )
+    shipwire_shipping_window_type = fields.Selection(
+        WINDOW_TYPES, string="Shipping window"
+    )
+    shipwire_shipping_window_start = fields.Date(string="Ship from")
+    shipwire_shipping_window_end = fields.Date(string="Ship until")
+    shipwire_delivery_window_type = fields.Selection(
+        WINDOW_TYPES, string="Delivery window"
+    )
+    shipwire_delivery_window_start = fields.Date(string="Deliver from")
+    shipwire_delivery_window_end = fields.Date(string="Deliver until")
+    shipwire_packing_message1 = fields.Text(string="Packing list message 1")
+    shipwire_packing_message2 = fields.Text(string="Packing list message 2")
+    shipwire_packing_message3 = fields.Text(string="Packing list message 3")
+    shipwire_extended_attribute_ids = fields.One2many(
+        "shipwire.extended.attribute", "sale_order_id", string="Extended attributes"
+    )
+
+    _sql_constraints = [
+        (
+            "shipwire_external_id_unique",
+            "unique(shipwire_external_id)",
+            "Each order has its own Shipwire externalId.",
+        )
+    ]
+
+    @api.depends("warehouse_id", "company_id")
+    def _compute_shipwire_backend_id(self):
+        for order in self:
+            if order.shipwire_po_id:
+                continue  # the account that holds the PO stays
+            order.shipwire_backend_id = self.env["shipwire.backend"]._for_warehouse(
+                order.warehouse_id
+            )
+
+    @api.depends("shipwire_message_ids.resolved")
+    def _compute_shipwire_open_message_count(self):
+        for order in self:
+            order.shipwire_open_message_count = len(
+                order.shipwire_message_ids.filtered(lambda m: not m.resolved)
+            )
+
+    @api.depends("shipwire_fulfillment_order_ids")
+    def _compute_shipwire_fulfillment_order_count(self):
+        for order in self:
+            order.shipwire_fulfillment_order_count = len(
+                order.shipwire_fulfillment_order_ids
+            )
+
+    def _shipwire_external_id(self, backend):
+        """Stable across attempts, so a repeated send is recognised as a duplicate."""
+        self.ensure_one()
+        return self.shipwire_external_id or f"{backend.external_id_prefix}{self.id}"
+
+    # -- buttons -------------------------------------------------------------------
+
+    def _shipwire_check_group(self, group):
+        if not self.env.user.has_group(group):
+            raise AccessError(
+                self.env._(
+                    "Only %(group)s may do this.",
+                    group=self.env.ref(group).sudo().full_name,
+                )
+            )
+
+    def action_shipwire_send(self):
+        """Send the orders to Shipwire, each exactly once; the calls run in parallel."""
+        self._shipwire_check_group(GROUP_USER)
+        self._shipwire_lock()
+        problems = []
+        for order in self:
+            problems += order._shipwire_send_problems()
+        if problems:
+            raise UserError("\n".join(problems))
+        self._shipwire_send()
+        return True
+
+    def action_shipwire_update(self):
+        """Correct the PO at Shipwire with the order as it is now."""
+        self._shipwire_check_group(GROUP_USER)
+        self._shipwire_lock()
+        for order in self:
+            problems = order_problems(order, order.shipwire_backend_id)
+            if problems:
+                raise UserError("\n".join(problems))
+            if not order.shipwire_po_id:
+                # Shipwire kept nothing of a rejected PO: send it anew.
+                order._shipwire_send()
+                continue
+            payload = purchase_order_payload(order, order.shipwire_backend_id)
+            order._shipwire_run(
+                "update",
+                lambda client, order=order, payload=payload: snapshot.update(
+                    client, order.shipwire_po_id, payload
+                ),
+            )
+        return True
+
+    def action_shipwire_approve(self):
+        self._shipwire_check_group(GROUP_MANAGER)
+        return self._shipwire_po_action("approve", "approve_purchase_order")
+
+    def action_shipwire_cancel(self):
+        self._shipwire_check_group(GROUP_MANAGER)
+        return self._shipwire_po_action("cancel", "cancel_purchase_order")
+
+    def action_shipwire_refresh(self):
+        self._shipwire_check_group(GROUP_USER)
+        for order in self.filtered("shipwire_backend_id"):
+            order._shipwire_run(
+                "refresh",
+                lambda client, order=order: snapshot.fetch(
+                    client,
+                    order.shipwire_po_id,
+                    order._shipwire_external_id(order.shipwire_backend_id),
+                ),
+            )
+        return True
+
+    def action_shipwire_open_fulfillment_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sale_stock_shipwire.shipwire_fulfillment_order_action"
+        )
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action
+
+    def action_shipwire_open_exchanges(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "sale_stock_shipwire.shipwire_exchange_action"
+        )
+        action["domain"] = [("sale_order_id", "=", self.id)]
+        return action
+
+    # -- sending ---------------------------------------------------------------------
+
+    def _shipwire_lock(self):
+        """Lock the orders' rows, failing fast when another send holds them."""
+        if not self:
+            return
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM sale_order WHERE id IN %s FOR UPDATE NOWAIT",
+                    [tuple(self.ids)],
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "%(orders)s: being sent to Shipwire by someone else right now. "
+                    "Wait a moment, then refresh the page.",
+                    orders=", ".join(self.mapped("name")),
+                )
+            ) from None
+        self.invalidate_recordset()
+
+    def _shipwire_send_problems(self):
+        self.ensure_one()
+        if self.shipwire_state in STATES_AT_SHIPWIRE or (
+            self.shipwire_state == "rejected" and self.shipwire_po_id
+        ):
+            return [
+                self.env._(
+                    "%(order)s is already at Shipwire (PO %(po)s): use Update to "
+                    "change it.",
+                    order=self.name,
+                    po=self.shipwire_po_id or "-",
+                )
+            ]
+        return order_problems(self, self.shipwire_backend_id)
+
+    def _shipwire_send(self):
+        """Create the POs of already checked and locked orders."""
+        jobs = []
+        for order in self:
+            backend = order.shipwire_backend_id
+            order.shipwire_external_id = order._shipwire_external_id(backend)
+            exchanges = []
+            jobs.append(
+                (
+                    order,
+                    exchanges,
+                    backend._make_client(exchanges.append),
+                    purchase_order_payload(order, backend),
+                )
+            )
+
+        def create(job):
+            _order, _exchanges, client, payload = job
+            try:
+                return snapshot.create(client, payload)
+            finally:
+                client.close()
+
+        # HTTP only in the workers: the ORM stays in this thread.
+        with ThreadPoolExecutor(min(MAX_PARALLEL_CALLS, len(jobs) or 1)) as pool:
+            outcomes = list(pool.map(snapshot.capture(create), jobs))
+        for (order, exchanges, _client, _payload), outcome in zip(
+            jobs, outcomes, strict=True
+        ):
+            order._shipwire_record_exchanges("create", exchanges)
+            order._shipwire_apply("create", outcome)
+
+    def _shipwire_po_action(self, operation, client_method):
+        for order in self:
+            if not order.shipwire_po_id:
+                raise UserError(
+                    self.env._("%(order)s has no PO at Shipwire yet.", order=order.name)
+                )
+            order._shipwire_run(
+                operation,
+                lambda client, order=order: snapshot.act_then_fetch(
+                    client, client_method, order.shipwire_po_id
+                ),
+            )
+        return True
+
+    def _shipwire_run(self, operation, call):
+        """Run ``call(client)`` for this order and apply what it returns or raises."""
+        self.ensure_one()
+        exchanges = []
+        client = self.shipwire_backend_id._make_client(exchanges.append)
+        try:
+            outcome = snapshot.capture(call)(client)
+        finally:
+            client.close()
+        self._shipwire_record_exchanges(operation, exchanges)
+        self._shipwire_apply(operation, outcome)
+
+    def _shipwire_record_exchanges(self, operation, exchanges):
+        self.env["shipwire.exchange"]._record(self.shipwire_backend_id, exchanges, self)
+
+    # -- applying Shipwire's answers -----------------------------------------------
+
+    def _shipwire_apply(self, operation, outcome):
+        """Store an ``Outcome`` on the order: state, PO, messages, chatter, activity."""
+        self.ensure_one()
+        error = outcome.error
+        if error is None:
+            self._shipwire_apply_snapshot(operation, outcome.value)
+        elif isinstance(error, ShipwireTransientError) and operation == "create":
+            self._shipwire_replace_messages(error.errors + [error], "error")
+            self.shipwire_state = "failed"
+            self._shipwire_post(
+                operation, self.env._("Shipwire could not be reached"), [error]
+            )
+        elif isinstance(error, ShipwireRejectedError) and operation == "create":
+            self.shipwire_state = "rejected"
+            self._shipwire_replace_messages(error.errors, "error", error.warnings)
+            self._shipwire_post(
+                operation,
+                self.env._("Shipwire rejected the PO"),
+                error.errors,
+                error.warnings,
+            )
+            self._shipwire_schedule_activity(self.env._("PO rejected"), error.errors)
+        else:
+            # The PO itself is unchanged: keep its state, show what went wrong.
+            self._shipwire_add_messages([error] if not error.errors else error.errors)
+            self._shipwire_post(
+                operation,
+                self.env._("Shipwire refused the %(operation)s", operation=operation),
+                error.errors or [error],
+            )
+        self.shipwire_last_sync = fields.Datetime.now()
+
+    def _shipwire_apply_snapshot(self, operation, current):
+        result, fulfillment_orders = current.result, current.fulfillment_orders
+        if result is None:
+            self._shipwire_add_messages(
+                [self.env._("Shipwire has no PO for this order yet: send it again.")]
+            )
+            return
+        purchase_order = result.purchase_order
+        state = purchase_order_state(purchase_order.get("status"))
+        self.write(
+            {
+                "shipwire_po_id": str(purchase_order.get("id") or self.shipwire_po_id),
+                "shipwire_po_status": purchase_order.get("status") or "",
+                "shipwire_state": state,
+            }
+        )
+        if operation != "refresh" or result.errors or result.warnings:
+            self._shipwire_replace_messages(result.errors, "error", result.warnings)
+        if result.recovered:
+            self._shipwire_add_messages(
+                [
+                    self.env._(
+                        "Shipwire already had this PO from an earlier attempt; it was "
+                        "linked, not sent twice."
+                    )
+                ],
+                severity="info",
+            )
+        if fulfillment_orders is not None:
+            self._shipwire_sync_fulfillment_orders(fulfillment_orders)
+        if operation != "refresh":
+            title = self.env._(
+                "Shipwire %(operation)s: PO %(po)s is %(state)s",
+                operation=operation,
+                po=self.shipwire_po_id,
+                state=dict(SHIPWIRE_STATES)[state].lower(),
+            )
+            self._shipwire_post(operation, title, result.errors, result.warnings)
+        if state == "held" and result.errors:
+            self._shipwire_schedule_activity(self.env._("PO on hold"), result.errors)
+        elif state not in ("rejected", "held", "failed"):
+            self._shipwire_close_activities()
+
+    def _shipwire_replace_messages(self, errors, severity, warnings=()):
+        """The answer supersedes earlier messages: resolve them, add the new ones."""
+        self.shipwire_message_ids.filtered(lambda m: not m.resolved).resolved = True
+        self._shipwire_add_messages(errors, severity)
+        self._shipwire_add_messages(warnings, "warning")
+
+    def _shipwire_add_messages(self, messages, severity="error"):
+        self.env["shipwire.message"].create(
+            [
+                {
+                    "sale_order_id": self.id,
+                    "severity": getattr(message, "type", None)
+                    if getattr(message, "type", None) in ("error", "warning", "info")
+                    else severity,
+                    "code": getattr(message, "code", "") or "",
+                    "field_name": getattr(message, "field", "") or "",
+                    "text": getattr(message, "message", None) or str(message),
+                }
+                for message in messages
+            ]
+        )
+
+    def _shipwire_post(self, operation, title, errors=(), warnings=()):
+        items = Markup("").join(
+            Markup("<li>%s</li>") % escape(str(message))
+            for message in list(errors) + list(warnings)
+        )
+        body = Markup("<p>%s</p>") % title
+        if items:
+            body += Markup("<ul>%s</ul>") % items
+        self.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _shipwire_activities(self):
+        return self.activity_ids.filtered(
+            lambda a: (a.summary or "").startswith(ACTIVITY_SUMMARY_PREFIX)
+        )
+
+    def _shipwire_schedule_activity(self, title, errors):
+        if self._shipwire_activities():
+            return
+        note = Markup("<ul>%s</ul>") % Markup("").join(
+            Markup("<li>%s</li>") % escape(str(error)) for error in errors
+        )
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            summary=f"{ACTIVITY_SUMMARY_PREFIX}{title}",
+            note=note,
+            user_id=(self.user_id or self.env.user).id,
+        )
+
+    def _shipwire_close_activities(self):
+        self._shipwire_activities().action_feedback(
+            feedback=self.env._("Shipwire accepted the PO.")
+        )
+
+    def _shipwire_sync_fulfillment_orders(self, resources):
+        """Create or update the order's fulfillment orders, trackings and holds."""
+        self.ensure_one()
+        existing = {fo.shipwire_id: fo for fo in self.shipwire_fulfillment_order_ids}
+        picking = self.picking_ids.filtered(
+            lambda p: (
+                p.picking_type_code == "outgoing" and p.state not in ("done", "cancel")
+            )
+        )[:1]
+        for resource in resources:
+            values = fulfillment_order_values(resource)
+            fulfillment_order = existing.get(values["shipwire_id"])
+            if fulfillment_order:
+                fulfillment_order.write(values)
+            else:
+                values.update(sale_order_id=self.id, picking_id=picking.id)
+                fulfillment_order = self.env["shipwire.fulfillment.order"].create(
+                    values
+                )
+            fulfillment_order._shipwire_sync_children(resource)

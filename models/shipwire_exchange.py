@@ -1,0 +1,65 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+
+class ShipwireExchange(models.Model):
+    """One call to Shipwire, kept for troubleshooting. Never holds credentials."""
+
+    _name = "shipwire.exchange"
+    _description = "Shipwire API call"
+    _order = "id desc"
+
+    backend_id = fields.Many2one(
+        "shipwire.backend", string="Account", ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    sale_order_id = fields.Many2one("sale.order", ondelete="set null", index=True)
+    operation = fields.Char(required=True)
+    method = fields.Char(required=True)
+    url = fields.Char(string="URL", required=True)
+    request_body = fields.Text()
+    response_body = fields.Text()
+    status_code = fields.Integer(string="HTTP status")
+    duration = fields.Float(string="Duration (s)", digits=(16, 3))
+    error = fields.Text()
+
+    @api.depends("operation", "method", "status_code")
+    def _compute_display_name(self):
+        for exchange in self:
+            status = exchange.status_code or exchange.error or "-"
+            exchange.display_name = f"{exchange.operation} {exchange.method} {status}"
+
+    @api.model
+    def _record(self, backend, exchanges, sale_order=None):
+        """Store ``shipwire_api.Exchange`` objects collected during calls."""
+        return self.sudo().create(
+            [
+                {
+                    "backend_id": backend.id,
+                    "sale_order_id": sale_order.id if sale_order else False,
+                    "operation": exchange.operation,
+                    "method": exchange.method,
+                    "url": exchange.url,
+                    "request_body": exchange.request_body,
+                    "response_body": exchange.response_body,
+                    "status_code": exchange.status,
+                    "duration": exchange.duration,
+                    "error": exchange.error,
+                }
+                for exchange in exchanges
+            ]
+        )
+
+    @api.model
+    def _cron_purge(self):
+        """Drop calls older than each account's retention."""
+        for backend in (
+            self.env["shipwire.backend"].with_context(active_test=False).search([])
+        ):
+            limit = fields.Datetime.now() - timedelta(
+                days=backend.exchange_retention_days
+            )
+            self.search(
+                [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+            ).unlink()

@@ -1,0 +1,20 @@
+from odoo import fields, models
+
+
+class ShipwireExtendedAttribute(models.Model):
+    """A header-level extended attribute sent with a sales order's PO."""
+
+    _name = "shipwire.extended.attribute"
+    _description = "Shipwire extended attribute"
+    _order = "sequence, id"
+
+    sale_order_id = fields.Many2one("sale.order", required=True, ondelete="cascade")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(required=True, help="e.g. StoreNumber")
+    value = fields.Char(required=True)
+    value_type = fields.Selection(
+        [("string", "Text"), ("int", "Integer"), ("decimal", "Decimal")],
+        string="Type",
+        default="string",
+        required=True,
+    )

@@ -1,0 +1,18 @@
+from odoo import fields, models
+
+
+class ShipwireHold(models.Model):
+    """A hold Shipwire put on a fulfillment order."""
+
+    _name = "shipwire.hold"
+    _description = "Shipwire hold"
+    _order = "applied_date desc, id desc"
+
+    fulfillment_order_id = fields.Many2one(
+        "shipwire.fulfillment.order", required=True, ondelete="cascade", index=True
+    )
+    shipwire_id = fields.Char(string="Shipwire id")
+    hold_type = fields.Char(string="Type")
+    description = fields.Char()
+    applied_date = fields.Datetime(string="Applied")
+    cleared_date = fields.Datetime(string="Cleared")

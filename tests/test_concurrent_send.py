@@ -1,0 +1,134 @@
+import threading
+import uuid
+
+import psycopg2
+
+from odoo import Command, api
+from odoo.exceptions import UserError
+from odoo.tests import TransactionCase, tagged
+
+from ..shipwire_api.sandbox import Sandbox
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentSend(TransactionCase):
+    """Two users sending the same order at the same moment, each in its own
+    transaction, as two Odoo workers would. The data is committed for real (on its
+    own warehouse) and removed afterwards."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.sandbox = Sandbox().start()
+        cls.addClassCleanup(cls.sandbox.stop)
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            # Committed for real: a fresh name and code on every run.
+            code = uuid.uuid4().hex[:5]
+            warehouse = env["stock.warehouse"].create(
+                {"name": f"Concurrency {code}", "code": code}
+            )
+            backend = env["shipwire.backend"].create(
+                {
+                    "name": "Concurrency sandbox",
+                    "environment": "custom",
+                    "custom_url": cls.sandbox.url,
+                    "username": cls.sandbox.username,
+                    "password": cls.sandbox.password,
+                    "warehouse_ids": [Command.create({"warehouse_id": warehouse.id})],
+                }
+            )
+            product = env["product.product"].create(
+                {
+                    "name": "Concurrency ring",
+                    "default_code": "DIAMOND-1",
+                    "type": "consu",
+                    "is_storable": True,
+                }
+            )
+            partner = env["res.partner"].create(
+                {
+                    "name": "Concurrent Retail",
+                    "is_company": True,
+                    "street": "2 Main Lane",
+                    "city": "Los Angeles",
+                    "zip": "91111",
+                    "state_id": env.ref("base.state_us_5").id,
+                    "country_id": env.ref("base.us").id,
+                }
+            )
+            order = env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "warehouse_id": warehouse.id,
+                    "order_line": [Command.create({"product_id": product.id})],
+                }
+            )
+            order.action_confirm()
+            cls.order_id = order.id
+            cls.committed = [
+                (model, record.id)
+                for model, record in (
+                    ("sale.order", order),
+                    ("shipwire.backend", backend),
+                    ("res.partner", partner),
+                    ("product.product", product),
+                    ("stock.warehouse", warehouse),
+                )
+            ]
+        cls.addClassCleanup(cls._remove_committed_data)
+
+    @classmethod
+    def _remove_committed_data(cls):
+        """Cancel and archive what was committed; stock moves keep the rest."""
+        with cls.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(cls.order_id)
+            order.picking_ids.action_cancel()
+            order._action_cancel()
+            for model, record_id in cls.committed[1:]:
+                env[model].browse(record_id).action_archive()
+
+    def _send(self, barrier, outcomes):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            barrier.wait()
+            try:
+                env["sale.order"].browse(self.order_id).action_shipwire_send()
+                cr.commit()
+                outcomes.append("sent")
+            except UserError as error:
+                cr.rollback()
+                outcomes.append(f"refused: {error}")
+            except psycopg2.errors.SerializationFailure:
+                # Odoo retries such a request; the retry then finds the PO.
+                cr.rollback()
+                outcomes.append("refused: serialization")
+
+    def test_two_simultaneous_sends_make_one_po(self):
+        # A slow Shipwire keeps the first sender inside its transaction.
+        self.sandbox.faults.inject("latency", count=2, seconds=0.5)
+        barrier = threading.Barrier(2)
+        outcomes = []
+        senders = [
+            threading.Thread(target=self._send, args=(barrier, outcomes))
+            for _ in range(2)
+        ]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=30)
+
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+        self.assertEqual(sorted(o.split(":")[0] for o in outcomes), ["refused", "sent"])
+        refusal = next(o for o in outcomes if o.startswith("refused"))
+        self.assertTrue(
+            "someone else" in refusal
+            or "already at Shipwire" in refusal
+            or "serialization" in refusal,
+            refusal,
+        )
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(self.order_id)
+            self.assertEqual(order.shipwire_state, "approved")

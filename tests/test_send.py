@@ -1,0 +1,324 @@
+import base64
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+
+from .common import ShipwireCase
+
+
+@tagged("post_install", "-at_install")
+class TestSend(ShipwireCase):
+    def test_send_creates_po_with_fulfillment_order_and_warning(self):
+        self.retailer.street = "1 Main Lane UNVERIFIED"
+        order = self._order([(self.diamond, 2), (self.service, 1)])
+
+        order.action_shipwire_send()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        (purchase_order,) = self.sandbox.purchase_orders()
+        self.assertEqual(order.shipwire_po_id, str(purchase_order["id"]))
+        self.assertEqual(purchase_order["externalId"], order.shipwire_external_id)
+        self.assertEqual(purchase_order["purchaseOrderNo"], order.name)
+        self.assertIn(
+            "Could not verify shipping address", self._messages(order, "warning")
+        )
+        fulfillment = order.shipwire_fulfillment_order_ids
+        self.assertEqual(len(fulfillment), 1)
+        self.assertEqual(fulfillment.status, "processed")
+        self.assertEqual(fulfillment.picking_id, order.picking_ids)
+        self.assertIn("Could not verify shipping address", order.message_ids[0].body)
+        # The service line stays out of the PO.
+        (item,) = self._sent_items()
+        self.assertEqual(item["sku"], "DIAMOND-1")
+        self.assertEqual(item["quantity"], 2)
+
+    def test_b2b_data_goes_along(self):
+        self.env["shipwire.retailer.product"].create(
+            {
+                "partner_id": self.retailer.id,
+                "product_id": self.diamond.id,
+                "retailer_sku": "MAX-D1",
+                "retailer_description": "Ring, diamond",
+            }
+        )
+        order = self._order(
+            client_order_ref="RETAIL-PO-77",
+            shipwire_shipping_window_type="BETWEEN",
+            shipwire_shipping_window_start="2026-12-01",
+            shipwire_shipping_window_end="2026-12-03",
+            shipwire_packing_message1="Deliver to dock 4",
+        )
+
+        order.action_shipwire_send()
+
+        (purchase_order,) = self.sandbox.purchase_orders()
+        shipping_window = purchase_order["shippingWindow"]
+        if "resource" in shipping_window:
+            shipping_window = shipping_window["resource"]
+        self.assertEqual(shipping_window["type"], "BETWEEN")
+        self.assertTrue(shipping_window["maxDate"].startswith("2026-12-03"))
+        (item,) = self._sent_items()
+        self.assertEqual(item["retailerSku"], "MAX-D1")
+        self.assertEqual(item["upc"], "0001234567891")
+        self.assertEqual(item["retailerLineNo"], 1)
+        self.assertEqual(item["commercialInvoiceValue"], 100.0)
+
+    def test_rejected_po_keeps_errors_and_leaves_the_order_alone(self):
+        unknown = self._product("Mystery", "NOPE-9")
+        order = self._order([(unknown, 1)])
+
+        order.action_shipwire_send()
+
+        self.assertEqual(order.shipwire_state, "rejected")
+        self.assertFalse(order.shipwire_po_id)
+        self.assertFalse(self.sandbox.purchase_orders())
+        errors = self._messages(order, "error")
+        self.assertTrue(any("NOPE-9" in text for text in errors), errors)
+        self.assertEqual(order.state, "sale")
+        self.assertEqual(order.order_line.product_uom_qty, 1)
+        activity = order.activity_ids
+        self.assertEqual(len(activity), 1)
+        self.assertEqual(activity.user_id, order.user_id)
+        self.assertIn("rejected", activity.summary)
+
+    def test_held_po_is_cleared_by_update(self):
+        self.backend.do_not_persist_on_warnings = False
+        unknown = self._product("Mystery", "NOPE-9")
+        order = self._order([(unknown, 1)])
+
+        order.action_shipwire_send()
+
+        self.assertEqual(order.shipwire_state, "held")
+        self.assertTrue(order.shipwire_po_id)
+        self.assertFalse(order.shipwire_fulfillment_order_ids)
+        self.assertTrue(any("NOPE-9" in t for t in self._messages(order, "error")))
+        self.assertTrue(order.activity_ids)
+
+        unknown.default_code = "RUBY-2"
+        order.action_shipwire_update()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+        self.assertEqual(len(order.shipwire_fulfillment_order_ids), 1)
+        self.assertFalse(self._messages(order, "error"))
+        self.assertFalse(order.activity_ids)
+
+    def test_update_of_rejected_order_sends_it_anew(self):
+        unknown = self._product("Mystery", "NOPE-9")
+        order = self._order([(unknown, 1)])
+        order.action_shipwire_send()
+        unknown.default_code = "RUBY-2"
+
+        order.action_shipwire_update()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+
+    def test_needs_approval_then_manager_approves(self):
+        self.backend.auto_approve = False
+        order = self._order()
+        order.action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "needs_approval")
+        self.assertFalse(order.shipwire_fulfillment_order_ids)
+
+        with self.assertRaises(AccessError):
+            order.action_shipwire_approve()
+        order.with_user(self.manager).action_shipwire_approve()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(len(order.shipwire_fulfillment_order_ids), 1)
+
+    def test_cancel_at_shipwire(self):
+        order = self._order()
+        order.action_shipwire_send()
+
+        order.with_user(self.manager).action_shipwire_cancel()
+
+        self.assertEqual(order.shipwire_state, "cancelled")
+        self.assertEqual(order.shipwire_fulfillment_order_ids.status, "cancelled")
+
+    def test_cancel_refused_once_shipped_is_explained(self):
+        order = self._order()
+        order.action_shipwire_send()
+        self.sandbox.complete_order(
+            int(order.shipwire_fulfillment_order_ids.shipwire_id),
+            trackings=[{"carrier": "FEDEX", "tracking": "7700001", "url": ""}],
+        )
+
+        order.with_user(self.manager).action_shipwire_cancel()
+
+        self.assertNotEqual(order.shipwire_state, "cancelled")
+        self.assertTrue(
+            any("cannot be cancelled" in t for t in self._messages(order)),
+            self._messages(order),
+        )
+
+    def test_timeout_after_commit_gives_one_recovered_po(self):
+        self.backend.read_timeout = 0.5
+        self.sandbox.faults.inject("timeout_commit", count=1, seconds=1.5)
+        order = self._order()
+
+        order.action_shipwire_send()
+
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertTrue(order.shipwire_po_id)
+        self.assertTrue(
+            any("linked, not sent twice" in t for t in self._messages(order, "info"))
+        )
+
+    def test_unreachable_shipwire_marks_send_failed_and_resend_recovers(self):
+        self.backend.read_timeout = 0.5
+        self.sandbox.faults.inject("timeout_commit", count=4, seconds=1.5)
+        order = self._order()
+
+        order.action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "failed")
+
+        order.action_shipwire_send()
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+        self.assertEqual(order.shipwire_state, "approved")
+
+    def test_bulk_send(self):
+        orders = self._order() | self._order([(self.ruby, 3)]) | self._order()
+
+        orders.action_shipwire_send()
+
+        self.assertEqual(len(self.sandbox.purchase_orders()), 3)
+        self.assertEqual(set(orders.mapped("shipwire_state")), {"approved"})
+        self.assertEqual(len(orders.shipwire_exchange_ids), 6)
+
+    def test_exchange_log_holds_no_credentials(self):
+        order = self._order()
+        order.action_shipwire_send()
+        order.action_shipwire_refresh()
+
+        exchanges = order.sudo().shipwire_exchange_ids
+        self.assertTrue(exchanges)
+        basic = base64.b64encode(
+            f"{self.sandbox.username}:{self.sandbox.password}".encode()
+        ).decode()
+        for exchange in exchanges:
+            dump = " ".join(
+                str(exchange[name])
+                for name in ("url", "request_body", "response_body", "error")
+            )
+            self.assertNotIn(basic, dump)
+            self.assertNotIn("Authorization", dump)
+
+
+@tagged("post_install", "-at_install")
+class TestSendRefusals(ShipwireCase):
+    """Bad input is refused before any request, with the order, field and fix."""
+
+    def _assert_refused(self, order, *fragments):
+        with self.assertRaises(UserError) as caught:
+            order.action_shipwire_send()
+        for fragment in (order.name,) + fragments:
+            self.assertIn(fragment, str(caught.exception))
+        self.assertFalse(self.sandbox.purchase_orders())
+        self.assertEqual(self.sandbox.request_count, self.requests_before)
+
+    def setUp(self):
+        super().setUp()
+        self.requests_before = self.sandbox.request_count
+
+    def test_unconfirmed_order(self):
+        self._assert_refused(self._order(confirm=False), "confirm the order")
+
+    def test_missing_address_fields(self):
+        for field_name, label in (
+            ("street", "Street"),
+            ("city", "City"),
+            ("zip", "ZIP"),
+            ("country_id", "Country"),
+        ):
+            with self.subTest(field=field_name):
+                partner = self.retailer.copy({field_name: False})
+                self._assert_refused(self._order(partner=partner), label)
+
+    def test_product_without_internal_reference(self):
+        product = self._product("Nameless", False)
+        self._assert_refused(self._order([(product, 1)]), "Internal Reference")
+
+    def test_fractional_quantity(self):
+        self._assert_refused(self._order([(self.diamond, 1.5)]), "whole units")
+
+    def test_warehouse_without_account(self):
+        self.backend.warehouse_ids.unlink()
+        order = self._order()
+        self._assert_refused(order, "no Shipwire account serves warehouse")
+
+    def test_account_without_credentials(self):
+        self.backend.password = False
+        self._assert_refused(self._order(), "no API user or password")
+
+    def test_order_already_sent(self):
+        order = self._order()
+        order.action_shipwire_send()
+        self.sandbox.reset()
+        self.requests_before = self.sandbox.request_count
+        self._assert_refused(order, "use Update")
+
+
+@tagged("post_install", "-at_install")
+class TestAccess(ShipwireCase):
+    def test_sales_user_cannot_read_credentials(self):
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Plain salesman",
+                "login": "plain_salesman",
+                "groups_id": [
+                    (6, 0, [self.env.ref("sales_team.group_sale_salesman").id])
+                ],
+            }
+        )
+        backend = self.backend.with_user(salesman)
+        self.assertEqual(backend.name, "Sandbox")
+        with self.assertRaises(AccessError):
+            backend.read(["password"])
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.clerk).read(["username"])
+
+    def test_plain_sales_user_cannot_send(self):
+        salesman = self.env["res.users"].create(
+            {
+                "name": "Plain salesman",
+                "login": "plain_salesman2",
+                "groups_id": [
+                    (6, 0, [self.env.ref("sales_team.group_sale_salesman").id])
+                ],
+            }
+        )
+        order = self._order().with_user(salesman)
+        with self.assertRaises(AccessError):
+            order.action_shipwire_send()
+
+    def test_other_company_account_is_never_used(self):
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        other_warehouse = self.env["stock.warehouse"].search(
+            [("company_id", "=", other_company.id)], limit=1
+        )
+        other_backend = self.env["shipwire.backend"].create(
+            {
+                "name": "Other account",
+                "company_id": other_company.id,
+                "environment": "custom",
+                "custom_url": self.sandbox.url,
+                "username": "x",
+                "password": "y",
+                "warehouse_ids": [(0, 0, {"warehouse_id": other_warehouse.id})],
+            }
+        )
+        self.backend.warehouse_ids.unlink()
+        order = self._order()
+
+        self.assertFalse(order.shipwire_backend_id)
+        with self.assertRaises(UserError):
+            order.sudo().shipwire_backend_id = other_backend
+        self._assert_nothing_sent(order)
+
+    def _assert_nothing_sent(self, order):
+        with self.assertRaises(UserError):
+            order.action_shipwire_send()
+        self.assertFalse(self.sandbox.purchase_orders())
