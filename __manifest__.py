@@ -6,11 +6,12 @@
     "category": "Inventory/Delivery",
     "license": "LGPL-3",
     "author": "sale_stock_shipwire developers",
-    "depends": ["sale_stock", "delivery"],
+    "depends": ["sale_stock", "stock_delivery"],
     "external_dependencies": {"python": ["requests"]},
     "data": [
         "security/shipwire_security.xml",
         "security/ir.model.access.csv",
+        "data/ir_cron_data.xml",
         "views/shipwire_backend_views.xml",
         "views/shipwire_exchange_views.xml",
         "views/shipwire_fulfillment_order_views.xml",

@@ -3,6 +3,7 @@
 from .incoming import (
     fulfillment_order_values,
     hold_values,
+    last_updated,
     parse_shipwire_date,
     purchase_order_state,
     tracking_values,

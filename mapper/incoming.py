@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 
 from ..shipwire_api import parse_split_suffix
+from ..shipwire_api.envelope import collection_items
 
 # Shipwire PO statuses, compared without case or punctuation, and the sales order's
 # Shipwire state they mean. Only "onHold" has been seen at Shipwire; the rest follow
@@ -73,19 +74,23 @@ def _embedded(resource, key):
     return value if isinstance(value, dict) else {}
 
 
-def fulfillment_order_values(resource):
-    """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource."""
-    routing = _embedded(resource, "routing")
+def last_updated(resource):
+    """When Shipwire last changed a PO or order, as a naive UTC datetime."""
     events = _embedded(resource, "events")
-    external_id = resource.get("externalId") or ""
-    order_no = resource.get("orderNo") or ""
-    # The split suffix sits on externalId per the docs, on orderNo in recordings.
-    split_number = parse_split_suffix(external_id)[1] or parse_split_suffix(order_no)[1]
-    updated = (
+    return parse_shipwire_date(
         resource.get("lastUpdatedDate")
         or events.get("lastUpdatedDate")
         or events.get("lastManualUpdateDate")
     )
+
+
+def fulfillment_order_values(resource):
+    """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource."""
+    routing = _embedded(resource, "routing")
+    external_id = resource.get("externalId") or ""
+    order_no = resource.get("orderNo") or ""
+    # The split suffix sits on externalId per the docs, on orderNo in recordings.
+    split_number = parse_split_suffix(external_id)[1] or parse_split_suffix(order_no)[1]
     return {
         "shipwire_id": str(resource["id"]),
         "external_id": external_id,
@@ -97,8 +102,25 @@ def fulfillment_order_values(resource):
         or "",
         "status": normalize_order_status(resource.get("status")),
         "shipwire_status": resource.get("status") or "",
-        "shipwire_updated": parse_shipwire_date(updated),
+        "shipwire_updated": last_updated(resource),
+        **shipped_quantities(resource),
     }
+
+
+def shipped_quantities(resource):
+    """``{"shipped_quantities": {sku: units}}`` when the order's items came along."""
+    items = (resource.get("items") or {}).get("resource")
+    if not isinstance(items, dict):
+        return {}
+    shipped = {}
+    for item in collection_items(items):
+        sku = item.get("sku")
+        # The name of the shipped count is unknown: take the likeliest present.
+        for key in ("shipped", "shippedQuantity", "quantityShipped", "quantity"):
+            if isinstance(item.get(key), int):
+                shipped[sku] = shipped.get(sku, 0) + item[key]
+                break
+    return {"shipped_quantities": shipped}
 
 
 def tracking_values(resource):

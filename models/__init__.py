@@ -1,6 +1,7 @@
 from . import (
     sale_order,
     shipwire_backend,
+    shipwire_webhook_secret,
     shipwire_exchange,
     shipwire_extended_attribute,
     shipwire_fulfillment_order,

@@ -1,5 +1,6 @@
 import logging
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import psycopg2
 from markupsafe import Markup, escape
@@ -9,7 +10,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import mute_logger
 
 from ..mapper import (
-    fulfillment_order_values,
+    last_updated,
     order_problems,
     purchase_order_payload,
     purchase_order_state,
@@ -46,6 +47,9 @@ WINDOW_TYPES = [
 GROUP_USER = "sale_stock_shipwire.group_shipwire_user"
 GROUP_MANAGER = "sale_stock_shipwire.group_shipwire_manager"
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
+RETRY_FIRST_DELAY = timedelta(minutes=5)
+RETRY_MAX_DELAY = timedelta(hours=6)
+RETRY_BATCH_SIZE = 50
 MAX_PARALLEL_CALLS = 8
 
 
@@ -72,8 +76,18 @@ class SaleOrder(models.Model):
         readonly=True,
         help="The PO status exactly as Shipwire reported it.",
     )
+    shipwire_po_updated = fields.Datetime(
+        string="PO updated at Shipwire", copy=False, readonly=True
+    )
     shipwire_external_id = fields.Char(
         string="Shipwire externalId", copy=False, readonly=True
+    )
+    shipwire_retry_count = fields.Integer(copy=False, readonly=True)
+    shipwire_next_retry = fields.Datetime(
+        string="Next automatic send",
+        copy=False,
+        readonly=True,
+        help="When Shipwire could not be reached, the order is sent again then.",
     )
     shipwire_last_sync = fields.Datetime(
         string="Last Shipwire sync", copy=False, readonly=True
@@ -233,6 +247,40 @@ class SaleOrder(models.Model):
 
     # -- sending ---------------------------------------------------------------------
 
+    @api.model
+    def _cron_retry_failed_sends(self):
+        """Send again, with backoff, the orders Shipwire could not be reached for.
+        A repeated send is safe: Shipwire's duplicate answer links the PO."""
+        due = self.search(
+            [
+                ("shipwire_state", "=", "failed"),
+                ("shipwire_next_retry", "<=", fields.Datetime.now()),
+            ],
+            limit=RETRY_BATCH_SIZE,
+            order="shipwire_next_retry",
+        )
+        # Orders someone is sending right now are left to them.
+        self.env.cr.execute(
+            "SELECT id FROM sale_order WHERE id IN %s FOR UPDATE SKIP LOCKED",
+            [tuple(due.ids) or (0,)],
+        )
+        ready = self.browse(row[0] for row in self.env.cr.fetchall())
+        ready.invalidate_recordset()
+        sendable = ready.filtered(lambda order: not order._shipwire_send_problems())
+        for order in ready - sendable:
+            order._shipwire_add_messages(order._shipwire_send_problems())
+            order.shipwire_next_retry = False
+        sendable._shipwire_send()
+        remaining = 0
+        if len(due) == RETRY_BATCH_SIZE:
+            remaining = self.search_count(
+                [
+                    ("shipwire_state", "=", "failed"),
+                    ("shipwire_next_retry", "<=", fields.Datetime.now()),
+                ]
+            )
+        self.env["ir.cron"]._notify_progress(done=len(ready), remaining=remaining)
+
     def _shipwire_lock(self):
         """Lock the orders' rows, failing fast when another send holds them."""
         if not self:
@@ -339,7 +387,14 @@ class SaleOrder(models.Model):
             self._shipwire_apply_snapshot(operation, outcome.value)
         elif isinstance(error, ShipwireTransientError) and operation == "create":
             self._shipwire_replace_messages(error.errors + [error], "error")
-            self.shipwire_state = "failed"
+            delay = min(RETRY_FIRST_DELAY * 2**self.shipwire_retry_count, RETRY_MAX_DELAY)
+            self.write(
+                {
+                    "shipwire_state": "failed",
+                    "shipwire_retry_count": self.shipwire_retry_count + 1,
+                    "shipwire_next_retry": fields.Datetime.now() + delay,
+                }
+            )
             self._shipwire_post(
                 operation, self.env._("Shipwire could not be reached"), [error]
             )
@@ -364,21 +419,12 @@ class SaleOrder(models.Model):
         self.shipwire_last_sync = fields.Datetime.now()
 
     def _shipwire_apply_snapshot(self, operation, current):
-        result, fulfillment_orders = current.result, current.fulfillment_orders
+        result = current.result
         if result is None:
             self._shipwire_add_messages(
                 [self.env._("Shipwire has no PO for this order yet: send it again.")]
             )
             return
-        purchase_order = result.purchase_order
-        state = purchase_order_state(purchase_order.get("status"))
-        self.write(
-            {
-                "shipwire_po_id": str(purchase_order.get("id") or self.shipwire_po_id),
-                "shipwire_po_status": purchase_order.get("status") or "",
-                "shipwire_state": state,
-            }
-        )
         if operation != "refresh" or result.errors or result.warnings:
             self._shipwire_replace_messages(result.errors, "error", result.warnings)
         if result.recovered:
@@ -391,8 +437,10 @@ class SaleOrder(models.Model):
                 ],
                 severity="info",
             )
-        if fulfillment_orders is not None:
-            self._shipwire_sync_fulfillment_orders(fulfillment_orders)
+        self._shipwire_store_remote(
+            {self: (result.purchase_order, current.fulfillment_orders)}
+        )
+        state = self.shipwire_state
         if operation != "refresh":
             title = self.env._(
                 "Shipwire %(operation)s: PO %(po)s is %(state)s",
@@ -403,8 +451,74 @@ class SaleOrder(models.Model):
             self._shipwire_post(operation, title, result.errors, result.warnings)
         if state == "held" and result.errors:
             self._shipwire_schedule_activity(self.env._("PO on hold"), result.errors)
-        elif state not in ("rejected", "held", "failed"):
+        elif state not in ("rejected", "held", "failed", "cancelled"):
             self._shipwire_close_activities()
+
+    @api.model
+    def _shipwire_store_remote(self, remote_by_order):
+        """Store what Shipwire holds: ``{order: (PO resource or None, [fulfillment
+        order resources] or None)}``. Works on batches: writes are merged by the ORM
+        and records are created in one go per model."""
+        now = fields.Datetime.now()
+        resources_by_order = {}
+        for order, (purchase_order, fulfillment_orders) in remote_by_order.items():
+            values = {"shipwire_last_sync": now}
+            if purchase_order and order._shipwire_po_is_newer(purchase_order):
+                values.update(
+                    shipwire_retry_count=0,
+                    shipwire_next_retry=False,
+                    shipwire_po_id=str(
+                        purchase_order.get("id") or order.shipwire_po_id
+                    ),
+                    shipwire_po_status=purchase_order.get("status") or "",
+                    shipwire_po_updated=last_updated(purchase_order),
+                )
+            order.write(values)
+            if fulfillment_orders:
+                resources_by_order[order] = fulfillment_orders
+        changed = self.env["shipwire.fulfillment.order"]._shipwire_upsert(
+            resources_by_order
+        )
+        changed._shipwire_follow_up()
+        for order in self.union(*remote_by_order):
+            state = order._shipwire_state_from_remote()
+            if state != order.shipwire_state:
+                order.shipwire_state = state
+
+    def _shipwire_po_is_newer(self, purchase_order):
+        incoming = last_updated(purchase_order)
+        return not (
+            incoming
+            and self.shipwire_po_updated
+            and incoming < self.shipwire_po_updated
+        )
+
+    def _shipwire_state_from_remote(self):
+        """The order's state follows its fulfillment orders, else its PO status."""
+        statuses = set(self.shipwire_fulfillment_order_ids.mapped("status"))
+        live = statuses - {"cancelled"}
+        if not statuses:
+            if not self.shipwire_po_status:
+                return self.shipwire_state
+            return purchase_order_state(self.shipwire_po_status)
+        shipped = {"completed", "delivered"}
+        if not live:
+            return "cancelled"
+        if live <= shipped:
+            return "shipped"
+        if live & shipped:
+            return "partially_shipped"
+        if "held" in live or purchase_order_state(self.shipwire_po_status) == "held":
+            return "held"
+        return "approved"
+
+    def _shipwire_open_delivery(self):
+        """The delivery Shipwire ships next: the first outgoing one still open."""
+        return self.picking_ids.filtered(
+            lambda p: (
+                p.picking_type_code == "outgoing" and p.state not in ("done", "cancel")
+            )
+        )[:1]
 
     def _shipwire_replace_messages(self, errors, severity, warnings=()):
         """The answer supersedes earlier messages: resolve them, add the new ones."""
@@ -460,24 +574,3 @@ class SaleOrder(models.Model):
         self._shipwire_activities().action_feedback(
             feedback=self.env._("Shipwire accepted the PO.")
         )
-
-    def _shipwire_sync_fulfillment_orders(self, resources):
-        """Create or update the order's fulfillment orders, trackings and holds."""
-        self.ensure_one()
-        existing = {fo.shipwire_id: fo for fo in self.shipwire_fulfillment_order_ids}
-        picking = self.picking_ids.filtered(
-            lambda p: (
-                p.picking_type_code == "outgoing" and p.state not in ("done", "cancel")
-            )
-        )[:1]
-        for resource in resources:
-            values = fulfillment_order_values(resource)
-            fulfillment_order = existing.get(values["shipwire_id"])
-            if fulfillment_order:
-                fulfillment_order.write(values)
-            else:
-                values.update(sale_order_id=self.id, picking_id=picking.id)
-                fulfillment_order = self.env["shipwire.fulfillment.order"].create(
-                    values
-                )
-            fulfillment_order._shipwire_sync_children(resource)

@@ -1,9 +1,44 @@
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import split_every
 
-from ..shipwire_api import ShipwireClient, ShipwireError
+from ..shipwire_api import ShipwireClient, ShipwireError, strip_split_suffix
+from ..shipwire_api.envelope import collection_items
+from ..shipwire_api.snapshot import ORDER_EXPANSIONS
+
+_logger = logging.getLogger(__name__)
 
 ADMIN_ONLY = "base.group_system"
+# Look back a little before the last sync, in case of clock skew.
+SYNC_OVERLAP = timedelta(minutes=5)
+FIRST_SYNC_LOOKBACK = timedelta(days=30)
+SYNC_BATCH_SIZE = 200
+# Past this, a sync run stops after its batch and the scheduler runs it again.
+SYNC_TIME_BUDGET = 60
+WEBHOOK_TOPICS = (
+    "order.processed",
+    "order.submitted",
+    "order.completed",
+    "order.canceled",
+    "order.hold.added",
+    "order.hold.cleared",
+    "tracking.created",
+    "tracking.updated",
+    "tracking.delivered",
+    "purchaseorder.needs-approval",
+    "purchaseorder.approved",
+    "purchaseorder.partially-completed",
+    "purchaseorder.completed",
+    "purchaseorder.canceled",
+)
+WEBHOOK_ROUTE = "/shipwire/webhook"
 
 
 class ShipwireBackend(models.Model):
@@ -86,6 +121,33 @@ class ShipwireBackend(models.Model):
         string="Keep API calls (days)", default=30, required=True
     )
     exchange_count = fields.Integer(compute="_compute_exchange_count")
+    sync_cursor = fields.Datetime(
+        copy=False,
+        help="The next sync asks Shipwire for what changed since this moment.",
+    )
+    sync_window_start = fields.Datetime(copy=False)
+    sync_resume_key = fields.Char(
+        copy=False, help="Where an unfinished sync run goes on from."
+    )
+    last_sync_date = fields.Datetime(string="Last successful sync", copy=False)
+    last_sync_error = fields.Text(copy=False)
+    last_sync_error_date = fields.Datetime(string="Last sync failure", copy=False)
+    webhook_token = fields.Char(
+        copy=False,
+        groups=ADMIN_ONLY,
+        default=lambda self: secrets.token_urlsafe(24),
+        help="Part of the webhook URL: only Shipwire knows it.",
+    )
+    webhook_url = fields.Char(compute="_compute_webhook_url", groups=ADMIN_ONLY)
+    webhook_secret_ids = fields.One2many(
+        "shipwire.webhook.secret", "backend_id", groups=ADMIN_ONLY
+    )
+
+    @api.depends("webhook_token")
+    def _compute_webhook_url(self):
+        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
+        for backend in self:
+            backend.webhook_url = f"{base_url}{WEBHOOK_ROUTE}/{backend.webhook_token}"
 
     @api.depends_context("uid")
     def _compute_exchange_count(self):
@@ -195,3 +257,270 @@ class ShipwireBackend(models.Model):
         )
         action["domain"] = [("backend_id", "=", self.id)]
         return action
+
+    # -- scheduled sync ------------------------------------------------------------
+
+    @api.model
+    def _cron_sync(self):
+        """Bring every account's POs up to date. One failing account never stops
+        the others, and the job itself does not fail because of Shipwire."""
+        done = remaining = 0
+        for backend in self.search([]):
+            progress = backend._sync()
+            done += progress[0]
+            remaining += progress[1]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    def _sync(self):
+        """Read what changed at Shipwire since the cursor and store it, batch by
+        batch. Returns ``(done, remaining)`` POs."""
+        self.ensure_one()
+        started = fields.Datetime.now()
+        window_start = self.sync_window_start or started
+        since = (self.sync_cursor or started - FIRST_SYNC_LOOKBACK) - SYNC_OVERLAP
+        exchanges = []
+        try:
+            client = self._make_client(exchanges.append)
+            try:
+                updated_after = since.replace(tzinfo=UTC)
+                purchase_orders = client.search_purchase_orders(
+                    updated_after=updated_after
+                )
+                orders = client.search_orders(
+                    updated_after=updated_after, expand=ORDER_EXPANSIONS
+                )
+            finally:
+                client.close()
+        except (ShipwireError, UserError) as error:
+            self.env["shipwire.exchange"]._record(self, exchanges)
+            self.write({"last_sync_error": str(error), "last_sync_error_date": started})
+            self._commit_progress()
+            return 0, 0
+        self.env["shipwire.exchange"]._record(self, exchanges)
+        remote = self._group_by_purchase_order(purchase_orders, orders)
+        keys = sorted(remote, key=lambda key: (len(key), key))
+        if self.sync_resume_key:
+            resume = (len(self.sync_resume_key), self.sync_resume_key)
+            keys = [key for key in keys if (len(key), key) > resume]
+        clock = time.monotonic()
+        done = 0
+        for batch in split_every(SYNC_BATCH_SIZE, keys):
+            self._sync_batch({key: remote[key] for key in batch})
+            done += len(batch)
+            if done < len(keys) and time.monotonic() - clock > SYNC_TIME_BUDGET:
+                self.write(
+                    {"sync_resume_key": batch[-1], "sync_window_start": window_start}
+                )
+                self._commit_progress()
+                return done, len(keys) - done
+            self._commit_progress()
+        self.write(
+            {
+                "sync_cursor": window_start,
+                "sync_window_start": False,
+                "sync_resume_key": False,
+                "last_sync_date": fields.Datetime.now(),
+                "last_sync_error": False,
+            }
+        )
+        self._commit_progress()
+        return done, 0
+
+    def _commit_progress(self):
+        # Each batch is kept even if a later one fails; tests run in one transaction.
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @staticmethod
+    def _group_by_purchase_order(purchase_orders, orders):
+        """``{key: (PO resource or None, [order resources])}``, keyed by PO id, or
+        by the order's externalId without split suffix when it names no PO."""
+        remote = defaultdict(lambda: [None, []])
+        for purchase_order in purchase_orders:
+            remote[str(purchase_order["id"])][0] = purchase_order
+        for order in orders:
+            key = order.get("purchaseOrderId") or strip_split_suffix(
+                order.get("purchaseOrderExternalId") or order.get("externalId") or ""
+            )
+            remote[str(key)][1].append(order)
+        return remote
+
+    def _sync_batch(self, remote):
+        """Store one batch; a record that fails is logged on it, the rest go on."""
+        matched = self._match_orders(remote)
+        try:
+            with self.env.cr.savepoint():
+                self.env["sale.order"]._shipwire_store_remote(matched)
+            return
+        except Exception:  # noqa: BLE001 - any record may fail; retried one by one
+            _logger.info("Shipwire sync batch failed; storing its orders one by one")
+        for order, entry in matched.items():
+            try:
+                with self.env.cr.savepoint():
+                    self.env["sale.order"]._shipwire_store_remote({order: entry})
+            except Exception as error:  # noqa: BLE001
+                _logger.exception("Shipwire sync of %s failed", order.name)
+                order._shipwire_add_messages(
+                    [self.env._("Sync failed: %(error)s", error=error)]
+                )
+
+    def _match_orders(self, remote):
+        """``{sale.order: (PO, orders)}`` for the remote entries this account knows:
+        by PO id first, then by externalId or order number without split suffix."""
+        SaleOrder = self.env["sale.order"]
+        by_po_id = {
+            order.shipwire_po_id: order
+            for order in SaleOrder.search(
+                [
+                    ("shipwire_backend_id", "=", self.id),
+                    ("shipwire_po_id", "in", list(remote)),
+                ]
+            )
+        }
+        references = {
+            key: _references(key, entry)
+            for key, entry in remote.items()
+            if key not in by_po_id
+        }
+        by_reference = {}
+        wanted = list(set().union(*references.values()))
+        if wanted:
+            for order in SaleOrder.search(
+                [
+                    ("shipwire_backend_id", "=", self.id),
+                    "|",
+                    ("shipwire_external_id", "in", wanted),
+                    ("name", "in", wanted),
+                ]
+            ):
+                by_reference[order.shipwire_external_id] = order
+                by_reference[order.name] = order
+        matched = {}
+        for key, entry in remote.items():
+            order = by_po_id.get(key) or next(
+                (by_reference[ref] for ref in references[key] if ref in by_reference),
+                None,
+            )
+            if order is not None:
+                matched[order] = entry
+        return matched
+
+    # -- webhooks ------------------------------------------------------------------
+
+    @api.model
+    def _for_webhook_token(self, token):
+        if not token:
+            return self.browse()
+        return self.sudo().search([("webhook_token", "=", token)], limit=1)
+
+    def _webhook_secrets(self):
+        return [(s.shipwire_id, s.secret) for s in self.sudo().webhook_secret_ids]
+
+    def _handle_webhook(self, topic, resource):
+        """Apply one verified delivery. Returns False for a topic we do not know.
+
+        Deliveries may repeat or come out of order: storing is idempotent and an
+        update older than what is stored changes nothing. An order we cannot place
+        triggers a catch-up sync instead of a call from inside the request."""
+        self.ensure_one()
+        kind = topic.removeprefix("v1.").split(".", 1)[0]
+        if kind not in ("order", "tracking", "purchaseorder"):
+            return False
+        if not isinstance(resource, dict):
+            return True
+        if kind == "tracking":
+            self._handle_tracking_webhook(resource)
+            return True
+        if kind == "order":
+            key = str(resource.get("purchaseOrderId") or "")
+            entry = (None, [resource])
+        else:
+            key = str(resource.get("id") or "")
+            entry = (resource, None)
+        matched = self._match_orders({key: entry})
+        if matched:
+            self.env["sale.order"]._shipwire_store_remote(matched)
+        else:
+            self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
+        return True
+
+    def _handle_tracking_webhook(self, trackings):
+        items = collection_items(trackings) or [trackings]
+        order_ids = {str(item.get("orderId")) for item in items if item.get("orderId")}
+        fulfillment_orders = self.env["shipwire.fulfillment.order"].search(
+            [
+                ("shipwire_id", "in", list(order_ids)),
+                ("sale_order_id.shipwire_backend_id", "=", self.id),
+            ]
+        )
+        if len(fulfillment_orders) < len(order_ids):
+            self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
+        fulfillment_orders._shipwire_sync_children(
+            [
+                (
+                    fulfillment_order,
+                    {
+                        "trackings": {
+                            "resource": {
+                                "items": [
+                                    item
+                                    for item in items
+                                    if str(item.get("orderId"))
+                                    == fulfillment_order.shipwire_id
+                                ]
+                            }
+                        }
+                    },
+                )
+                for fulfillment_order in fulfillment_orders
+            ]
+        )
+        fulfillment_orders._shipwire_update_tracking_reference()
+
+    def action_register_webhooks(self):
+        """Subscribe this Odoo to Shipwire's events, signed with a new secret."""
+        self.ensure_one()
+        backend = self.sudo()
+        exchanges = []
+        client = self._make_client(exchanges.append)
+        try:
+            secret = client.create_secret()
+            for subscription in client.list_webhooks():
+                if subscription.get("url") == backend.webhook_url:
+                    client.delete_webhook(subscription["id"])
+            for topic in WEBHOOK_TOPICS:
+                client.create_webhook(topic, backend.webhook_url)
+        except ShipwireError as error:
+            raise UserError(
+                self.env._("Shipwire refused the webhooks: %(error)s", error=error)
+            ) from None
+        finally:
+            client.close()
+            self.env["shipwire.exchange"]._record(self, exchanges)
+        backend.webhook_secret_ids = [
+            fields.Command.create(
+                {"shipwire_id": str(secret["id"]), "secret": secret["secret"]}
+            )
+        ]
+        self.message_post(
+            body=self.env._(
+                "Shipwire now sends %(count)s kinds of events to this Odoo.",
+                count=len(WEBHOOK_TOPICS),
+            )
+        )
+        return True
+
+
+def _references(key, entry):
+    """Every name a remote PO entry may know its sales order by."""
+    found = {key}
+    for resource in filter(None, [entry[0], *entry[1]]):
+        for name in (
+            "externalId",
+            "purchaseOrderExternalId",
+            "purchaseOrderNo",
+            "orderNo",
+        ):
+            if resource.get(name):
+                found.add(strip_split_suffix(str(resource[name])))
+    return found

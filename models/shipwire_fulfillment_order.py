@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..mapper import hold_values, tracking_values
+from ..mapper import fulfillment_order_values, hold_values, tracking_values
 from ..mapper.incoming import FULFILLMENT_STATES
 from ..shipwire_api.envelope import collection_items
 
@@ -34,6 +34,13 @@ class ShipwireFulfillmentOrder(models.Model):
         string="Updated at Shipwire",
         help="Shipwire's last update time; older updates are ignored.",
     )
+    shipped_quantities = fields.Json(
+        help="Units shipped per SKU, as Shipwire reported them."
+    )
+    delivery_done = fields.Boolean(
+        help="The shipped quantities were validated on the Odoo delivery."
+    )
+    cancel_handled = fields.Boolean()
     hold_ids = fields.One2many("shipwire.hold", "fulfillment_order_id", string="Holds")
     tracking_ids = fields.One2many(
         "shipwire.tracking", "fulfillment_order_id", string="Trackings"
@@ -62,24 +69,168 @@ class ShipwireFulfillmentOrder(models.Model):
                 order.hold_ids.filtered(lambda hold: not hold.cleared_date)
             )
 
-    def _shipwire_sync_children(self, resource):
-        """Store the trackings and holds embedded in an expanded order resource."""
-        self.ensure_one()
+    @api.model
+    def _shipwire_upsert(self, resources_by_order):
+        """Create or update fulfillment orders, with their trackings and holds.
+
+        ``resources_by_order`` maps sales orders to Shipwire order resources. An
+        update older than what is stored is ignored. Returns the fulfillment orders
+        that changed. Queries grow with the number of calls, not of records.
+        """
+        sale_orders = self.env["sale.order"].union(*resources_by_order)
+        known = {
+            (fo.sale_order_id.id, fo.shipwire_id): fo
+            for fo in self.search([("sale_order_id", "in", sale_orders.ids)])
+        }
+        changed = self.browse()
+        updated, new_values, new_resources = [], [], []
+        for sale_order, resources in resources_by_order.items():
+            for resource in resources:
+                values = fulfillment_order_values(resource)
+                fulfillment_order = known.get((sale_order.id, values["shipwire_id"]))
+                if fulfillment_order is None:
+                    values.update(
+                        sale_order_id=sale_order.id,
+                        picking_id=sale_order._shipwire_open_delivery().id,
+                    )
+                    new_values.append(values)
+                    new_resources.append(resource)
+                elif fulfillment_order._shipwire_is_newer(values):
+                    fulfillment_order.write(values)
+                    changed |= fulfillment_order
+                    updated.append((fulfillment_order, resource))
+        created = self.create(new_values)
+        self._shipwire_sync_children(updated + list(zip(created, new_resources)))
+        return changed | created
+
+    def _shipwire_is_newer(self, values):
+        """Whether ``values`` from Shipwire are news for this fulfillment order."""
+        incoming = values.get("shipwire_updated")
+        if incoming and self.shipwire_updated and incoming < self.shipwire_updated:
+            return False
+        return (
+            any(
+                self[name] != value
+                for name, value in values.items()
+                if name not in ("shipwire_updated",)
+            )
+            or incoming != self.shipwire_updated
+        )
+
+    @api.model
+    def _shipwire_sync_children(self, pairs):
+        """Trackings and holds embedded in expanded order resources, in two creates."""
         for key, field_name, values_of, identity in (
             ("trackings", "tracking_ids", tracking_values, "tracking_number"),
             ("holds", "hold_ids", hold_values, "shipwire_id"),
         ):
-            embedded = (resource.get(key) or {}).get("resource")
-            if not isinstance(embedded, dict):
-                continue  # a link only: Shipwire did not expand it
-            known = {record[identity]: record for record in self[field_name]}
             new_values = []
-            for item in collection_items(embedded):
-                values = values_of(item)
-                if not values[identity]:
-                    continue
-                if values[identity] in known:
-                    known[values[identity]].write(values)
-                else:
-                    new_values.append({**values, "fulfillment_order_id": self.id})
-            self.env[self[field_name]._name].create(new_values)
+            for fulfillment_order, resource in pairs:
+                embedded = (resource.get(key) or {}).get("resource")
+                if not isinstance(embedded, dict):
+                    continue  # a link only: Shipwire did not expand it
+                known = {r[identity]: r for r in fulfillment_order[field_name]}
+                for item in collection_items(embedded):
+                    values = values_of(item)
+                    record = known.get(values[identity])
+                    if not values[identity]:
+                        continue
+                    if record is None:
+                        new_values.append(
+                            {**values, "fulfillment_order_id": fulfillment_order.id}
+                        )
+                    elif any(record[name] != value for name, value in values.items()):
+                        record.write(values)
+            self.env[self._fields[field_name].comodel_name].create(new_values)
+
+    def _shipwire_follow_up(self):
+        """Move Odoo along after Shipwire changed these fulfillment orders: validate
+        what shipped, cancel what was cancelled, and tell about holds."""
+        for fulfillment_order in self:
+            if fulfillment_order.status in ("completed", "delivered"):
+                if not fulfillment_order.delivery_done:
+                    fulfillment_order._shipwire_deliver()
+            elif fulfillment_order.status == "cancelled":
+                if not fulfillment_order.cancel_handled:
+                    fulfillment_order._shipwire_handle_cancel()
+            elif fulfillment_order.active_hold_count:
+                holds = fulfillment_order.hold_ids.filtered(
+                    lambda h: not h.cleared_date
+                )
+                fulfillment_order.sale_order_id._shipwire_schedule_activity(
+                    self.env._(
+                        "%(order)s on hold", order=fulfillment_order.display_name
+                    ),
+                    holds.mapped("description"),
+                )
+
+    def _shipwire_deliver(self):
+        """Validate the shipped quantities on the delivery, leaving a backorder for
+        anything still to ship, and record the tracking numbers."""
+        self.ensure_one()
+        picking = self.picking_id
+        if not picking or picking.state in ("done", "cancel"):
+            picking = self.sale_order_id._shipwire_open_delivery()
+        self.delivery_done = True
+        if not picking:
+            return
+        remaining = dict(self.shipped_quantities or {})
+        for move in picking.move_ids.filtered(
+            lambda m: m.state not in ("done", "cancel")
+        ):
+            if self.shipped_quantities is None:
+                units = move.product_qty
+            else:
+                sku = move.product_id.default_code
+                units = min(remaining.get(sku, 0), move.product_qty)
+                remaining[sku] = remaining.get(sku, 0) - units
+            move.quantity = move.product_id.uom_id._compute_quantity(
+                units, move.product_uom
+            )
+            move.picked = bool(units)
+        if not any(picking.move_ids.mapped("picked")):
+            return
+        self.picking_id = picking
+        self._shipwire_update_tracking_reference()
+        outcome = picking.with_context(
+            skip_backorder=True, skip_sms=True
+        ).button_validate()
+        if isinstance(outcome, dict):
+            self.sale_order_id._shipwire_schedule_activity(
+                self.env._("Validate %(picking)s by hand", picking=picking.name),
+                [self.env._("Odoo needs more details to validate this delivery.")],
+            )
+            return
+        # Fulfillment orders still to ship now wait on the backorder.
+        backorder = picking.backorder_ids[:1]
+        if backorder:
+            (self.sale_order_id.shipwire_fulfillment_order_ids - self).filtered(
+                lambda fo: fo.picking_id == picking and not fo.delivery_done
+            ).picking_id = backorder
+
+    def _shipwire_handle_cancel(self):
+        """Shipwire cancelled this order: say so, and cancel its delivery if nothing
+        of it shipped and no other fulfillment order still needs it."""
+        self.ensure_one()
+        self.cancel_handled = True
+        order = self.sale_order_id
+        picking = self.picking_id
+        still_needed = (order.shipwire_fulfillment_order_ids - self).filtered(
+            lambda fo: fo.picking_id == picking and fo.status != "cancelled"
+        )
+        if picking and picking.state not in ("done", "cancel") and not still_needed:
+            picking.action_cancel()
+        order._shipwire_schedule_activity(
+            self.env._("%(order)s cancelled", order=self.display_name),
+            [self.env._("Shipwire cancelled this fulfillment order.")],
+        )
+
+    def _shipwire_update_tracking_reference(self):
+        """Odoo's tracking reference lists every number shipped on the delivery."""
+        for picking in self.picking_id:
+            numbers = picking.shipwire_fulfillment_order_ids.tracking_ids.mapped(
+                "tracking_number"
+            )
+            reference = ", ".join(numbers)
+            if numbers and picking.carrier_tracking_ref != reference:
+                picking.carrier_tracking_ref = reference

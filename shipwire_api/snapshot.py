@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from .client import PurchaseOrderResult
 from .errors import ShipwireError
 
-# Holds and trackings come embedded in the order list: one call for all of them.
-ORDER_EXPANSIONS = "holds,trackings"
+# Holds, trackings and items come embedded in the order list: one call for all.
+ORDER_EXPANSIONS = "holds,trackings,items"
 
 
 @dataclass

@@ -1,1 +1,4 @@
-from . import test_concurrent_send, test_install, test_send
+from . import test_install
+from . import test_send
+from . import test_concurrent_send
+from . import test_sync

@@ -2,13 +2,15 @@
 
 Kinds:
   latency         sleep ``seconds`` before handling
-  timeout_commit  handle and commit, then sleep ``seconds`` before answering
+  timeout_commit  handle and commit, then sleep ``seconds`` before answering;
+                  ``on_fire`` (Python only) runs in between, to stage a race
   server_error    answer 500 or 503 without handling
   reset           close the connection without answering or handling
   malformed       handle and commit, then answer with truncated JSON
 """
 
 import random
+from collections.abc import Callable
 import threading
 from collections import Counter
 from dataclasses import asdict, dataclass
@@ -26,6 +28,7 @@ class FaultRule:
     method: str | None = None
     path: str | None = None
     status: int | None = None
+    on_fire: Callable | None = None
 
     def matches(self, method, path):
         if self.method and self.method.upper() != method:
@@ -40,6 +43,7 @@ class Fault:
     kind: str
     seconds: float
     status: int
+    on_fire: Callable | None = None
 
 
 class Faults:
@@ -60,12 +64,15 @@ class Faults:
         method=None,
         path=None,
         status=None,
+        on_fire=None,
     ):
         """Add a rule. Without ``count`` or ``rate`` it hits every matching request.
 
         ``count`` limits it to the next N matching requests, ``rate`` to a random share
         of them; ``method`` and ``path`` (a prefix, with or without "/api/v3") narrow
         which requests match. ``status`` fixes the code of a server_error.
+        ``on_fire`` is called once a timeout_commit request is handled, before
+        it is answered: what it changes is missing from that answer.
         """
         if kind not in FAULT_KINDS:
             raise ValueError(
@@ -82,7 +89,14 @@ class Faults:
         if status is not None and not 500 <= status <= 599:
             raise ValueError("status must be a 5xx code")
         rule = FaultRule(
-            kind, count, rate, seconds, method.upper() if method else None, path, status
+            kind,
+            count,
+            rate,
+            seconds,
+            method.upper() if method else None,
+            path,
+            status,
+            on_fire,
         )
         with self._lock:
             self._rules.append(rule)
@@ -101,7 +115,10 @@ class Faults:
     @property
     def rules(self):
         with self._lock:
-            return [asdict(rule) for rule in self._rules]
+            return [
+                {k: v for k, v in asdict(rule).items() if k != "on_fire"}
+                for rule in self._rules
+            ]
 
     def pick(self, method, path):
         """The fault for a request, or None; consumes one use of a counted rule."""
@@ -126,5 +143,5 @@ class Faults:
                 status = rule.status or self._rng.choice(
                     self.settings.server_error_statuses
                 )
-                return Fault(rule.kind, seconds, status)
+                return Fault(rule.kind, seconds, status, rule.on_fire)
         return None

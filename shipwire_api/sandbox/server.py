@@ -91,6 +91,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         reply = self._api_reply(parts, raw_body)
         if fault and fault.kind == "timeout_commit":
+            if fault.on_fire:
+                fault.on_fire()
             time.sleep(fault.seconds)
         self._send(reply, started, truncate=bool(fault and fault.kind == "malformed"))
 

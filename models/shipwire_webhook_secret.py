@@ -1,0 +1,15 @@
+from odoo import fields, models
+
+
+class ShipwireWebhookSecret(models.Model):
+    """A secret Shipwire signs its webhook deliveries with."""
+
+    _name = "shipwire.webhook.secret"
+    _description = "Shipwire webhook secret"
+
+    backend_id = fields.Many2one(
+        "shipwire.backend", required=True, ondelete="cascade", string="Account"
+    )
+    company_id = fields.Many2one(related="backend_id.company_id", store=True)
+    shipwire_id = fields.Char(string="Shipwire id", required=True)
+    secret = fields.Char(required=True, groups="base.group_system")
