@@ -108,9 +108,14 @@ def fulfillment_order_values(resource):
 
 
 def shipped_quantities(resource):
-    """``{"shipped_quantities": {sku: units}}`` when the order's items came along."""
+    """``{"shipped_quantities": {sku: units}}`` for a shipped order whose items came
+    along; nothing otherwise."""
     items = (resource.get("items") or {}).get("resource")
-    if not isinstance(items, dict):
+    shipped_statuses = ("completed", "delivered")
+    if (
+        not isinstance(items, dict)
+        or normalize_order_status(resource.get("status")) not in shipped_statuses
+    ):
         return {}
     shipped = {}
     for item in collection_items(items):

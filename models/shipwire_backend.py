@@ -514,7 +514,7 @@ class ShipwireBackend(models.Model):
 def _references(key, entry):
     """Every name a remote PO entry may know its sales order by."""
     found = {key}
-    for resource in filter(None, [entry[0], *entry[1]]):
+    for resource in filter(None, [entry[0], *(entry[1] or ())]):
         for name in (
             "externalId",
             "purchaseOrderExternalId",

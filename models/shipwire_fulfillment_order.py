@@ -148,7 +148,12 @@ class ShipwireFulfillmentOrder(models.Model):
         what shipped, cancel what was cancelled, and tell about holds."""
         for fulfillment_order in self:
             if fulfillment_order.status in ("completed", "delivered"):
-                if not fulfillment_order.delivery_done:
+                if fulfillment_order.delivery_done:
+                    continue
+                if not isinstance(fulfillment_order.shipped_quantities, dict):
+                    # A webhook says it shipped, not what: the sync will read it.
+                    self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
+                else:
                     fulfillment_order._shipwire_deliver()
             elif fulfillment_order.status == "cancelled":
                 if not fulfillment_order.cancel_handled:
@@ -174,16 +179,13 @@ class ShipwireFulfillmentOrder(models.Model):
         self.delivery_done = True
         if not picking:
             return
-        remaining = dict(self.shipped_quantities or {})
+        remaining = dict(self.shipped_quantities)
         for move in picking.move_ids.filtered(
             lambda m: m.state not in ("done", "cancel")
         ):
-            if self.shipped_quantities is None:
-                units = move.product_qty
-            else:
-                sku = move.product_id.default_code
-                units = min(remaining.get(sku, 0), move.product_qty)
-                remaining[sku] = remaining.get(sku, 0) - units
+            sku = move.product_id.default_code
+            units = min(remaining.get(sku, 0), move.product_qty)
+            remaining[sku] = remaining.get(sku, 0) - units
             move.quantity = move.product_id.uom_id._compute_quantity(
                 units, move.product_uom
             )

@@ -54,12 +54,13 @@ echo "== Odoo tests"
 report="$work/odoo-tests.txt"
 set +e
 (cd "$work/addons/$ADDON" && "$PYTHON" -m pytest -p no:cacheprovider \
-    --odoo-config "$work/odoo.conf" --odoo-database "$database" \
+    --odoo-config "$work/odoo.conf" --odoo-database "$database" --odoo-http \
     "$work/addons/$ADDON/tests" "$@") | tee "$report"
 status=${PIPESTATUS[0]}
 set -e
 summary=$(grep -E '^=+ .*(passed|failed|error|no tests ran).* =+$' "$report" | tail -n 1 || true)
-passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | grep -oE '[0-9]+' || echo 0)
-failed=$(grep -oE '[0-9]+ (failed|errors?)' <<<"$summary" | awk '{n += $1} END {print n + 0}')
+count() { { grep -oE "[0-9]+ ($1)" <<<"$summary" || true; } | awk '{n += $1} END {print n + 0}'; }
+passed=$(count passed)
+failed=$(count 'failed|errors?')
 echo "Odoo tests: $((passed + failed)) ran on Odoo $odoo_version: $passed passed, $failed failed"
 exit "$status"

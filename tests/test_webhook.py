@@ -1,0 +1,152 @@
+import json
+
+from odoo import Command
+from odoo.tests import HttpCase, tagged
+
+from ..shipwire_api import SIGNATURE_HEADER, build_signature_header
+from .common import ShipwireCase
+
+SECRET = "5e" * 64
+
+
+@tagged("post_install", "-at_install")
+class TestWebhook(ShipwireCase, HttpCase):
+    def setUp(self):
+        super().setUp()
+        self.env["ir.config_parameter"].set_param("web.base.url", self.base_url())
+        self.backend.sudo().webhook_secret_ids = [
+            Command.create({"shipwire_id": "1", "secret": SECRET})
+        ]
+        self.order = self._order()
+        self.order.action_shipwire_send()
+        self.fulfillment = self.order.shipwire_fulfillment_order_ids
+        self.fo_id = int(self.fulfillment.shipwire_id)
+
+    def _url(self, backend=None):
+        return (backend or self.backend).sudo().webhook_url
+
+    def _order_resource(self):
+        return self._sandbox_client().get_order(
+            self.fo_id, expand="holds,trackings,items"
+        )
+
+    def _post(self, payload, secret=SECRET, url=None, raw=None):
+        body = raw if raw is not None else json.dumps(payload).encode()
+        headers = {"Content-Type": "application/json"}
+        if secret:
+            headers[SIGNATURE_HEADER] = build_signature_header(body, [("1", secret)])
+        return self.url_open(url or self._url(), data=body, headers=headers)
+
+    def _completed_payload(self):
+        self.sandbox.complete_order(
+            self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z999"}]
+        )
+        return {"topic": "order.completed", "body": {"resource": self._order_resource()}}
+
+    def test_registered_webhooks_bring_a_shipment_in(self):
+        self.backend.action_register_webhooks()
+        subscriptions = self._sandbox_client().list_webhooks()
+        self.assertTrue(subscriptions)
+        self.assertEqual({s["url"] for s in subscriptions}, {self._url()})
+        # Odoo's server thread handles the deliveries on this test's cursor.
+        self.env.flush_all()
+
+        self.sandbox.complete_order(
+            self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z777"}]
+        )
+        self.assertTrue(self.sandbox.wait_for_deliveries(timeout=20))
+        self.env.invalidate_all()
+
+        self.assertEqual(self.order.shipwire_state, "shipped")
+        # The payload says the order shipped, not what: the sync reads the rest.
+        sync = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", sync.id)]))
+        self.env["shipwire.backend"]._cron_sync()
+        self.assertEqual(self.order.picking_ids.state, "done")
+        self.assertEqual(self.order.picking_ids.carrier_tracking_ref, "1Z777")
+
+    def test_bad_or_missing_signature_changes_nothing(self):
+        payload = self._completed_payload()
+
+        self.assertEqual(self._post(payload, secret="aa" * 64).status_code, 403)
+        self.assertEqual(self._post(payload, secret=None).status_code, 401)
+        self.assertEqual(self.order.shipwire_state, "approved")
+        self.assertEqual(self.fulfillment.status, "processed")
+
+        self.assertEqual(self._post(payload).status_code, 200)
+        self.assertEqual(self.order.shipwire_state, "shipped")
+
+    def test_repeated_delivery_has_one_effect(self):
+        payload = self._completed_payload()
+        self._post(payload)
+        messages = len(self.order.message_ids)
+
+        self.assertEqual(self._post(payload).status_code, 200)
+
+        self.assertEqual(len(self.order.message_ids), messages)
+        self.assertEqual(len(self.order.picking_ids), 1)
+        self.assertEqual(self.fulfillment.tracking_ids.mapped("tracking_number"), ["1Z999"])
+
+    def test_out_of_order_delivery_changes_nothing(self):
+        older = {"topic": "order.processed", "body": {"resource": self._order_resource()}}
+        newer = self._completed_payload()
+        # Stamp the older update a minute earlier than the shipment.
+        older["body"]["resource"]["lastUpdatedDate"] = "2020-01-01T00:00:00-08:00"
+        self._post(newer)
+
+        self.assertEqual(self._post(older).status_code, 200)
+
+        self.assertEqual(self.fulfillment.status, "completed")
+        self.assertEqual(self.order.shipwire_state, "shipped")
+
+    def test_unknown_order_triggers_a_catch_up_sync(self):
+        cron = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
+        resource = {**self._order_resource(), "id": 1, "purchaseOrderId": 424242}
+        resource.update(externalId="ELSEWHERE-1", purchaseOrderExternalId="ELSEWHERE-1")
+        resource.update(orderNo="ELSEWHERE", purchaseOrderNo="ELSEWHERE")
+
+        response = self._post({"topic": "order.completed", "body": {"resource": resource}})
+
+        self.assertEqual(response.status_code, 200)
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
+        self.assertEqual(self.order.shipwire_state, "approved")
+
+    def test_hostile_requests_get_a_clear_4xx(self):
+        payload = self._completed_payload()
+        cases = {
+            "malformed JSON": (self._post(None, raw=b"{not json"), 400),
+            "unknown topic": (self._post({**payload, "topic": "stock.transition"}), 400),
+            "no topic": (self._post({"body": payload["body"]}), 400),
+            "oversized": (self._post(None, raw=b" " * (1024 * 1024 + 1)), 413),
+            "unknown token": (self._post(payload, url=f"{self.base_url()}/shipwire/webhook/nope"), 404),
+        }
+        for case, (response, status) in cases.items():
+            with self.subTest(case=case):
+                self.assertEqual(response.status_code, status)
+        self.assertEqual(self.order.shipwire_state, "approved")
+
+    def test_endpoint_answers_head_and_get(self):
+        self.assertEqual(self.opener.head(self._url(), timeout=10).status_code, 200)
+        self.assertEqual(self.url_open(self._url()).status_code, 200)
+
+    def test_another_companys_account_cannot_touch_our_orders(self):
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        other = self.env["shipwire.backend"].create(
+            {
+                "name": "Other",
+                "company_id": other_company.id,
+                "environment": "custom",
+                "custom_url": self.sandbox.url,
+                "username": "x",
+                "password": "y",
+            }
+        )
+        other.sudo().webhook_secret_ids = [
+            Command.create({"shipwire_id": "1", "secret": SECRET})
+        ]
+
+        response = self._post(self._completed_payload(), url=self._url(other))
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.order.shipwire_state, "approved")
+        self.assertEqual(self.fulfillment.status, "processed")
