@@ -1,0 +1,218 @@
+"""Sending selected orders runs their HTTP calls side by side (the ORM stays in one
+thread): with 1 s of latency per call, 50 orders go out in under a quarter of the
+serial time.
+
+Installs the addon in a throwaway database, starts a sandbox with --latency seconds
+added to every request, sends --orders confirmed orders with one
+``action_shipwire_send()`` and compares its wall time with sending them one by one:
+estimated from two single-order sends, or measured with --full-serial. Exits 1 when
+the target is missed or an order was not sent exactly once; skips without Odoo 18.
+
+    python3 bench/bulk_send.py [--orders 50] [--latency 1.0] [--full-serial] [--keep-db]
+"""
+
+import argparse
+import collections
+import statistics
+import sys
+import time
+
+from odoo_env import odoo18_missing, throwaway_database
+
+TARGET_RATIO = 0.25
+SINGLE_SENDS = 2
+
+
+def set_up(env, sandbox):
+    """A backend on the sandbox serving the default warehouse, two products the
+    sandbox stocks and a US retailer; returns a function creating confirmed orders."""
+    from odoo import Command
+
+    warehouse = env["stock.warehouse"].search(
+        [("company_id", "=", env.company.id)], limit=1
+    )
+    env["shipwire.backend"].create(
+        {
+            "name": "Bench sandbox",
+            "environment": "custom",
+            "custom_url": sandbox.url,
+            "username": sandbox.username,
+            "password": sandbox.password,
+            "warehouse_ids": [
+                Command.create(
+                    {
+                        "warehouse_id": warehouse.id,
+                        "shipwire_warehouse_external_id": "LAX",
+                    }
+                )
+            ],
+        }
+    )
+    products = [
+        env["product.product"].create(
+            {
+                "name": name,
+                "default_code": sku,
+                "type": "consu",
+                "is_storable": True,
+                "list_price": 100,
+            }
+        )
+        for name, sku in (("Diamond ring", "DIAMOND-1"), ("Ruby pendant", "RUBY-2"))
+    ]
+    retailer = env["res.partner"].create(
+        {
+            "name": "Max Retail",
+            "is_company": True,
+            "street": "1 Main Lane",
+            "city": "Los Angeles",
+            "zip": "91111",
+            "state_id": env.ref("base.state_us_5").id,  # California
+            "country_id": env.ref("base.us").id,
+        }
+    )
+
+    def confirmed_orders(count):
+        orders = env["sale.order"].create(
+            [
+                {
+                    "partner_id": retailer.id,
+                    "warehouse_id": warehouse.id,
+                    "order_line": [
+                        Command.create({"product_id": product.id, "product_uom_qty": 2})
+                        for product in products
+                    ],
+                }
+                for _ in range(count)
+            ]
+        )
+        orders.action_confirm()
+        env.cr.commit()
+        return orders
+
+    return confirmed_orders
+
+
+def timed_send(env, sandbox, orders):
+    """Send ``orders`` with one action; return (seconds, HTTP requests)."""
+    requests_before = sandbox.request_count
+    started = time.perf_counter()
+    orders.action_shipwire_send()
+    env.flush_all()
+    env.cr.commit()
+    return time.perf_counter() - started, sandbox.request_count - requests_before
+
+
+def sent_once_problems(sandbox, orders):
+    """Why ``orders`` are not each approved with exactly one PO at the sandbox."""
+    problems = [
+        f"{order.name} is {order.shipwire_state or 'not sent'}, not approved"
+        for order in orders
+        if order.shipwire_state != "approved"
+    ]
+    at_sandbox = collections.Counter(
+        po["externalId"] for po in sandbox.purchase_orders()
+    )
+    problems += [
+        f"{external_id} is at the sandbox {count} times"
+        for external_id, count in at_sandbox.items()
+        if count > 1
+    ]
+    problems += [
+        f"{order.name} has no PO at the sandbox"
+        for order in orders
+        if not at_sandbox.get(order.shipwire_external_id)
+    ]
+    return problems
+
+
+def run(env, sandbox, options):
+    confirmed_orders = set_up(env, sandbox)
+    bulk = confirmed_orders(options.orders)
+    singles = confirmed_orders(SINGLE_SENDS)
+    serial = (
+        confirmed_orders(options.orders) if options.full_serial else singles.browse()
+    )
+    sandbox.settings.latency = options.latency
+
+    # The bulk send goes first, so first-call warm-up counts against it.
+    bulk_seconds, bulk_requests = timed_send(env, sandbox, bulk)
+    single_runs = [timed_send(env, sandbox, order) for order in singles]
+    calls = max(requests for _seconds, requests in single_runs)
+    per_order = statistics.mean(seconds for seconds, _requests in single_runs)
+    if options.full_serial:
+        serial_seconds = sum(timed_send(env, sandbox, order)[0] for order in serial)
+        serial_label = "measured, one by one"
+    else:
+        serial_seconds = options.orders * per_order
+        serial_label = (
+            f"estimated: {options.orders} x {calls} calls x "
+            f"{per_order / calls:.2f} s per call"
+        )
+
+    problems = sent_once_problems(sandbox, bulk | singles | serial)
+    if any(requests != calls for _seconds, requests in single_runs):
+        problems.append(f"single sends made {[r for _s, r in single_runs]} requests")
+    if bulk_requests != options.orders * calls:
+        problems.append(
+            f"the bulk send made {bulk_requests} requests, "
+            f"not {options.orders} x {calls}"
+        )
+    ratio = bulk_seconds / serial_seconds
+    met = ratio < TARGET_RATIO
+    print(f"orders sent together : {options.orders}")
+    print(f"HTTP requests        : {bulk_requests} ({calls} per order)")
+    print(f"latency per request  : {options.latency:.2f} s")
+    print(f"bulk wall time       : {bulk_seconds:.2f} s")
+    print(f"serial time          : {serial_seconds:.2f} s ({serial_label})")
+    print(f"ratio                : {ratio:.1%}")
+    print(
+        f"sent exactly once    : "
+        f"{'yes' if not problems else 'NO'} ({len(sandbox.purchase_orders())} POs "
+        "at the sandbox)"
+    )
+    for problem in problems[:10]:
+        print(f"  {problem}")
+    print(f"target < {TARGET_RATIO:.0%} of serial: {'met' if met else 'missed'}")
+    return 0 if met and not problems else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=50)
+    parser.add_argument(
+        "--latency", type=float, default=1.0, help="seconds added to every request"
+    )
+    parser.add_argument(
+        "--full-serial",
+        action="store_true",
+        help="really send --orders more orders one by one instead of estimating",
+    )
+    parser.add_argument(
+        "--keep-db", action="store_true", help="do not drop the database"
+    )
+    options = parser.parse_args(argv)
+    if options.orders < 1 or options.latency < 0:
+        parser.error("--orders must be at least 1 and --latency not negative")
+
+    missing = odoo18_missing()
+    if missing:
+        print(f"skipped: no Odoo 18 ({missing})")
+        return 0
+
+    import odoo
+
+    with throwaway_database(keep=options.keep_db) as registry:
+        from odoo.addons.sale_stock_shipwire.shipwire_api.sandbox import Sandbox
+
+        sandbox = Sandbox().start()
+        try:
+            with registry.cursor() as cr:
+                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+                return run(env, sandbox, options)
+        finally:
+            sandbox.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
