@@ -190,10 +190,12 @@ class SaleOrder(models.Model):
         """Correct the PO at Shipwire with the order as it is now."""
         self._shipwire_check_group(GROUP_USER)
         self._shipwire_lock()
+        problems = []
         for order in self:
-            problems = order_problems(order, order.shipwire_backend_id)
-            if problems:
-                raise UserError("\n".join(problems))
+            problems += order_problems(order, order.shipwire_backend_id)
+        if problems:
+            raise UserError("\n".join(problems))
+        for order in self:
             if not order.shipwire_po_id:
                 # Shipwire kept nothing of a rejected PO: send it anew.
                 order._shipwire_send()
@@ -266,10 +268,15 @@ class SaleOrder(models.Model):
         )
         ready = self.browse(row[0] for row in self.env.cr.fetchall())
         ready.invalidate_recordset()
-        sendable = ready.filtered(lambda order: not order._shipwire_send_problems())
-        for order in ready - sendable:
-            order._shipwire_add_messages(order._shipwire_send_problems())
-            order.shipwire_next_retry = False
+        sendable = self.browse()
+        for order in ready:
+            problems = order._shipwire_send_problems()
+            if problems:
+                # Needs a person: stop retrying and say why.
+                order._shipwire_add_messages(problems)
+                order.shipwire_next_retry = False
+            else:
+                sendable |= order
         sendable._shipwire_send()
         remaining = 0
         if len(due) == RETRY_BATCH_SIZE:
