@@ -1,7 +1,10 @@
-.PHONY: test demo
+.PHONY: test demo lint
 
 test:
 	bash tools/test.sh
 
 demo:
 	bash tools/demo.sh
+
+lint:
+	bash tools/lint.sh

@@ -134,7 +134,8 @@ def main(argv=None):
 
     rate = done / elapsed if elapsed else 0.0
     print(
-        f"{done} purchase order creates in {elapsed:.2f} s with {options.threads} threads: {rate:.0f}/s"
+        f"{done} purchase order creates in {elapsed:.2f} s "
+        f"with {options.threads} threads: {rate:.0f}/s"
     )
     print(f"failed creates: {len(failures)}")
     for failure in failures[:3]:

@@ -67,7 +67,7 @@ def parse_shipwire_date(value):
 
 
 def _embedded(resource, key):
-    """An embedded object, whether wrapped in ``{resourceLocation, resource}`` or not."""
+    """An embedded object, wrapped in ``{resourceLocation, resource}`` or not."""
     value = resource.get(key) or {}
     if isinstance(value, dict) and "resource" in value:
         value = value["resource"] or {}

@@ -103,7 +103,8 @@ def _address_problems(order, partner, role, required):
             problems.append(
                 _(
                     "%(order)s: the %(role)s %(field)s “%(value)s” has %(length)s "
-                    "characters; Shipwire accepts %(limit)s. Shorten it on the contact.",
+                    "characters; Shipwire accepts %(limit)s. "
+                    "Shorten it on the contact.",
                     order=order.name,
                     role=role,
                     field=ADDRESS_FIELD_LABELS[key],

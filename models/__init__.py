@@ -1,7 +1,6 @@
 from . import (
     sale_order,
     shipwire_backend,
-    shipwire_webhook_secret,
     shipwire_exchange,
     shipwire_extended_attribute,
     shipwire_fulfillment_order,
@@ -11,5 +10,6 @@ from . import (
     shipwire_service_level,
     shipwire_tracking,
     shipwire_warehouse,
+    shipwire_webhook_secret,
     stock_picking,
 )

@@ -100,7 +100,9 @@ class ShipwireFulfillmentOrder(models.Model):
                     changed |= fulfillment_order
                     updated.append((fulfillment_order, resource))
         created = self.create(new_values)
-        self._shipwire_sync_children(updated + list(zip(created, new_resources)))
+        self._shipwire_sync_children(
+            updated + list(zip(created, new_resources, strict=True))
+        )
         return changed | created
 
     def _shipwire_is_newer(self, values):

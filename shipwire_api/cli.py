@@ -71,6 +71,10 @@ def _run_po(args):
     return client.approve_purchase_order(args.id)
 
 
+def _write(stream, text):
+    stream.write(f"{text}\n")
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["sandbox"]:
@@ -78,25 +82,21 @@ def main(argv=None):
 
         return sandbox_main(argv[1:])
     if argv[:1] != ["po"]:
-        print("usage: python -m shipwire_api {sandbox,po} ...", file=sys.stderr)
+        _write(sys.stderr, "usage: python -m shipwire_api {sandbox,po} ...")
         return EXIT_ERROR
     args = _po_parser().parse_args(argv[1:])
     try:
         output = _run_po(args)
     except ShipwireRejectedError as error:
-        print(error, file=sys.stderr)
-        print(
-            json.dumps(
-                {
-                    "errors": _messages(error.errors),
-                    "warnings": _messages(error.warnings),
-                },
-                indent=2,
-            )
-        )
+        _write(sys.stderr, error)
+        messages = {
+            "errors": _messages(error.errors),
+            "warnings": _messages(error.warnings),
+        }
+        _write(sys.stdout, json.dumps(messages, indent=2))
         return EXIT_REJECTED
     except (ShipwireError, OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _write(sys.stderr, f"error: {error}")
         return EXIT_ERROR
-    print(json.dumps(output, indent=2, sort_keys=True))
+    _write(sys.stdout, json.dumps(output, indent=2, sort_keys=True))
     return EXIT_OK

@@ -14,6 +14,9 @@ ensure() { # ensure MODULE PIP-REQUIREMENT: install only what is missing
 ensure requests requests
 ensure pytest pytest
 
+echo "== lint"
+bash tools/lint.sh
+
 echo "== client and sandbox tests"
 "$PYTHON" -m pytest -p no:odoo -p no:cacheprovider shipwire_api/tests "$@"
 

@@ -2,7 +2,8 @@
 webhooks and secrets), with settings for the unknowns and fault injection.
 
     with Sandbox() as sandbox:
-        requests.get(sandbox.api_url + "/purchaseOrders", auth=(sandbox.username, sandbox.password))
+        auth = (sandbox.username, sandbox.password)
+        requests.get(sandbox.api_url + "/purchaseOrders", auth=auth)
 """
 
 from .catalogue import DEMO_CATALOGUE

@@ -6,10 +6,11 @@ from collections import Counter
 def plan_fulfillment(lines, warehouses, stock, can_split):
     """Split ``lines`` into per-warehouse groups.
 
-    ``lines`` is ``[(sku, quantity)]``, ``warehouses`` the warehouse externalIds in order
-    of preference, ``stock`` ``{sku: {warehouse: quantity}}``. Returns ``(groups,
-    shortage)``: ``groups`` is ``[(warehouse, [(line index, quantity)])]``; ``shortage`` is
-    None, or the reason the single group returned cannot be served from stock.
+    ``lines`` is ``[(sku, quantity)]``, ``warehouses`` the warehouse externalIds in
+    order of preference, ``stock`` ``{sku: {warehouse: quantity}}``. Returns
+    ``(groups, shortage)``: ``groups`` is ``[(warehouse, [(line index, quantity)])]``;
+    ``shortage`` is None, or the reason the single group returned cannot be served
+    from stock.
     """
     needed = Counter()
     for sku, quantity in lines:
@@ -35,7 +36,10 @@ def plan_fulfillment(lines, warehouses, stock, can_split):
             for sku, qty in short.items()
         )
     else:
-        reason = "Insufficient stock: no single warehouse holds every item and splitting is not allowed"
+        reason = (
+            "Insufficient stock: no single warehouse holds every item "
+            "and splitting is not allowed"
+        )
     return [(warehouses[0], every_line)], reason
 
 

@@ -37,7 +37,10 @@ DEMO_CATALOGUE = {
 
 
 def normalize_catalogue(catalogue):
-    """Return a private, checked copy of ``catalogue``; raise ValueError or TypeError if malformed."""
+    """Return a private, checked copy of ``catalogue``.
+
+    Raise ValueError or TypeError if it is malformed.
+    """
     if not isinstance(catalogue, dict):
         raise TypeError("Catalogue must be an object")
     warehouses = copy.deepcopy(catalogue.get("warehouses") or [])

@@ -38,7 +38,8 @@ def build_parser():
         type=float,
         default=0.0,
         metavar="RATE",
-        help="share of API requests that get a random fault (latency, timeout, 5xx, reset, bad JSON)",
+        help="share of API requests that get a random fault "
+        "(latency, timeout, 5xx, reset, bad JSON)",
     )
     parser.add_argument(
         "--fault-seconds",
@@ -87,6 +88,8 @@ def main(argv=None):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_args: stopping.set())
     sandbox.start()
+    # This banner is the command's output (read by people and scripts), not a log.
+    # pylint: disable=print-used
     print(f"Shipwire sandbox: {sandbox.api_url}", flush=True)
     print(f"user: {sandbox.username}", flush=True)
     print(f"password: {sandbox.password}", flush=True)

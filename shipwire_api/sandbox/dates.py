@@ -15,7 +15,10 @@ def format_date(timestamp):
 
 
 def parse_date(text):
-    """Epoch timestamp of an ISO-8601 date; one without an offset is taken as Pacific."""
+    """Epoch timestamp of an ISO-8601 date.
+
+    A date without an offset is taken as Pacific.
+    """
     # An unencoded "+" in a query string arrives as a space.
     text = re.sub(r" (\d\d:?\d\d)$", r"+\1", text.strip())
     moment = datetime.fromisoformat(text)

@@ -10,9 +10,9 @@ Kinds:
 """
 
 import random
-from collections.abc import Callable
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 FAULT_KINDS = ("latency", "timeout_commit", "server_error", "reset", "malformed")

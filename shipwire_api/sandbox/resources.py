@@ -214,7 +214,7 @@ class Renderer:
             "physicalWarehouseId": warehouse["id"],
         }
 
-    # ----------------------------------------------------------------- fulfillment orders
+    # --------------------------------------------------------------- fulfillment orders
 
     def order_entry(self, order, expand=()):
         return {

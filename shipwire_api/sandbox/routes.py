@@ -55,7 +55,10 @@ def route(method, pattern):
 
 
 def resolve(method, api_path):
-    """``(handler, path parameters)``; raises SandboxError for unknown paths and methods."""
+    """``(handler, path parameters)``.
+
+    Raises SandboxError for unknown paths and methods.
+    """
     allowed = False
     for route_method, pattern, handler in ROUTES:
         match = pattern.match(api_path)
@@ -92,7 +95,10 @@ def page_bounds(request, settings):
 
 
 def list_reply(sandbox, request, records, render_entry):
-    """A page of ``records``; previous/next keep every query parameter of the request."""
+    """A page of ``records``.
+
+    The previous/next links keep every query parameter of the request.
+    """
     offset, limit = page_bounds(request, sandbox.settings)
     params = [
         (name, value)
@@ -319,7 +325,7 @@ def purchase_order_commercial_invoice(sandbox, request, ref):
         )
 
 
-# --------------------------------------------------------------------- fulfillment orders
+# ------------------------------------------------------------------- fulfillment orders
 
 ORDER = r"orders/(?P<ref>[^/]+)"
 
@@ -448,7 +454,7 @@ def product_entry(request, product_id, sku):
     }
 
 
-# --------------------------------------------------------------------- webhooks and secrets
+# ----------------------------------------------------------------- webhooks and secrets
 
 
 def webhook_problems(sandbox, body):
@@ -467,7 +473,10 @@ def webhook_problems(sandbox, body):
 
 
 def plain_topic(topic):
-    """Topics are stored as subscribed, without the version prefix they are read back with."""
+    """Topics are stored as subscribed.
+
+    That is without the version prefix they are read back with.
+    """
     return re.sub(r"^v\d+\.", "", topic.strip())
 
 

@@ -1,7 +1,11 @@
-"""The HTTP side of the sandbox: a threaded HTTP/1.1 server and the ``Sandbox`` facade."""
+"""The HTTP side of the sandbox.
+
+A threaded HTTP/1.1 server and the ``Sandbox`` facade.
+"""
 
 import base64
 import binascii
+import contextlib
 import hmac
 import json
 import os
@@ -45,12 +49,13 @@ class SandboxHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def setup(self):
-        super().setup()
+        result = super().setup()
         self.server.sandbox._track_connection(self.connection, open_=True)
+        return result
 
     def finish(self):
         try:
-            super().finish()
+            return super().finish()
         finally:
             self.server.sandbox._track_connection(self.connection, open_=False)
 
@@ -59,7 +64,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format, *args):
         if self.server.sandbox.settings.log_requests:
-            super().log_message(format, *args)
+            return super().log_message(format, *args)
+        return None
 
     def do_GET(self):
         self._handle()
@@ -182,7 +188,8 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 class Sandbox:
     """A local imitation of Shipwire's REST API, faults included.
 
-    ``url`` is the server root and ``api_url`` the base of the API (``url + "/api/v3"``).
+    ``url`` is the server root and ``api_url`` the base of the API
+    (``url + "/api/v3"``).
     """
 
     def __init__(
@@ -254,13 +261,10 @@ class Sandbox:
         self._server.server_close()
         with self._counter_lock:
             connections = list(self._connections)
-        for (
-            connection
-        ) in connections:  # idle keep-alive connections would outlive the server
-            try:
+        # Idle keep-alive connections would outlive the server.
+        for connection in connections:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         self._thread.join()
         self._server = None
         self.webhook_dispatcher.stop()
@@ -289,10 +293,13 @@ class Sandbox:
         }
 
     def wait_for_deliveries(self, timeout=5):
-        """True once no webhook is queued or being sent; False if ``timeout`` runs out."""
+        """True once no webhook is queued or being sent.
+
+        False if ``timeout`` runs out.
+        """
         return self.webhook_dispatcher.wait_idle(timeout)
 
-    # ----------------------------------------------------------------- state helpers for tests
+    # ---------------------------------------------------------- state helpers for tests
 
     def _renderer(self):
         return Renderer(self.store, Links(self.url))
@@ -341,7 +348,7 @@ class Sandbox:
                 or order["purchaseOrderId"] == int(purchase_order_id)
             ]
 
-    # ----------------------------------------------------------------- used by the handler
+    # -------------------------------------------------------------- used by the handler
 
     def _count_request(self):
         with self._counter_lock:
@@ -369,7 +376,10 @@ class Sandbox:
         return False
 
     def _publish(self, events):
-        """Queue a webhook per subscription for each event (called under the store lock)."""
+        """Queue a webhook per subscription for each event.
+
+        Called under the store lock.
+        """
         if not self.store.webhooks:
             return
         renderer = self._renderer()

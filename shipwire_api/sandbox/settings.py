@@ -1,6 +1,7 @@
-"""Every knob of the sandbox. Facts the API reference marks as inferred or unknown live here.
+"""Every knob of the sandbox.
 
-Attributes can be reassigned while the sandbox runs; the next request sees the new value.
+Facts the API reference marks as inferred or unknown live here. Attributes can be
+reassigned while the sandbox runs; the next request sees the new value.
 """
 
 from dataclasses import dataclass, field, fields
@@ -48,7 +49,8 @@ class SandboxSettings:
     split_external_id_length: int = 30
     state_required_countries: list = field(default_factory=lambda: ["US"])
     unverifiable_address_marker: str = "UNVERIFIED"
-    # When true, address warnings also reject a create sent with doNotPersistOnWarnings=1.
+    # When true, address warnings also reject a create sent with
+    # doNotPersistOnWarnings=1.
     warnings_block_do_not_persist: bool = False
     canceled_external_ids_reusable: bool = False
     uppercase_addresses: bool = False

@@ -3,7 +3,8 @@
 Records are plain JSON-ready dicts so the whole state can be written to a file. One
 re-entrant lock guards everything; each public mutation holds it from start to finish,
 then hands the events it raised to the listeners (still under the lock, so webhook
-payloads show the state right after the change) and saves the state file if there is one.
+payloads show the state right after the change) and saves the state file if there is
+one.
 Events are ``(topic, kind, id)`` with kind "purchaseOrder", "order", "orderHolds" or
 "orderTrackings" (the resource a webhook for the topic carries).
 """
@@ -107,7 +108,10 @@ class Store:
 
     @mutation
     def replace_catalogue(self, catalogue):
-        """Use ``catalogue`` from now on, also after a reset; stock levels restart from it."""
+        """Use ``catalogue`` from now on, also after a reset.
+
+        Stock levels restart from it.
+        """
         self._base_catalogue = normalize_catalogue(catalogue)
         self.catalogue = copy.deepcopy(self._base_catalogue)
         self.stock = self.catalogue["stock"]
@@ -209,7 +213,10 @@ class Store:
         return po
 
     def order(self, ref):
-        """The fulfillment order for a path segment: its id, or ``E`` + its externalId."""
+        """The fulfillment order for a path segment.
+
+        The segment is its id, or ``E`` + its externalId.
+        """
         ref = str(ref)
         order = None
         if ref.isdigit():
@@ -260,7 +267,10 @@ class Store:
         return stage
 
     def list_purchase_orders(self, filters, updated_after=None):
-        """Purchase orders matching every filter; ``filters`` maps a name to allowed values."""
+        """Purchase orders matching every filter.
+
+        ``filters`` maps a name to allowed values.
+        """
         fields = {
             "externalId": lambda po: po["data"].get("externalId"),
             "orderNo": lambda po: po["data"].get("purchaseOrderNo"),
@@ -364,7 +374,8 @@ class Store:
         except SandboxError:
             raise SandboxError(
                 400,
-                "Purchase order ID not detected. Please make a POST if you wish to create a purchase order.",
+                "Purchase order ID not detected. "
+                "Please make a POST if you wish to create a purchase order.",
             ) from None
         if po["canceled"] or self._has_shipped(po):
             raise SandboxError(422, "Purchase order cannot be updated")
@@ -717,7 +728,7 @@ class Store:
             po["announced"].append(topic)
             self._emit(topic, "purchaseOrder", po["id"])
 
-    # ----------------------------------------------------------------- fulfillment orders
+    # --------------------------------------------------------------- fulfillment orders
 
     def _touch_order(self, order, created=False):
         order["updated"] = self.clock()
@@ -882,7 +893,7 @@ class Store:
         self._after_order_change(order)
         return order
 
-    # ----------------------------------------------------------------- webhooks and secrets
+    # ------------------------------------------------------------- webhooks and secrets
 
     def subscriptions_for(self, topic):
         return [hook for hook in self.webhooks.values() if hook["topic"] == topic]

@@ -38,12 +38,16 @@ class Delivery:
                 "webhookSubscriptionID": self.subscription_id,
             }
         )
-        # The body was serialised when the event happened, so it shows the state of then.
+        # The body was serialised when the event happened, so it shows the state of
+        # then.
         return f'{head[:-1]}, "body": {self.body_json}}}'.encode()
 
 
 def url_answers_head(url, timeout):
-    """Whether ``url`` answers a HEAD request with a 2xx, as Shipwire checks on subscribe."""
+    """Whether ``url`` answers a HEAD request with a 2xx.
+
+    Shipwire checks that on subscribe.
+    """
     try:
         with _OPENER.open(
             urllib.request.Request(url, method="HEAD"), timeout=timeout
@@ -55,7 +59,10 @@ def url_answers_head(url, timeout):
 
 class WebhookDispatcher:
     def __init__(self, settings, signing_secrets):
-        """``signing_secrets()`` returns the ``(id, secret)`` pairs to sign each POST with."""
+        """``signing_secrets()`` returns the ``(id, secret)`` pairs.
+
+        Each POST is signed with every one of them.
+        """
         self.settings = settings
         self._signing_secrets = signing_secrets
         self._condition = threading.Condition()
@@ -110,7 +117,10 @@ class WebhookDispatcher:
             return len(self._queue) + self._in_flight
 
     def wait_idle(self, timeout):
-        """Wait until nothing is queued or being sent; False if ``timeout`` ran out first."""
+        """Wait until nothing is queued or being sent.
+
+        False if ``timeout`` ran out first.
+        """
         with self._condition:
             return self._condition.wait_for(
                 lambda: not self._queue and not self._in_flight, timeout

@@ -151,7 +151,10 @@ class WebhookReceiver:
         self._thread.start()
 
     def wait_for(self, count, timeout=5):
-        """The first ``count`` deliveries, once they arrived (fails after ``timeout``)."""
+        """The first ``count`` deliveries, once they arrived.
+
+        Fails after ``timeout``.
+        """
         with self._condition:
             arrived = self._condition.wait_for(
                 lambda: len(self.received) >= count, timeout

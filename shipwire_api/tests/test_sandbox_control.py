@@ -174,7 +174,8 @@ def test_command_line_serves_until_terminated():
     command = [
         sys.executable,
         "-c",
-        "import sys; from shipwire_api.sandbox import main; sys.exit(main(sys.argv[1:]))",
+        "import sys; from shipwire_api.sandbox import main; "
+        "sys.exit(main(sys.argv[1:]))",
         "--port",
         "0",
         "--user",

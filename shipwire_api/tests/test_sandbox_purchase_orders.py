@@ -1,4 +1,7 @@
-"""Purchase order create/update/approve/cancel and the fulfillment orders they produce."""
+"""Purchase order create/update/approve/cancel.
+
+And the fulfillment orders they produce.
+"""
 
 import pytest
 
@@ -151,7 +154,8 @@ def test_put_to_an_unknown_id_asks_for_a_post(api):
     response = api.put("/purchaseOrders/42", {"externalId": "X"})
     assert response.status_code == 400
     assert response.json()["message"] == (
-        "Purchase order ID not detected. Please make a POST if you wish to create a purchase order."
+        "Purchase order ID not detected. "
+        "Please make a POST if you wish to create a purchase order."
     )
 
 
