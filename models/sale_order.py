@@ -394,7 +394,9 @@ class SaleOrder(models.Model):
             self._shipwire_apply_snapshot(operation, outcome.value)
         elif isinstance(error, ShipwireTransientError) and operation == "create":
             self._shipwire_replace_messages(error.errors + [error], "error")
-            delay = min(RETRY_FIRST_DELAY * 2**self.shipwire_retry_count, RETRY_MAX_DELAY)
+            delay = min(
+                RETRY_FIRST_DELAY * 2**self.shipwire_retry_count, RETRY_MAX_DELAY
+            )
             self.write(
                 {
                     "shipwire_state": "failed",

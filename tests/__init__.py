@@ -1,5 +1,1 @@
-from . import test_install
-from . import test_send
-from . import test_concurrent_send
-from . import test_sync
-from . import test_webhook
+from . import test_concurrent_send, test_install, test_send, test_sync, test_webhook

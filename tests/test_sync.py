@@ -77,9 +77,11 @@ class TestSync(ShipwireCase):
         self.assertEqual(backorder.move_ids.quantity, 3)
         self.assertEqual(backorder.carrier_tracking_ref, "1ZB, 1ZC")
         self.assertEqual(
-            sorted(order.shipwire_fulfillment_order_ids.tracking_ids.mapped(
-                "tracking_number"
-            )),
+            sorted(
+                order.shipwire_fulfillment_order_ids.tracking_ids.mapped(
+                    "tracking_number"
+                )
+            ),
             ["1ZA", "1ZB", "1ZC"],
         )
 

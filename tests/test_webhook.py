@@ -41,7 +41,10 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.sandbox.complete_order(
             self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z999"}]
         )
-        return {"topic": "order.completed", "body": {"resource": self._order_resource()}}
+        return {
+            "topic": "order.completed",
+            "body": {"resource": self._order_resource()},
+        }
 
     def test_registered_webhooks_bring_a_shipment_in(self):
         self.backend.action_register_webhooks()
@@ -85,10 +88,15 @@ class TestWebhook(ShipwireCase, HttpCase):
 
         self.assertEqual(len(self.order.message_ids), messages)
         self.assertEqual(len(self.order.picking_ids), 1)
-        self.assertEqual(self.fulfillment.tracking_ids.mapped("tracking_number"), ["1Z999"])
+        self.assertEqual(
+            self.fulfillment.tracking_ids.mapped("tracking_number"), ["1Z999"]
+        )
 
     def test_out_of_order_delivery_changes_nothing(self):
-        older = {"topic": "order.processed", "body": {"resource": self._order_resource()}}
+        older = {
+            "topic": "order.processed",
+            "body": {"resource": self._order_resource()},
+        }
         newer = self._completed_payload()
         # Stamp the older update a minute earlier than the shipment.
         older["body"]["resource"]["lastUpdatedDate"] = "2020-01-01T00:00:00-08:00"
@@ -105,7 +113,9 @@ class TestWebhook(ShipwireCase, HttpCase):
         resource.update(externalId="ELSEWHERE-1", purchaseOrderExternalId="ELSEWHERE-1")
         resource.update(orderNo="ELSEWHERE", purchaseOrderNo="ELSEWHERE")
 
-        response = self._post({"topic": "order.completed", "body": {"resource": resource}})
+        response = self._post(
+            {"topic": "order.completed", "body": {"resource": resource}}
+        )
 
         self.assertEqual(response.status_code, 200)
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", cron.id)]))
@@ -115,10 +125,16 @@ class TestWebhook(ShipwireCase, HttpCase):
         payload = self._completed_payload()
         cases = {
             "malformed JSON": (self._post(None, raw=b"{not json"), 400),
-            "unknown topic": (self._post({**payload, "topic": "stock.transition"}), 400),
+            "unknown topic": (
+                self._post({**payload, "topic": "stock.transition"}),
+                400,
+            ),
             "no topic": (self._post({"body": payload["body"]}), 400),
             "oversized": (self._post(None, raw=b" " * (1024 * 1024 + 1)), 413),
-            "unknown token": (self._post(payload, url=f"{self.base_url()}/shipwire/webhook/nope"), 404),
+            "unknown token": (
+                self._post(payload, url=f"{self.base_url()}/shipwire/webhook/nope"),
+                404,
+            ),
         }
         for case, (response, status) in cases.items():
             with self.subTest(case=case):
