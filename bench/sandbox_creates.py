@@ -18,32 +18,19 @@ from pathlib import Path
 import requests
 
 REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPOSITORY))
+
+from shipwire_api.sandbox.samples import sample_purchase_order  # noqa: E402
+
 SANDBOX_COMMAND = (
     "import sys; from shipwire_api.sandbox import main; sys.exit(main(sys.argv[1:]))"
 )
 
 
 def purchase_order(number):
-    return {
-        "externalId": f"BENCH-{number}",
-        "purchaseOrderNo": f"SO-BENCH-{number}",
-        "doNotPersistOnWarnings": 1,
-        "options": {"isApproved": 1, "serviceLevelCode": "GD", "canSplit": 1},
-        "shipTo": {
-            "name": "Receiving Dept",
-            "company": "Max Retail",
-            "address1": "1 Main Lane",
-            "city": "Los Angeles",
-            "state": "CA",
-            "postalCode": "91111",
-            "country": "US",
-            "isCommercial": 1,
-        },
-        "items": [
-            {"sku": "DIAMOND-1", "quantity": 1},
-            {"sku": "RUBY-2", "quantity": 2},
-        ],
-    }
+    body = sample_purchase_order(f"BENCH-{number}", canSplit=1)
+    body["items"].append({"sku": "RUBY-2", "quantity": 2})
+    return {**body, "doNotPersistOnWarnings": 1}
 
 
 def start_sandbox():

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from shipwire_api.sandbox import Sandbox
+from shipwire_api.sandbox.samples import sample_purchase_order
 
 
 @pytest.fixture
@@ -14,31 +15,9 @@ def sandbox():
         yield running
 
 
-def purchase_order_body(
-    external_id="PO-1", sku="DIAMOND-1", quantity=1, approved=True, **options
-):
-    """A valid purchase order create body; ``options`` land in ``options``."""
-    return {
-        "externalId": external_id,
-        "purchaseOrderNo": f"SO-{external_id}"[:25],
-        "doNotPersistOnWarnings": 1,
-        "options": {
-            "isApproved": 1 if approved else 0,
-            "serviceLevelCode": "GD",
-            **options,
-        },
-        "shipTo": {
-            "name": "Receiving Dept",
-            "company": "Max Retail",
-            "address1": "1 Main Lane",
-            "city": "Los Angeles",
-            "state": "CA",
-            "postalCode": "91111",
-            "country": "US",
-            "isCommercial": 1,
-        },
-        "items": [{"sku": sku, "quantity": quantity}],
-    }
+def purchase_order_body(*args, **kwargs):
+    """A valid create body as sent on the wire, rejecting POs with problems."""
+    return {**sample_purchase_order(*args, **kwargs), "doNotPersistOnWarnings": 1}
 
 
 @pytest.fixture

@@ -13,25 +13,11 @@ from shipwire_api import (
     ShipwireTransientError,
 )
 from shipwire_api.sandbox import Sandbox
+from shipwire_api.sandbox.samples import sample_purchase_order
 
 
 def purchase_order(external_id="ODOO-1", sku="DIAMOND-1", quantity=1, **options):
-    return {
-        "externalId": external_id,
-        "purchaseOrderNo": f"SO-{external_id}",
-        "options": {"isApproved": 1, "serviceLevelCode": "GD", **options},
-        "shipTo": {
-            "name": "Receiving Dept",
-            "company": "Max Retail",
-            "address1": "1 Main Lane",
-            "city": "Los Angeles",
-            "state": "CA",
-            "postalCode": "91111",
-            "country": "US",
-            "isCommercial": 1,
-        },
-        "items": [{"sku": sku, "quantity": quantity}],
-    }
+    return sample_purchase_order(external_id, sku, quantity, **options)
 
 
 @pytest.fixture
