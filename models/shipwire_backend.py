@@ -266,7 +266,7 @@ class ShipwireBackend(models.Model):
         the others, and the job itself does not fail because of Shipwire."""
         done = remaining = 0
         for backend in self.search([]):
-            progress = backend._sync()
+            progress = backend.with_company(backend.company_id)._sync()
             done += progress[0]
             remaining += progress[1]
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -512,15 +512,19 @@ class ShipwireBackend(models.Model):
 
 
 def _references(key, entry):
-    """Every name a remote PO entry may know its sales order by."""
+    """Every name a remote PO entry may know its sales order by: its externalId,
+    or, only when it carries none, its order number (split suffixes removed).
+    Order numbers alone could match another database's orders on one account."""
     found = {key}
     for resource in filter(None, [entry[0], *(entry[1] or ())]):
-        for name in (
-            "externalId",
-            "purchaseOrderExternalId",
-            "purchaseOrderNo",
-            "orderNo",
-        ):
-            if resource.get(name):
-                found.add(strip_split_suffix(str(resource[name])))
+        names = [
+            resource.get(name)
+            for name in ("externalId", "purchaseOrderExternalId")
+            if resource.get(name)
+        ] or [
+            resource.get(name)
+            for name in ("purchaseOrderNo", "orderNo")
+            if resource.get(name)
+        ]
+        found.update(strip_split_suffix(str(name)) for name in names)
     return found
