@@ -1,5 +1,6 @@
 """A sales order as a Shipwire purchase order, and what stops it from being one."""
 
+import math
 from datetime import UTC, datetime, time
 
 from ..shipwire_api.identifiers import (
@@ -87,7 +88,7 @@ def _address_problems(order, partner, role, required):
     values = address(partner)
     problems = []
     for key in required:
-        if not values[key]:
+        if not values[key].strip():
             problems.append(
                 _(
                     "%(order)s: the %(role)s %(partner)s has no %(field)s; "
@@ -125,6 +126,14 @@ def _line_problems(order, line, position):
         product=line.product_id.display_name,
     )
     problems = []
+    if not line.product_id.active:
+        problems.append(
+            _(
+                "%(line)s: the product is archived, so Shipwire may no longer stock "
+                "it; restore the product or replace the line.",
+                line=label,
+            )
+        )
     sku = line.product_id.default_code
     if not sku:
         problems.append(
@@ -138,7 +147,7 @@ def _line_problems(order, line, position):
         problems.append(
             _(
                 "%(line)s: the Internal Reference has %(length)s characters; "
-                "Shipwire accepts %(limit)s.",
+                "Shipwire accepts %(limit)s. Shorten it on the product.",
                 line=label,
                 length=len(sku),
                 limit=SKU_MAX_LENGTH,
@@ -155,7 +164,7 @@ def _line_problems(order, line, position):
                 "%(line)s: %(units)s %(uom)s is not a whole number; Shipwire ships "
                 "whole units only. Round the quantity.",
                 line=label,
-                units=units,
+                units=round(units, 6),  # 3.96, not 3.9600000000000004
                 uom=line.product_id.uom_id.name,
             )
         )
@@ -181,7 +190,8 @@ def _window_problems(order, kind, window_type, start, end):
     if start and end and start > end:
         return [
             _(
-                "%(order)s: the %(kind)s window ends before it starts.",
+                "%(order)s: the %(kind)s window ends before it starts; "
+                "correct its dates on the Shipwire tab.",
                 order=order.name,
                 kind=kind,
             )
@@ -194,7 +204,15 @@ def order_problems(order, backend):
     name the order, the field and the fix. Empty when it can be sent."""
     _ = order.env._
     problems = []
-    if order.state != "sale":
+    if order.state == "cancel":
+        problems.append(
+            _(
+                "%(order)s: the order is cancelled; set it back to quotation and "
+                "confirm it before sending it to Shipwire.",
+                order=order.name,
+            )
+        )
+    elif order.state != "sale":
         problems.append(
             _(
                 "%(order)s: confirm the order before sending it to Shipwire.",
@@ -208,6 +226,17 @@ def order_problems(order, backend):
                 "the warehouse on an account under Inventory > Configuration > "
                 "Shipwire > Accounts.",
                 order=order.name,
+                warehouse=order.warehouse_id.display_name,
+            )
+        ]
+    if not backend.active:
+        # The sync and the webhooks skip archived accounts: nothing would come back.
+        return problems + [
+            _(
+                "%(order)s: the Shipwire account %(account)s is archived; restore "
+                "it, or map warehouse %(warehouse)s on another account.",
+                order=order.name,
+                account=backend.name,
                 warehouse=order.warehouse_id.display_name,
             )
         ]
@@ -234,7 +263,8 @@ def order_problems(order, backend):
         problems.append(
             _(
                 "%(order)s: Shipwire accepts order numbers of %(limit)s characters "
-                "at most.",
+                "at most; shorten the order reference or the prefix of the sales "
+                "order sequence.",
                 order=order.name,
                 limit=PURCHASE_ORDER_NO_MAX_LENGTH,
             )
@@ -252,7 +282,9 @@ def order_problems(order, backend):
     if not lines:
         problems.append(
             _(
-                "%(order)s has no goods for Shipwire to ship (services are not sent).",
+                "%(order)s: no line has goods for Shipwire to ship (services, notes "
+                "and lines of quantity 0 are left out); add a product with a "
+                "quantity.",
                 order=order.name,
             )
         )
@@ -273,19 +305,21 @@ def order_problems(order, backend):
         order.shipwire_delivery_window_end,
     )
     for attribute in order.shipwire_extended_attribute_ids:
-        if attribute.value_type in ("int", "decimal"):
-            try:
-                float(attribute.value)
-            except ValueError:
-                problems.append(
-                    _(
-                        "%(order)s: the extended attribute %(name)s should be a "
-                        "number but is “%(value)s”.",
-                        order=order.name,
-                        name=attribute.name,
-                        value=attribute.value,
-                    )
+        if attribute.value_type in ("int", "decimal") and (
+            _attribute_number(attribute) is None
+        ):
+            problems.append(
+                _(
+                    "%(order)s: the extended attribute %(name)s should be %(kind)s "
+                    "but is “%(value)s”; correct it on the Shipwire tab.",
+                    order=order.name,
+                    name=attribute.name,
+                    kind=_("a whole number")
+                    if attribute.value_type == "int"
+                    else _("a number"),
+                    value=attribute.value,
                 )
+            )
     return problems
 
 
@@ -300,11 +334,23 @@ def _window(window_type, start, end):
     return window
 
 
-def _attribute_value(attribute):
+def _attribute_number(attribute):
+    """The value as the number its type asks for, or None when it is not one:
+    text, infinity, NaN, or a fraction for an integer."""
+    try:
+        number = float(attribute.value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number):
+        return None
     if attribute.value_type == "int":
-        return int(float(attribute.value))
-    if attribute.value_type == "decimal":
-        return float(attribute.value)
+        return int(number) if number.is_integer() else None
+    return number
+
+
+def _attribute_value(attribute):
+    if attribute.value_type in ("int", "decimal"):
+        return _attribute_number(attribute)
     return attribute.value
 
 

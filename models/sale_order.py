@@ -6,7 +6,7 @@ import psycopg2
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
 from ..mapper import (
@@ -16,6 +16,7 @@ from ..mapper import (
     purchase_order_state,
 )
 from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError, snapshot
+from .shipwire_backend import ensure_group
 
 _logger = logging.getLogger(__name__)
 
@@ -165,18 +166,9 @@ class SaleOrder(models.Model):
 
     # -- buttons -------------------------------------------------------------------
 
-    def _shipwire_check_group(self, group):
-        if not self.env.user.has_group(group):
-            raise AccessError(
-                self.env._(
-                    "Only %(group)s may do this.",
-                    group=self.env.ref(group).sudo().full_name,
-                )
-            )
-
     def action_shipwire_send(self):
         """Send the orders to Shipwire, each exactly once; the calls run in parallel."""
-        self._shipwire_check_group(GROUP_USER)
+        ensure_group(self.env, GROUP_USER)
         self._shipwire_lock()
         problems = []
         for order in self:
@@ -188,7 +180,7 @@ class SaleOrder(models.Model):
 
     def action_shipwire_update(self):
         """Correct the PO at Shipwire with the order as it is now."""
-        self._shipwire_check_group(GROUP_USER)
+        ensure_group(self.env, GROUP_USER)
         self._shipwire_lock()
         problems = []
         for order in self:
@@ -210,15 +202,15 @@ class SaleOrder(models.Model):
         return True
 
     def action_shipwire_approve(self):
-        self._shipwire_check_group(GROUP_MANAGER)
+        ensure_group(self.env, GROUP_MANAGER)
         return self._shipwire_po_action("approve", "approve_purchase_order")
 
     def action_shipwire_cancel(self):
-        self._shipwire_check_group(GROUP_MANAGER)
+        ensure_group(self.env, GROUP_MANAGER)
         return self._shipwire_po_action("cancel", "cancel_purchase_order")
 
     def action_shipwire_refresh(self):
-        self._shipwire_check_group(GROUP_USER)
+        ensure_group(self.env, GROUP_USER)
         for order in self.filtered("shipwire_backend_id"):
             order._shipwire_run(
                 "refresh",

@@ -6,7 +6,7 @@ from collections import defaultdict
 from datetime import UTC, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import split_every
 
 from ..shipwire_api import ShipwireClient, ShipwireError, strip_split_suffix
@@ -39,6 +39,15 @@ WEBHOOK_TOPICS = (
     "purchaseorder.canceled",
 )
 WEBHOOK_ROUTE = "/shipwire/webhook"
+MAX_RETENTION_DAYS = 3650
+MANAGER_GROUP = "sale_stock_shipwire.group_shipwire_manager"
+
+
+def ensure_group(env, *groups):
+    """Raise ``AccessError`` unless the current user belongs to one of ``groups``."""
+    if not any(env.user.has_group(group) for group in groups):
+        names = ", ".join(env.ref(group).sudo().full_name for group in groups)
+        raise AccessError(env._("Only %(groups)s may do this.", groups=names))
 
 
 class ShipwireBackend(models.Model):
@@ -69,8 +78,12 @@ class ShipwireBackend(models.Model):
         help="Base URL of a Shipwire-compatible server, e.g. the local sandbox "
         "http://127.0.0.1:8765",
     )
-    username = fields.Char(string="API user", groups=ADMIN_ONLY, copy=False)
-    password = fields.Char(string="API password", groups=ADMIN_ONLY, copy=False)
+    username = fields.Char(
+        string="API user", groups=ADMIN_ONLY, copy=False, exportable=False
+    )
+    password = fields.Char(
+        string="API password", groups=ADMIN_ONLY, copy=False, exportable=False
+    )
     read_timeout = fields.Float(
         string="Read timeout (s)",
         default=150,
@@ -135,6 +148,7 @@ class ShipwireBackend(models.Model):
     webhook_token = fields.Char(
         copy=False,
         groups=ADMIN_ONLY,
+        exportable=False,
         default=lambda self: secrets.token_urlsafe(24),
         help="Part of the webhook URL: only Shipwire knows it.",
     )
@@ -142,6 +156,26 @@ class ShipwireBackend(models.Model):
     webhook_secret_ids = fields.One2many(
         "shipwire.webhook.secret", "backend_id", groups=ADMIN_ONLY
     )
+
+    @api.constrains("read_timeout", "exchange_retention_days")
+    def _check_limits(self):
+        for backend in self:
+            if backend.read_timeout <= 0:
+                raise ValidationError(
+                    self.env._(
+                        "%(account)s: the read timeout must be more than 0 seconds "
+                        "(Shipwire asks for 150).",
+                        account=backend.name,
+                    )
+                )
+            if not 1 <= backend.exchange_retention_days <= MAX_RETENTION_DAYS:
+                raise ValidationError(
+                    self.env._(
+                        "%(account)s: keep API calls between 1 and %(max)s days.",
+                        account=backend.name,
+                        max=MAX_RETENTION_DAYS,
+                    )
+                )
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):
@@ -228,6 +262,7 @@ class ShipwireBackend(models.Model):
     def action_test_connection(self):
         """Check the credentials with a one-item PO list, and tell how it went."""
         self.ensure_one()
+        ensure_group(self.env, MANAGER_GROUP, ADMIN_ONLY)
         exchanges = []
         client = self._make_client(exchanges.append)
         try:
@@ -480,8 +515,10 @@ class ShipwireBackend(models.Model):
     def action_register_webhooks(self):
         """Subscribe this Odoo to Shipwire's events, signed with a new secret."""
         self.ensure_one()
+        ensure_group(self.env, ADMIN_ONLY)
         backend = self.sudo()
         exchanges = []
+        secret = {}
         client = self._make_client(exchanges.append)
         try:
             secret = client.create_secret()
@@ -496,13 +533,15 @@ class ShipwireBackend(models.Model):
             ) from None
         finally:
             client.close()
-            self.env["shipwire.exchange"]._record(self, exchanges)
+            self.env["shipwire.exchange"]._record(
+                self, exchanges, secrets=[secret.get("secret")]
+            )
         backend.webhook_secret_ids = [
             fields.Command.create(
                 {"shipwire_id": str(secret["id"]), "secret": secret["secret"]}
             )
         ]
-        self.message_post(
+        backend.message_post(
             body=self.env._(
                 "Shipwire now sends %(count)s kinds of events to this Odoo.",
                 count=len(WEBHOOK_TOPICS),

@@ -31,8 +31,27 @@ class ShipwireExchange(models.Model):
             exchange.display_name = f"{exchange.operation} {exchange.method} {status}"
 
     @api.model
-    def _record(self, backend, exchanges, sale_order=None):
-        """Store ``shipwire_api.Exchange`` objects collected during calls."""
+    def _record(self, backend, exchanges, sale_order=None, secrets=()):
+        """Store ``shipwire_api.Exchange`` objects collected during calls.
+
+        The account's password, webhook token and signing secrets, and any other
+        ``secrets`` given, are masked wherever they appear."""
+        hidden = [
+            value
+            for value in (
+                backend.sudo().password,
+                backend.sudo().webhook_token,
+                *backend.sudo().webhook_secret_ids.mapped("secret"),
+                *secrets,
+            )
+            if value
+        ]
+
+        def mask(text):
+            for value in hidden:
+                text = (text or "").replace(value, "********")
+            return text
+
         return self.sudo().create(
             [
                 {
@@ -40,12 +59,12 @@ class ShipwireExchange(models.Model):
                     "sale_order_id": sale_order.id if sale_order else False,
                     "operation": exchange.operation,
                     "method": exchange.method,
-                    "url": exchange.url,
-                    "request_body": exchange.request_body,
-                    "response_body": exchange.response_body,
+                    "url": mask(exchange.url),
+                    "request_body": mask(exchange.request_body),
+                    "response_body": mask(exchange.response_body),
                     "status_code": exchange.status,
                     "duration": exchange.duration,
-                    "error": exchange.error,
+                    "error": mask(exchange.error),
                 }
                 for exchange in exchanges
             ]

@@ -232,9 +232,8 @@ class ShipwireFulfillmentOrder(models.Model):
     def _shipwire_update_tracking_reference(self):
         """Odoo's tracking reference lists every number shipped on the delivery."""
         for picking in self.picking_id:
-            numbers = picking.shipwire_fulfillment_order_ids.tracking_ids.mapped(
-                "tracking_number"
-            )
+            shipped = picking.shipwire_fulfillment_order_ids.filtered("delivery_done")
+            numbers = shipped.tracking_ids.mapped("tracking_number")
             reference = ", ".join(numbers)
             if numbers and picking.carrier_tracking_ref != reference:
                 picking.carrier_tracking_ref = reference

@@ -12,4 +12,4 @@ class ShipwireWebhookSecret(models.Model):
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     shipwire_id = fields.Char(string="Shipwire id", required=True)
-    secret = fields.Char(required=True, groups="base.group_system")
+    secret = fields.Char(required=True, groups="base.group_system", exportable=False)

@@ -122,6 +122,10 @@ class ShipwireClient:
             raise ShipwireInputError(
                 "Shipwire needs an API user and its password (token): fill in both."
             )
+        if not (connect_timeout > 0 and read_timeout > 0):
+            raise ShipwireInputError(
+                "Timeouts must be more than 0 seconds (Shipwire asks for 150 to read)."
+            )
         root = ENVIRONMENTS.get(environment, environment).rstrip("/")
         if not root.startswith(("http://", "https://")):
             raise ShipwireInputError(
