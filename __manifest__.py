@@ -19,6 +19,12 @@
         "views/sale_order_views.xml",
         "views/shipwire_menus.xml",
     ],
+    "images": ["static/description/banner.png"],
+    "assets": {
+        "web.assets_tests": [
+            "sale_stock_shipwire/static/tests/tours/*.js",
+        ],
+    },
     "installable": True,
     "application": False,
 }
