@@ -1,8 +1,12 @@
 from . import (
+    test_access,
+    test_bad_input,
     test_concurrent_send,
     test_exchange_log,
     test_install,
+    test_resilience,
     test_send,
     test_sync,
+    test_tour,
     test_webhook,
 )

@@ -53,6 +53,27 @@ echo "== installing $ADDON into the throwaway database $database"
 "$PYTHON" -m odoo -c "$work/odoo.conf" -d "$database" -i "$ADDON" --stop-after-init \
     --without-demo=all --log-level=warn "${db_options[@]}"
 
+# The tour test (tests/test_tour.py) drives headless Chromium, which Odoo looks for on
+# the PATH, through websocket-client. Without them Odoo skips it: say so.
+find_browser() { # the names Odoo 18 looks for
+    local name
+    for name in google-chrome chromium chromium-browser google-chrome-stable; do
+        command -v "$name" >/dev/null && return 0
+    done
+    return 1
+}
+if ! find_browser && command -v apt-get >/dev/null; then
+    echo "== installing Chromium (Debian package chromium) for the tour test"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+        >"$work/apt.log" 2>&1 || tail -n 5 "$work/apt.log"
+fi
+ensure websocket websocket-client || true
+if ! find_browser; then
+    echo "No Chromium, and it could not be installed: Odoo will SKIP the tour test."
+elif ! have websocket; then
+    echo "No websocket-client, and it could not be installed: Odoo will SKIP the tour test."
+fi
+
 echo "== Odoo tests"
 report="$work/odoo-tests.txt"
 set +e
