@@ -395,9 +395,10 @@ class ShipwireBackend(models.Model):
                     self.env["sale.order"]._shipwire_store_remote({order: entry})
             except Exception as error:  # noqa: BLE001
                 _logger.exception("Shipwire sync of %s failed", order.name)
-                order._shipwire_add_messages(
-                    [self.env._("Sync failed: %(error)s", error=error)]
-                )
+                failure = self.env._("Sync failed: %(error)s", error=error)
+                order._shipwire_add_messages([failure])
+                # The next runs only read what changes: a person has to look.
+                order._shipwire_schedule_activity(self.env._("sync failed"), [failure])
 
     def _match_orders(self, remote):
         """``{sale.order: (PO, orders)}`` for the remote entries this account knows:

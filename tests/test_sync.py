@@ -185,6 +185,7 @@ class TestSync(ShipwireCase):
             any(t.startswith("Sync failed") for t in self._messages(failing, "error"))
         )
         self.assertNotEqual(failing.picking_ids.state, "done")
+        self.assertIn("sync failed", failing.activity_ids.summary)
         self.assertFalse(self.backend.last_sync_error)
 
     def test_unreachable_shipwire_is_shown_on_the_account(self):
