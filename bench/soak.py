@@ -859,6 +859,16 @@ def final_check(env, sandbox_url, ids, prefix):
         [tuple(ids), ("approved", "partially_shipped", "shipped")],
     )
     open_errors = env.cr.fetchall()
+    env.cr.execute(
+        """
+        SELECT a.summary, count(*) FROM mail_activity a
+         WHERE a.res_model = 'sale.order' AND a.res_id IN %s
+           AND a.summary LIKE 'Shipwire: %%'
+         GROUP BY 1 ORDER BY 2 DESC
+        """,
+        [tuple(ids)],
+    )
+    open_activities = env.cr.fetchall()
     return {
         "purchase_orders": len(purchase_orders),
         "fulfillment_orders": len(fulfillment_orders),
@@ -880,6 +890,7 @@ def final_check(env, sandbox_url, ids, prefix):
         "final_states": final_states,
         "recovered": recovered,
         "open_errors": open_errors,
+        "open_activities": open_activities,
     }
 
 
@@ -1179,6 +1190,14 @@ def report(
             or "none"
         )
         + " (on approved/shipped orders; not part of the target)"
+    )
+    log(
+        "open Shipwire activities : "
+        + (
+            "; ".join(f"{n} {summary!r}" for summary, n in check["open_activities"])
+            or "none"
+        )
+        + " (not part of the target)"
     )
     log(
         f"wall time                : {times['wall']:.0f} s "
