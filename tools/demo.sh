@@ -12,14 +12,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 ADDON=sale_stock_shipwire
+source tools/odoo.sh
 SANDBOX_PORT=${SANDBOX_PORT:-8765}
 ODOO_PORT=${ODOO_PORT:-8069}
 DEMO_DB=${DEMO_DB:-shipwire_demo}
 SANDBOX_USER=sandbox
 SANDBOX_PASSWORD=sandbox
-DB_HOST=${PGHOST:-127.0.0.1}
-DB_PORT=${PGPORT:-5432}
-DB_USER=${PGUSER:-root}
 DEMO_DIR="$PWD/.demo"
 SANDBOX_URL="http://127.0.0.1:$SANDBOX_PORT"
 ODOO_URL="http://localhost:$ODOO_PORT"
@@ -159,26 +157,9 @@ odoo_demo() {
         echo "Port $ODOO_PORT is in use: stop what runs there, or set ODOO_PORT." >&2
         exit 1
     fi
-    # Odoo names an addon after its folder, whatever this checkout is called.
-    mkdir -p "$work/addons"
-    ln -s "$PWD" "$work/addons/$ADDON"
-    local odoo_addons
-    odoo_addons=$(cd / && "$PYTHON" -c 'import odoo, os
-print(os.path.join(os.path.dirname(odoo.__path__[0]), "addons"))')
-    cat >"$work/odoo.conf" <<CONF
-[options]
-addons_path = $work/addons,$odoo_addons
-data_dir = $DEMO_DIR/data
-db_host = $DB_HOST
-db_port = $DB_PORT
-db_user = $DB_USER
-db_name = $DEMO_DB
-dbfilter = ^$DEMO_DB\$
-list_db = False
-http_interface = 127.0.0.1
-http_port = $ODOO_PORT
-max_cron_threads = 1
-CONF
+    write_odoo_config "$work" "$DEMO_DIR/data" \
+        "db_name = $DEMO_DB" "dbfilter = ^$DEMO_DB\$" "http_interface = 127.0.0.1" \
+        "http_port = $ODOO_PORT" "max_cron_threads = 1"
 
     local state
     state=$(
@@ -267,8 +248,7 @@ BANNER
     exit 1
 }
 
-odoo_version=$(cd / && "$PYTHON" -c 'import odoo.release as r; print(r.version)' 2>/dev/null || true)
-if [[ "$odoo_version" == 18.0* ]]; then
+if [[ "$(odoo_version)" == 18.0* ]]; then
     odoo_demo
 else
     cli_demo

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 ADDON=sale_stock_shipwire
+source tools/odoo.sh
 
 have() { "$PYTHON" -c "import $1" >/dev/null 2>&1; }
 ensure() { # ensure MODULE PIP-REQUIREMENT: install only what is missing
@@ -20,7 +21,7 @@ bash tools/lint.sh
 echo "== client and sandbox tests"
 "$PYTHON" -m pytest -p no:odoo -p no:cacheprovider shipwire_api/tests "$@"
 
-odoo_version=$(cd / && "$PYTHON" -c 'import odoo.release as r; print(r.version)' 2>/dev/null || true)
+odoo_version=$(odoo_version)
 if [[ "$odoo_version" != 18.0* ]]; then
     echo "Odoo tests skipped: no Odoo 18 found (python3 cannot import odoo)."
     exit 0
@@ -29,29 +30,13 @@ ensure pytest_odoo pytest-odoo
 
 work=$(mktemp -d)
 database="${ADDON}_test_$$"
-db_options=(--db_host "${PGHOST:-127.0.0.1}" --db_port "${PGPORT:-5432}" --db_user "${PGUSER:-root}")
 cleanup() {
-    dropdb --if-exists -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-root}" "$database" >/dev/null 2>&1 || true
+    drop_database "$database"
     rm -rf "$work"
 }
 trap cleanup EXIT
-# Odoo names an addon after its folder, whatever this checkout is called.
-mkdir -p "$work/addons"
-ln -s "$PWD" "$work/addons/$ADDON"
-addons_path="$work/addons,$(cd / && "$PYTHON" -c 'import odoo, os; print(os.path.join(os.path.dirname(odoo.__path__[0]), "addons"))')"
-cat > "$work/odoo.conf" <<CONF
-[options]
-addons_path = $addons_path
-data_dir = $work/data
-db_host = ${PGHOST:-127.0.0.1}
-db_port = ${PGPORT:-5432}
-db_user = ${PGUSER:-root}
-list_db = False
-CONF
-
-echo "== installing $ADDON into the throwaway database $database"
-"$PYTHON" -m odoo -c "$work/odoo.conf" -d "$database" -i "$ADDON" --stop-after-init \
-    --without-demo=all --log-level=warn "${db_options[@]}"
+write_odoo_config "$work" "$work/data"
+install_addon "$work" "$database"
 
 # The tour test (tests/test_tour.py) drives headless Chromium, which Odoo looks for on
 # the PATH, through websocket-client. Without them Odoo skips it: say so.

@@ -7,9 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 ADDON=sale_stock_shipwire
+source tools/odoo.sh
 
-odoo_version=$(cd / && "$PYTHON" -c 'import odoo.release as r; print(r.version)' 2>/dev/null || true)
-if [[ "$odoo_version" != 18.0* ]]; then
+if [[ "$(odoo_version)" != 18.0* ]]; then
     echo "update_pot: no Odoo 18 found (python3 cannot import odoo)." >&2
     exit 1
 fi
@@ -17,27 +17,12 @@ fi
 work=$(mktemp -d)
 database="${ADDON}_pot_$$"
 cleanup() {
-    dropdb --if-exists -h "${PGHOST:-127.0.0.1}" -p "${PGPORT:-5432}" -U "${PGUSER:-root}" "$database" >/dev/null 2>&1 || true
+    drop_database "$database"
     rm -rf "$work"
 }
 trap cleanup EXIT
-# Odoo names an addon after its folder, whatever this checkout is called.
-mkdir -p "$work/addons"
-ln -s "$PWD" "$work/addons/$ADDON"
-addons_path="$work/addons,$(cd / && "$PYTHON" -c 'import odoo, os; print(os.path.join(os.path.dirname(odoo.__path__[0]), "addons"))')"
-cat > "$work/odoo.conf" <<CONF
-[options]
-addons_path = $addons_path
-data_dir = $work/data
-db_host = ${PGHOST:-127.0.0.1}
-db_port = ${PGPORT:-5432}
-db_user = ${PGUSER:-root}
-list_db = False
-CONF
-
-echo "== installing $ADDON into the throwaway database $database"
-"$PYTHON" -m odoo -c "$work/odoo.conf" -d "$database" -i "$ADDON" --stop-after-init \
-    --without-demo=all --log-level=warn
+write_odoo_config "$work" "$work/data"
+install_addon "$work" "$database"
 
 echo "== exporting its terms"
 # Without -l, Odoo writes a template (.pot) with empty translations.
