@@ -4,8 +4,8 @@ from .incoming import (
     fulfillment_order_values,
     hold_values,
     last_updated,
+    order_state,
     parse_shipwire_date,
-    purchase_order_state,
     tracking_values,
 )
 from .outgoing import order_problems, purchase_order_payload

@@ -53,6 +53,26 @@ def purchase_order_state(status):
     return _PO_STATES.get(key, "approved")
 
 
+
+def order_state(po_status, fulfillment_statuses):
+    """The sales order's Shipwire state: it follows the fulfillment orders (their
+    normalized statuses) once there are any, else the PO status; ``None`` when there
+    is neither."""
+    statuses = set(fulfillment_statuses)
+    if not statuses:
+        return purchase_order_state(po_status) if po_status else None
+    live = statuses - {"cancelled"}
+    shipped = {"completed", "delivered"}
+    if not live:
+        return "cancelled"
+    if live <= shipped:
+        return "shipped"
+    if live & shipped:
+        return "partially_shipped"
+    if "held" in live or purchase_order_state(po_status) == "held":
+        return "held"
+    return "approved"
+
 def parse_shipwire_date(value):
     """A Shipwire timestamp (ISO-8601 with offset) as a naive UTC datetime."""
     if not value or not isinstance(value, str):

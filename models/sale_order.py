@@ -12,8 +12,8 @@ from odoo.tools import mute_logger
 from ..mapper import (
     last_updated,
     order_problems,
+    order_state,
     purchase_order_payload,
-    purchase_order_state,
 )
 from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError, snapshot
 from .shipwire_backend import ensure_group
@@ -495,23 +495,11 @@ class SaleOrder(models.Model):
         )
 
     def _shipwire_state_from_remote(self):
-        """The order's state follows its fulfillment orders, else its PO status."""
-        statuses = set(self.shipwire_fulfillment_order_ids.mapped("status"))
-        live = statuses - {"cancelled"}
-        if not statuses:
-            if not self.shipwire_po_status:
-                return self.shipwire_state
-            return purchase_order_state(self.shipwire_po_status)
-        shipped = {"completed", "delivered"}
-        if not live:
-            return "cancelled"
-        if live <= shipped:
-            return "shipped"
-        if live & shipped:
-            return "partially_shipped"
-        if "held" in live or purchase_order_state(self.shipwire_po_status) == "held":
-            return "held"
-        return "approved"
+        state = order_state(
+            self.shipwire_po_status,
+            self.shipwire_fulfillment_order_ids.mapped("status"),
+        )
+        return state or self.shipwire_state
 
     def _shipwire_open_delivery(self):
         """The delivery Shipwire ships next: the first outgoing one still open."""
