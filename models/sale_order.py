@@ -48,6 +48,9 @@ WINDOW_TYPES = [
 GROUP_USER = "sale_stock_shipwire.group_shipwire_user"
 GROUP_MANAGER = "sale_stock_shipwire.group_shipwire_manager"
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
+# The code of a message saying Shipwire could not be reached or gave no readable
+# answer: anything read from Shipwire afterwards supersedes it.
+CONNECTION_CODE = "connection"
 RETRY_FIRST_DELAY = timedelta(minutes=5)
 RETRY_MAX_DELAY = timedelta(hours=6)
 RETRY_BATCH_SIZE = 50
@@ -385,7 +388,7 @@ class SaleOrder(models.Model):
         if error is None:
             self._shipwire_apply_snapshot(operation, outcome.value)
         elif isinstance(error, ShipwireTransientError) and operation == "create":
-            self._shipwire_replace_messages(error.errors + [error], "error")
+            self._shipwire_replace_messages([error], "error")
             delay = min(
                 RETRY_FIRST_DELAY * 2**self.shipwire_retry_count, RETRY_MAX_DELAY
             )
@@ -411,11 +414,13 @@ class SaleOrder(models.Model):
             self._shipwire_schedule_activity(self.env._("PO rejected"), error.errors)
         else:
             # The PO itself is unchanged: keep its state, show what went wrong.
-            self._shipwire_add_messages([error] if not error.errors else error.errors)
+            transient = isinstance(error, ShipwireTransientError)
+            reasons = error.errors if error.errors and not transient else [error]
+            self._shipwire_add_messages(reasons)
             self._shipwire_post(
                 operation,
                 self.env._("Shipwire refused the %(operation)s", operation=operation),
-                error.errors or [error],
+                reasons,
             )
         self.shipwire_last_sync = fields.Datetime.now()
 
@@ -429,15 +434,7 @@ class SaleOrder(models.Model):
         if operation != "refresh" or result.errors or result.warnings:
             self._shipwire_replace_messages(result.errors, "error", result.warnings)
         if result.recovered:
-            self._shipwire_add_messages(
-                [
-                    self.env._(
-                        "Shipwire already had this PO from an earlier attempt; it was "
-                        "linked, not sent twice."
-                    )
-                ],
-                severity="info",
-            )
+            self._shipwire_note_recovered()
         self._shipwire_store_remote(
             {self: (result.purchase_order, current.fulfillment_orders)}
         )
@@ -464,6 +461,8 @@ class SaleOrder(models.Model):
         resources_by_order = {}
         for order, (purchase_order, fulfillment_orders) in remote_by_order.items():
             values = {"shipwire_last_sync": now}
+            if purchase_order:
+                order._shipwire_resolve_connection_messages()
             if purchase_order and order._shipwire_po_is_newer(purchase_order):
                 values.update(
                     shipwire_retry_count=0,
@@ -517,18 +516,50 @@ class SaleOrder(models.Model):
 
     def _shipwire_add_messages(self, messages, severity="error"):
         self.env["shipwire.message"].create(
+            [self._shipwire_message_values(message, severity) for message in messages]
+        )
+
+    def _shipwire_message_values(self, message, severity):
+        if isinstance(message, ShipwireTransientError):
+            # Its text names what failed; the details of a 5xx answer go with it.
+            return {
+                "sale_order_id": self.id,
+                "severity": "error",
+                "code": CONNECTION_CODE,
+                "text": str(message),
+            }
+        message_type = getattr(message, "type", None)
+        return {
+            "sale_order_id": self.id,
+            "severity": message_type
+            if message_type in ("error", "warning", "info")
+            else severity,
+            "code": getattr(message, "code", "") or "",
+            "field_name": getattr(message, "field", "") or "",
+            "text": getattr(message, "message", None) or str(message),
+        }
+
+    def _shipwire_resolve_connection_messages(self):
+        """Shipwire answered after all: its PO was read. A send that seemed to fail
+        had in fact reached it."""
+        stale = self.shipwire_message_ids.filtered(
+            lambda m: not m.resolved and m.code == CONNECTION_CODE
+        )
+        if not stale:
+            return
+        stale.resolved = True
+        if self.shipwire_state == "failed":
+            self._shipwire_note_recovered()
+
+    def _shipwire_note_recovered(self):
+        self._shipwire_add_messages(
             [
-                {
-                    "sale_order_id": self.id,
-                    "severity": getattr(message, "type", None)
-                    if getattr(message, "type", None) in ("error", "warning", "info")
-                    else severity,
-                    "code": getattr(message, "code", "") or "",
-                    "field_name": getattr(message, "field", "") or "",
-                    "text": getattr(message, "message", None) or str(message),
-                }
-                for message in messages
-            ]
+                self.env._(
+                    "Shipwire already had this PO from an earlier attempt; it was "
+                    "linked, not sent twice."
+                )
+            ],
+            severity="info",
         )
 
     def _shipwire_post(self, operation, title, errors=(), warnings=()):

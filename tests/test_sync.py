@@ -199,6 +199,40 @@ class TestSync(ShipwireCase):
         self.assertTrue(self.backend.sync_cursor)
         self.assertFalse(self.backend.last_sync_error)
 
+    def test_send_that_reached_shipwire_after_all_is_cleared_by_the_sync(self):
+        # Shipwire keeps the PO, but its answer comes back unreadable.
+        self.sandbox.faults.inject(
+            "malformed", count=1, method="POST", path="/purchaseOrders"
+        )
+        order = self._order()
+        order.action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "failed")
+        self.assertIn("unreadable", self._messages(order, "error")[0])
+
+        self._sync()
+
+        (purchase_order,) = self.sandbox.purchase_orders()
+        self.assertEqual(order.shipwire_po_id, str(purchase_order["id"]))
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(self._messages(order, "error"), [])
+        self.assertTrue(
+            any("linked, not sent twice" in t for t in self._messages(order, "info"))
+        )
+        self.assertFalse(order.shipwire_next_retry)
+
+    def test_refresh_clears_an_earlier_connection_error(self):
+        order = self._order()
+        order.action_shipwire_send()
+        self.sandbox.faults.inject("server_error")
+        order.action_shipwire_refresh()
+        self.assertIn("Shipwire is failing", self._messages(order, "error")[0])
+
+        self.sandbox.faults.clear()
+        order.action_shipwire_refresh()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(self._messages(order), [])
+
     def test_refresh_of_one_order_brings_its_shipment_in(self):
         order = self._order()
         order.action_shipwire_send()
