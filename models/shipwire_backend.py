@@ -7,6 +7,7 @@ from datetime import UTC, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import split_every
 
 from ..shipwire_api import ShipwireClient, ShipwireError, strip_split_suffix
@@ -340,7 +341,15 @@ class ShipwireBackend(models.Model):
         clock = time.monotonic()
         done = 0
         for batch in split_every(SYNC_BATCH_SIZE, keys):
-            self._sync_batch({key: remote[key] for key in batch})
+            try:
+                self._sync_batch({key: remote[key] for key in batch})
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # Another transaction changed these orders meanwhile (a webhook, a
+                # refresh): not a fault of the records. The batch was undone and the
+                # cursor stays put, so the next run, which the remaining work
+                # brings on at once, reads it again.
+                _logger.info("Shipwire sync of %s met a concurrent update", self.name)
+                return done, len(keys) - done
             done += len(batch)
             if done < len(keys) and time.monotonic() - clock > SYNC_TIME_BUDGET:
                 self.write(
@@ -387,12 +396,16 @@ class ShipwireBackend(models.Model):
             with self.env.cr.savepoint():
                 self.env["sale.order"]._shipwire_store_remote(matched)
             return
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
         except Exception:  # noqa: BLE001 - any record may fail; retried one by one
             _logger.info("Shipwire sync batch failed; storing its orders one by one")
         for order, entry in matched.items():
             try:
                 with self.env.cr.savepoint():
                     self.env["sale.order"]._shipwire_store_remote({order: entry})
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
             except Exception as error:  # noqa: BLE001
                 _logger.exception("Shipwire sync of %s failed", order.name)
                 failure = self.env._("Sync failed: %(error)s", error=error)

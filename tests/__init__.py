@@ -1,7 +1,7 @@
 from . import (
     test_access,
     test_bad_input,
-    test_concurrent_send,
+    test_concurrency,
     test_exchange_log,
     test_install,
     test_resilience,

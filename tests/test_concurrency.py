@@ -11,10 +11,10 @@ from ..shipwire_api.sandbox import Sandbox
 
 
 @tagged("post_install", "-at_install")
-class TestConcurrentSend(TransactionCase):
-    """Two users sending the same order at the same moment, each in its own
-    transaction, as two Odoo workers would. The data is committed for real (on its
-    own warehouse) and removed afterwards."""
+class TestConcurrency(TransactionCase):
+    """Two Odoo workers on the same order at the same moment, each in its own
+    transaction. The data is committed for real (on its own warehouse) and removed
+    afterwards."""
 
     @classmethod
     def setUpClass(cls):
@@ -57,19 +57,22 @@ class TestConcurrentSend(TransactionCase):
                     "country_id": env.ref("base.us").id,
                 }
             )
-            order = env["sale.order"].create(
-                {
-                    "partner_id": partner.id,
-                    "warehouse_id": warehouse.id,
-                    "order_line": [Command.create({"product_id": product.id})],
-                }
+            orders = env["sale.order"].create(
+                [
+                    {
+                        "partner_id": partner.id,
+                        "warehouse_id": warehouse.id,
+                        "order_line": [Command.create({"product_id": product.id})],
+                    }
+                    for _ in range(2)
+                ]
             )
-            order.action_confirm()
-            cls.order_id = order.id
+            orders.action_confirm()
+            cls.order_id, cls.synced_order_id = orders.ids
+            cls.backend_id = backend.id
             cls.committed = [
                 (model, record.id)
                 for model, record in (
-                    ("sale.order", order),
                     ("shipwire.backend", backend),
                     ("res.partner", partner),
                     ("product.product", product),
@@ -83,10 +86,10 @@ class TestConcurrentSend(TransactionCase):
         """Cancel and archive what was committed; stock moves keep the rest."""
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            order = env["sale.order"].browse(cls.order_id)
-            order.picking_ids.action_cancel()
-            order._action_cancel()
-            for model, record_id in cls.committed[1:]:
+            orders = env["sale.order"].browse([cls.order_id, cls.synced_order_id])
+            orders.picking_ids.action_cancel()
+            orders._action_cancel()
+            for model, record_id in cls.committed:
                 env[model].browse(record_id).action_archive()
 
     def _send(self, barrier, outcomes):
@@ -120,7 +123,6 @@ class TestConcurrentSend(TransactionCase):
         for sender in senders:
             sender.join(timeout=30)
 
-        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
         self.assertEqual(sorted(o.split(":")[0] for o in outcomes), ["refused", "sent"])
         refusal = next(o for o in outcomes if o.startswith("refused"))
         self.assertTrue(
@@ -133,3 +135,39 @@ class TestConcurrentSend(TransactionCase):
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             order = env["sale.order"].browse(self.order_id)
             self.assertEqual(order.shipwire_state, "approved")
+            external_ids = [po["externalId"] for po in self.sandbox.purchase_orders()]
+            self.assertEqual(external_ids.count(order.shipwire_external_id), 1)
+
+    def test_sync_meeting_a_concurrent_update_leaves_it_to_the_next_run(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env["sale.order"].browse(self.synced_order_id).action_shipwire_send()
+            cr.commit()  # pylint: disable=invalid-commit
+
+        with self.registry.cursor() as sync_cr:
+            env = api.Environment(sync_cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(self.synced_order_id)
+            self.assertEqual(order.shipwire_state, "approved")  # its snapshot starts
+            # Meanwhile another worker (a webhook, a refresh) changes the order.
+            with self.registry.cursor() as other_cr:
+                other_cr.execute(
+                    "UPDATE sale_order SET note = 'changed' WHERE id = %s",
+                    [self.synced_order_id],
+                )
+
+            done, remaining = env["shipwire.backend"].browse(self.backend_id)._sync()
+
+            self.assertEqual(done, 0)
+            self.assertGreater(remaining, 0)
+            self.assertFalse(order.shipwire_message_ids)
+            self.assertFalse(order.activity_ids)
+            sync_cr.rollback()
+
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            done, remaining = env["shipwire.backend"].browse(self.backend_id)._sync()
+            self.assertGreater(done, 0)
+            self.assertEqual(remaining, 0)
+            order = env["sale.order"].browse(self.synced_order_id)
+            self.assertTrue(order.shipwire_last_sync)
+            self.assertFalse(order.shipwire_message_ids)
