@@ -730,35 +730,17 @@ def worker_main(options):
 
 
 def expected_state(purchase_order, fulfillment_orders):
-    """The Shipwire state an order must have in Odoo, from what the sandbox holds.
-
-    The addon's documented rule (README, "The states of an order"): the state follows
-    the fulfillment orders once there are any, otherwise the PO status. With
-    fulfillment orders: all cancelled -> cancelled; every live one shipped
-    (completed/delivered) -> shipped; some shipped -> partially_shipped; one held, or
-    the PO on hold -> held; else approved. Without: ``purchase_order_state`` of the PO
-    status. Computed from the sandbox's resources, not from Odoo's copies of them.
-    """
+    """The Shipwire state an order must have in Odoo: the addon's rule (README, "The
+    states of an order") applied to the sandbox's resources, not to Odoo's copies."""
     from odoo.addons.sale_stock_shipwire.mapper.incoming import (
         normalize_order_status,
-        purchase_order_state,
+        order_state,
     )
 
-    po_state = purchase_order_state(purchase_order.get("status"))
-    statuses = {normalize_order_status(fo.get("status")) for fo in fulfillment_orders}
-    if not statuses:
-        return po_state
-    live = statuses - {"cancelled"}
-    shipped = {"completed", "delivered"}
-    if not live:
-        return "cancelled"
-    if live <= shipped:
-        return "shipped"
-    if live & shipped:
-        return "partially_shipped"
-    if "held" in live or po_state == "held":
-        return "held"
-    return "approved"
+    return order_state(
+        purchase_order.get("status"),
+        [normalize_order_status(fo.get("status")) for fo in fulfillment_orders],
+    )
 
 
 def final_check(env, sandbox_url, ids, prefix):
