@@ -17,80 +17,11 @@ import statistics
 import sys
 import time
 
+from fixture import confirmed_orders, create_fixture
 from odoo_env import odoo18_missing, throwaway_database
 
 TARGET_RATIO = 0.25
 SINGLE_SENDS = 2
-
-
-def set_up(env, sandbox):
-    """A backend on the sandbox serving the default warehouse, two products the
-    sandbox stocks and a US retailer; returns a function creating confirmed orders."""
-    from odoo import Command
-
-    warehouse = env["stock.warehouse"].search(
-        [("company_id", "=", env.company.id)], limit=1
-    )
-    env["shipwire.backend"].create(
-        {
-            "name": "Bench sandbox",
-            "environment": "custom",
-            "custom_url": sandbox.url,
-            "username": sandbox.username,
-            "password": sandbox.password,
-            "warehouse_ids": [
-                Command.create(
-                    {
-                        "warehouse_id": warehouse.id,
-                        "shipwire_warehouse_external_id": "LAX",
-                    }
-                )
-            ],
-        }
-    )
-    products = [
-        env["product.product"].create(
-            {
-                "name": name,
-                "default_code": sku,
-                "type": "consu",
-                "is_storable": True,
-                "list_price": 100,
-            }
-        )
-        for name, sku in (("Diamond ring", "DIAMOND-1"), ("Ruby pendant", "RUBY-2"))
-    ]
-    retailer = env["res.partner"].create(
-        {
-            "name": "Max Retail",
-            "is_company": True,
-            "street": "1 Main Lane",
-            "city": "Los Angeles",
-            "zip": "91111",
-            "state_id": env.ref("base.state_us_5").id,  # California
-            "country_id": env.ref("base.us").id,
-        }
-    )
-
-    def confirmed_orders(count):
-        orders = env["sale.order"].create(
-            [
-                {
-                    "partner_id": retailer.id,
-                    "warehouse_id": warehouse.id,
-                    "order_line": [
-                        Command.create({"product_id": product.id, "product_uom_qty": 2})
-                        for product in products
-                    ],
-                }
-                for _ in range(count)
-            ]
-        )
-        orders.action_confirm()
-        env.cr.commit()
-        return orders
-
-    return confirmed_orders
 
 
 def timed_send(env, sandbox, orders):
@@ -127,11 +58,13 @@ def sent_once_problems(sandbox, orders):
 
 
 def run(env, sandbox, options):
-    confirmed_orders = set_up(env, sandbox)
-    bulk = confirmed_orders(options.orders)
-    singles = confirmed_orders(SINGLE_SENDS)
+    fixture = create_fixture(env, sandbox.url, sandbox.username, sandbox.password)
+    bulk = confirmed_orders(env, fixture, options.orders)
+    singles = confirmed_orders(env, fixture, SINGLE_SENDS)
     serial = (
-        confirmed_orders(options.orders) if options.full_serial else singles.browse()
+        confirmed_orders(env, fixture, options.orders)
+        if options.full_serial
+        else singles.browse()
     )
     sandbox.settings.latency = options.latency
 

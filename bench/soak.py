@@ -60,6 +60,7 @@ import time
 import traceback
 from pathlib import Path
 
+from fixture import confirmed_orders, create_fixture
 from odoo_env import odoo18_missing, throwaway_database
 
 BENCH = Path(__file__).resolve().parent
@@ -79,7 +80,6 @@ PER_KIND_RATE = 1 - (1 - FAULT_RATE) ** (1 / len(FAULT_KINDS))
 # urllib3's retry list, so each order fails at once instead of after three retries.
 FORCED_FAILURE_STATUS = 507
 BULK_CHUNK = 50
-CREATE_CHUNK = 100
 # A refused user waits 0.5, 1, 2, 4, 8 s (jittered) before refreshing and sending
 # again what is still not sent: long enough for another user's bulk send to finish.
 USER_ATTEMPTS = 6
@@ -214,81 +214,19 @@ def sandbox_client(url, read_timeout=60):
 
 
 def set_up(env, sandbox_url, count):
-    """A backend on the sandbox (read timeout READ_TIMEOUT) serving the default
-    warehouse, two products the sandbox stocks, a US retailer, and ``count``
-    confirmed orders, committed. Returns the orders' ids and the externalId prefix."""
-    from odoo import Command
-
-    warehouse = env["stock.warehouse"].search(
-        [("company_id", "=", env.company.id)], limit=1
+    """The benchmarks' fixture (account with read timeout READ_TIMEOUT) and ``count``
+    confirmed orders, committed. Returns the orders' ids and the externalId
+    prefix."""
+    fixture = create_fixture(
+        env, sandbox_url, SANDBOX_USER, SANDBOX_PASSWORD, read_timeout=READ_TIMEOUT
     )
-    backend = env["shipwire.backend"].create(
-        {
-            "name": "Soak sandbox",
-            "environment": "custom",
-            "custom_url": sandbox_url,
-            "username": SANDBOX_USER,
-            "password": SANDBOX_PASSWORD,
-            "read_timeout": READ_TIMEOUT,
-            "warehouse_ids": [
-                Command.create(
-                    {
-                        "warehouse_id": warehouse.id,
-                        "shipwire_warehouse_external_id": "LAX",
-                    }
-                )
-            ],
-        }
-    )
-    products = [
-        env["product.product"].create(
-            {
-                "name": name,
-                "default_code": sku,
-                "type": "consu",
-                "is_storable": True,
-                "list_price": 100,
-            }
-        )
-        for name, sku in (("Diamond ring", "DIAMOND-1"), ("Ruby pendant", "RUBY-2"))
-    ]
-    retailer = env["res.partner"].create(
-        {
-            "name": "Max Retail",
-            "is_company": True,
-            "street": "1 Main Lane",
-            "city": "Los Angeles",
-            "zip": "91111",
-            "state_id": env.ref("base.state_us_5").id,  # California
-            "country_id": env.ref("base.us").id,
-        }
-    )
-    env.cr.commit()
-    ids = []
-    while len(ids) < count:
-        orders = env["sale.order"].create(
-            [
-                {
-                    "partner_id": retailer.id,
-                    "warehouse_id": warehouse.id,
-                    "order_line": [
-                        Command.create({"product_id": product.id, "product_uom_qty": 2})
-                        for product in products
-                    ],
-                }
-                for _ in range(min(CREATE_CHUNK, count - len(ids)))
-            ]
-        )
-        orders.action_confirm()
-        env.cr.commit()
-        ids += orders.ids
-        env.invalidate_all()
+    orders = confirmed_orders(env, fixture, count)
     missing_backend = env["sale.order"].search_count(
-        [("id", "in", ids), ("shipwire_backend_id", "!=", backend.id)]
+        [("id", "in", orders.ids), ("shipwire_backend_id", "!=", fixture.backend.id)]
     )
     if missing_backend:
         raise RuntimeError(f"{missing_backend} orders have no Shipwire account")
-    return ids, backend.external_id_prefix
+    return orders.ids, fixture.backend.external_id_prefix
 
 
 def write_worker_config(workdir):

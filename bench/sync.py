@@ -44,6 +44,7 @@ import gc
 import sys
 import time
 
+from fixture import create_fixture
 from odoo_env import odoo18_missing, throwaway_database
 
 REQUEST_TARGET = 20
@@ -126,21 +127,20 @@ def query_probe(model_class, method_name, calls):
 def set_up(env, sandbox_large, sandbox_small, options, log):
     """Two accounts, products and a retailer; sends the orders. Returns
     ``{"large": backend, "small": backend}``."""
-    from bulk_send import set_up as bulk_send_set_up
-
     from odoo import Command
 
-    # The bulk-send benchmark's account (default warehouse, LAX), DIAMOND-1, RUBY-2
-    # and its retailer; this benchmark adds splitting and the one-warehouse SKUs.
-    bulk_send_set_up(env, sandbox_large)
-    large = env["shipwire.backend"].search([], limit=1)
-    large.write({"name": "Bench large", "can_split": True})
-    products = {
-        product.default_code: product
-        for product in env["product.product"].search(
-            [("default_code", "in", ["DIAMOND-1", "RUBY-2"])]
-        )
-    }
+    # The benchmarks' account (default warehouse, LAX), DIAMOND-1, RUBY-2 and
+    # retailer; this benchmark adds splitting and the one-warehouse SKUs.
+    fixture = create_fixture(
+        env,
+        sandbox_large.url,
+        sandbox_large.username,
+        sandbox_large.password,
+        name="Bench large",
+        can_split=True,
+    )
+    large, retailer = fixture.backend, fixture.retailer
+    products = {product.default_code: product for product in fixture.products}
     for name, sku in (("Lamp", "ONLY-LAX"), ("Vase", "ONLY-PHL")):
         products[sku] = env["product.product"].create(
             {
@@ -151,7 +151,6 @@ def set_up(env, sandbox_large, sandbox_small, options, log):
                 "list_price": 100,
             }
         )
-    retailer = env["res.partner"].search([("name", "=", "Max Retail")], limit=1)
     small_warehouse = env["stock.warehouse"].create(
         {"name": "Bench small", "code": "BSML"}
     )
