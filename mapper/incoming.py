@@ -53,7 +53,6 @@ def purchase_order_state(status):
     return _PO_STATES.get(key, "approved")
 
 
-
 def order_state(po_status, fulfillment_statuses):
     """The sales order's Shipwire state: it follows the fulfillment orders (their
     normalized statuses) once there are any, else the PO status; ``None`` when there
@@ -72,6 +71,7 @@ def order_state(po_status, fulfillment_statuses):
     if "held" in live or purchase_order_state(po_status) == "held":
         return "held"
     return "approved"
+
 
 def parse_shipwire_date(value):
     """A Shipwire timestamp (ISO-8601 with offset) as a naive UTC datetime."""

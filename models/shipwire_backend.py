@@ -18,6 +18,7 @@ _logger = logging.getLogger(__name__)
 
 ADMIN_ONLY = "base.group_system"
 # Look back a little before the last sync, in case of clock skew.
+SYNC_CONFLICT_DELAY = timedelta(minutes=1)
 SYNC_OVERLAP = timedelta(minutes=5)
 FIRST_SYNC_LOOKBACK = timedelta(days=30)
 SYNC_BATCH_SIZE = 200
@@ -346,9 +347,12 @@ class ShipwireBackend(models.Model):
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 # Another transaction changed these orders meanwhile (a webhook, a
                 # refresh): not a fault of the records. The batch was undone and the
-                # cursor stays put, so the next run, which the remaining work
-                # brings on at once, reads it again.
+                # cursor stays put, so the next run reads it again. Odoo counts a
+                # run that did nothing as finished: the trigger brings it on.
                 _logger.info("Shipwire sync of %s met a concurrent update", self.name)
+                self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger(
+                    fields.Datetime.now() + SYNC_CONFLICT_DELAY
+                )
                 return done, len(keys) - done
             done += len(batch)
             if done < len(keys) and time.monotonic() - clock > SYNC_TIME_BUDGET:

@@ -1,9 +1,10 @@
 import threading
 import uuid
+from datetime import timedelta
 
 import psycopg2
 
-from odoo import Command, api
+from odoo import Command, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
@@ -159,6 +160,12 @@ class TestConcurrency(TransactionCase):
 
             self.assertEqual(done, 0)
             self.assertGreater(remaining, 0)
+            sync_job = env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
+            next_run = env["ir.cron.trigger"].search([("cron_id", "=", sync_job.id)])
+            self.assertLess(
+                max(next_run.mapped("call_at")),
+                fields.Datetime.now() + timedelta(minutes=2),
+            )
             self.assertFalse(order.shipwire_message_ids)
             self.assertFalse(order.activity_ids)
             sync_cr.rollback()
