@@ -17,6 +17,8 @@ from ..shipwire_api.snapshot import ORDER_EXPANSIONS
 _logger = logging.getLogger(__name__)
 
 ADMIN_ONLY = "base.group_system"
+# Where the credentials are sent: changing it is an administrator's call, as they are.
+SERVER_FIELDS = {"environment", "custom_url"}
 # Look back a little before the last sync, in case of clock skew.
 SYNC_CONFLICT_DELAY = timedelta(minutes=1)
 SYNC_OVERLAP = timedelta(minutes=5)
@@ -158,6 +160,20 @@ class ShipwireBackend(models.Model):
     webhook_secret_ids = fields.One2many(
         "shipwire.webhook.secret", "backend_id", groups=ADMIN_ONLY
     )
+
+    def write(self, vals):
+        if (
+            SERVER_FIELDS & vals.keys()
+            and not self.env.is_superuser()
+            and not self.env.user.has_group(ADMIN_ONLY)
+        ):
+            raise AccessError(
+                self.env._(
+                    "Only an administrator can point a Shipwire account at another "
+                    "server: the account's API password is sent there."
+                )
+            )
+        return super().write(vals)
 
     @api.constrains("read_timeout", "exchange_retention_days")
     def _check_limits(self):

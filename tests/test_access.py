@@ -471,6 +471,17 @@ class TestSecrets(ShipwireCase):
         self._use_everything()
         self._assert_clean(self._exchange_texts(), "the API log")
 
+    def test_only_admins_point_an_account_at_another_server(self):
+        for user in self.non_admins:
+            with self.subTest(user=user.login):
+                with self.assertRaisesRegex(AccessError, "administrator"):
+                    self.backend.with_user(user).custom_url = "http://evil.example"
+                with self.assertRaises(AccessError):
+                    self.backend.with_user(user).environment = "production"
+        self.assertEqual(self.backend.custom_url, self.sandbox.url)
+        self.backend.with_user(self.admin).custom_url = "http://127.0.0.1:9"
+        self.assertEqual(self.backend.custom_url, "http://127.0.0.1:9")
+
     def test_non_admins_read_no_credentials(self):
         self.backend.sudo().webhook_secret_ids = [
             Command.create({"shipwire_id": "1", "secret": "5e" * 64})
