@@ -479,6 +479,9 @@ class TestSecrets(ShipwireCase):
                 with self.assertRaises(AccessError):
                     self.backend.with_user(user).environment = "production"
         self.assertEqual(self.backend.custom_url, self.sandbox.url)
+        form = self.backend.with_user(self.manager).get_views([(False, "form")])
+        arch = form["views"]["form"]["arch"]
+        self.assertRegex(arch, r'<field name="custom_url"[^>]*readonly="1"')
         self.backend.with_user(self.admin).custom_url = "http://127.0.0.1:9"
         self.assertEqual(self.backend.custom_url, "http://127.0.0.1:9")
 
