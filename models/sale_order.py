@@ -53,6 +53,7 @@ ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
 CONNECTION_CODE = "connection"
 RETRY_FIRST_DELAY = timedelta(minutes=5)
 RETRY_MAX_DELAY = timedelta(hours=6)
+RETRY_MAX_DOUBLINGS = 7  # 5 min doubled 7 times passes 6 h
 RETRY_BATCH_SIZE = 50
 MAX_PARALLEL_CALLS = 8
 
@@ -389,9 +390,8 @@ class SaleOrder(models.Model):
             self._shipwire_apply_snapshot(operation, outcome.value)
         elif isinstance(error, ShipwireTransientError) and operation == "create":
             self._shipwire_replace_messages([error], "error")
-            delay = min(
-                RETRY_FIRST_DELAY * 2**self.shipwire_retry_count, RETRY_MAX_DELAY
-            )
+            doublings = min(self.shipwire_retry_count, RETRY_MAX_DOUBLINGS)
+            delay = min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
             self.write(
                 {
                     "shipwire_state": "failed",

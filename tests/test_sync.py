@@ -267,3 +267,16 @@ class TestRetryJob(ShipwireCase):
         self.assertEqual(order.shipwire_state, "approved")
         self.assertEqual(len(self.sandbox.purchase_orders()), 1)
         self.assertFalse(order.shipwire_next_retry)
+
+    def test_weeks_of_failed_sends_wait_six_hours_at_most(self):
+        self.sandbox.faults.inject("server_error", status=507)
+        order = self._order()
+        order.sudo().shipwire_retry_count = 60
+
+        order.action_shipwire_send()
+
+        self.assertEqual(order.shipwire_state, "failed")
+        self.assertEqual(order.shipwire_retry_count, 61)
+        self.assertLessEqual(
+            order.shipwire_next_retry, fields.Datetime.now() + timedelta(hours=6)
+        )
