@@ -54,12 +54,12 @@ def purchase_order_state(status):
 
 
 def order_state(po_status, fulfillment_statuses):
-    """The sales order's Shipwire state: it follows the fulfillment orders (their
-    normalized statuses) once there are any, else the PO status; ``None`` when there
-    is neither."""
+    """The Shipwire state of a sales order whose PO exists: it follows the
+    fulfillment orders (their normalized statuses) once there are any, else the PO
+    status."""
     statuses = set(fulfillment_statuses)
     if not statuses:
-        return purchase_order_state(po_status) if po_status else None
+        return purchase_order_state(po_status)
     live = statuses - {"cancelled"}
     shipped = {"completed", "delivered"}
     if not live:

@@ -494,11 +494,12 @@ class SaleOrder(models.Model):
         )
 
     def _shipwire_state_from_remote(self):
-        state = order_state(
+        if not (self.shipwire_po_id or self.shipwire_fulfillment_order_ids):
+            return self.shipwire_state
+        return order_state(
             self.shipwire_po_status,
             self.shipwire_fulfillment_order_ids.mapped("status"),
         )
-        return state or self.shipwire_state
 
     def _shipwire_open_delivery(self):
         """The delivery Shipwire ships next: the first outgoing one still open."""
