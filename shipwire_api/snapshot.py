@@ -38,13 +38,22 @@ def capture(function):
 
 
 def fulfillment_orders(client, purchase_order_id):
-    return client.search_orders(
+    """The orders of one PO; none without an id, which would list every order."""
+    if not purchase_order_id:
+        return []
+    orders = client.search_orders(
         purchase_order_id=purchase_order_id, expand=ORDER_EXPANSIONS
     )
+    return [
+        order
+        for order in orders
+        if str(order.get("purchaseOrderId", purchase_order_id))
+        == str(purchase_order_id)
+    ]
 
 
-def _with_orders(client, result):
-    return Snapshot(result, fulfillment_orders(client, result.id))
+def _with_orders(client, result, purchase_order_id=None):
+    return Snapshot(result, fulfillment_orders(client, result.id or purchase_order_id))
 
 
 def create(client, payload):
@@ -53,7 +62,9 @@ def create(client, payload):
 
 def update(client, purchase_order_id, payload):
     return _with_orders(
-        client, client.update_purchase_order(purchase_order_id, payload)
+        client,
+        client.update_purchase_order(purchase_order_id, payload),
+        purchase_order_id,
     )
 
 

@@ -155,22 +155,27 @@ def list_purchase_orders(sandbox, request):
         )
 
 
+def not_kept(request, outcome):
+    """The answer to a PO write that was refused: no PO, only the problems."""
+    empty = {"offset": 0, "total": 0, "previous": None, "next": None, "items": []}
+    return ok(
+        envelope(
+            200,
+            "Successful",
+            request.links.page("purchaseOrders", 0, 0),
+            empty,
+            v4Errors=outcome.errors,
+            v4Warnings=outcome.warnings,
+        )
+    )
+
+
 @route("POST", "purchaseOrders")
 def create_purchase_order(sandbox, request):
     store, links = sandbox.store, request.links
     outcome = store.create_purchase_order(json_object(request))
     if outcome.purchase_order is None:
-        empty = {"offset": 0, "total": 0, "previous": None, "next": None, "items": []}
-        return ok(
-            envelope(
-                200,
-                "Successful",
-                links.page("purchaseOrders", 0, 0),
-                empty,
-                v4Errors=outcome.errors,
-                v4Warnings=outcome.warnings,
-            )
-        )
+        return not_kept(request, outcome)
     problems = {"v4Warnings": outcome.warnings}
     if outcome.errors:
         problems["v4Errors"] = outcome.errors
@@ -204,6 +209,8 @@ def get_purchase_order(sandbox, request, ref):
 @route("PUT", PO)
 def update_purchase_order(sandbox, request, ref):
     outcome = sandbox.store.update_purchase_order(ref, json_object(request))
+    if outcome.purchase_order is None:
+        return not_kept(request, outcome)
     problems = {"v4Warnings": outcome.warnings}
     if outcome.errors:
         problems["v4Errors"] = outcome.errors

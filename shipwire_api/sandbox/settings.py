@@ -53,6 +53,9 @@ class SandboxSettings:
     # doNotPersistOnWarnings=1.
     warnings_block_do_not_persist: bool = False
     canceled_external_ids_reusable: bool = False
+    # Whether the answer to a refused PUT (duplicate, or problems with
+    # doNotPersistOnWarnings=1) still carries the PO: unknown.
+    refused_update_carries_purchase_order: bool = True
     uppercase_addresses: bool = False
 
     # Splitting across warehouses: the docs suffix externalId, a 2015 recording orderNo.

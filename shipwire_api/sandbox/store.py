@@ -391,6 +391,8 @@ class Store:
         if duplicate:
             errors.append(duplicate)
         if duplicate or (errors and reject_problems):
+            if not self.settings.refused_update_carries_purchase_order:
+                po = None
             return Outcome(po, errors, warnings)
 
         previous = po["data"]

@@ -11,6 +11,7 @@ from shipwire_api import (
     ShipwireRejectedError,
     ShipwireStateError,
     ShipwireTransientError,
+    snapshot,
 )
 from shipwire_api.sandbox import Sandbox
 from shipwire_api.sandbox.samples import sample_purchase_order
@@ -83,6 +84,21 @@ def test_held_po_is_fixed_by_put(sandbox, client):
     assert fixed.status == "approved"
     assert fixed.errors == []
     assert len(client.purchase_order_orders(held.id)) == 1
+
+
+def test_refused_update_answered_without_its_po_reads_only_its_own_orders(
+    client, sandbox
+):
+    sandbox.settings.refused_update_carries_purchase_order = False
+    client.create_purchase_order(purchase_order("ODOO-1"))
+    second = client.create_purchase_order(purchase_order("ODOO-2"))
+
+    # Taking the other PO's externalId is refused as a duplicate.
+    current = snapshot.update(client, second.id, purchase_order("ODOO-1"))
+
+    assert current.result.id is None
+    assert current.result.errors
+    assert [o["purchaseOrderId"] for o in current.fulfillment_orders] == [second.id]
 
 
 def test_needs_approval_then_approve(client):
