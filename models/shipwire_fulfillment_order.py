@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..mapper import fulfillment_order_values, hold_values, tracking_values
 from ..mapper.incoming import FULFILLMENT_STATES
@@ -196,13 +197,34 @@ class ShipwireFulfillmentOrder(models.Model):
             return
         self.picking_id = picking
         self._shipwire_update_tracking_reference()
-        outcome = picking.with_context(
-            skip_backorder=True, skip_sms=True
-        ).button_validate()
-        if isinstance(outcome, dict):
-            self.sale_order_id._shipwire_schedule_activity(
+        try:
+            with self.env.cr.savepoint():
+                picking.with_context(
+                    skip_backorder=True, skip_sms=True
+                ).button_validate()
+        except UserError as error:
+            reason = error.args[0]
+        else:
+            # Validated, or stopped by a wizard asking for more (its action is
+            # returned either way, so only the state tells).
+            reason = picking.state != "done" and self.env._(
+                "Odoo needs more details to validate this delivery."
+            )
+        if reason:
+            order = self.sale_order_id
+            order._shipwire_add_messages(
+                [
+                    self.env._(
+                        "%(picking)s shipped at Shipwire but was not validated: "
+                        "%(reason)s",
+                        picking=picking.name,
+                        reason=reason,
+                    )
+                ]
+            )
+            order._shipwire_schedule_activity(
                 self.env._("Validate %(picking)s by hand", picking=picking.name),
-                [self.env._("Odoo needs more details to validate this delivery.")],
+                [reason],
             )
             return
         # Fulfillment orders still to ship now wait on the backorder.

@@ -41,6 +41,17 @@ class TestSync(ShipwireCase):
         self.assertTrue(self.backend.last_sync_date)
         self.assertFalse(self.backend.last_sync_error)
 
+    def test_delivery_slip_printed_on_validation_still_counts_as_validated(self):
+        order = self._order([(self.diamond, 1)])
+        order.picking_ids.picking_type_id.sudo().auto_print_delivery_slip = True
+        order.action_shipwire_send()
+        self.sandbox.complete_order(*self._fulfillment_ids(order))
+
+        self._sync()
+
+        self.assertEqual(order.picking_ids.state, "done")
+        self.assertFalse(order.activity_ids)
+
     def test_split_po_ships_in_two_deliveries(self):
         self.backend.can_split = True
         lax_only = self._product("Lamp", "ONLY-LAX")
