@@ -39,6 +39,8 @@ STATES_AT_SHIPWIRE = (
     "shipped",
     "cancelled",
 )
+# States in which Shipwire may still ship the order.
+LIVE_STATES = ("held", "needs_approval", "approved", "partially_shipped")
 WINDOW_TYPES = [
     ("ON", "On"),
     ("BEFORE", "Before"),
@@ -212,6 +214,32 @@ class SaleOrder(models.Model):
     def action_shipwire_cancel(self):
         ensure_group(self.env, GROUP_MANAGER)
         return self._shipwire_po_action("cancel", "cancel_purchase_order")
+
+    def action_cancel(self):
+        """Cancelling in Odoo does not stop Shipwire's warehouse: a live PO has to
+        be cancelled at Shipwire first."""
+        reasons = []
+        for order in self:
+            if order.shipwire_state == "failed":
+                reasons.append(
+                    self.env._(
+                        "%(order)s: its last send may have reached Shipwire. Press "
+                        "Refresh from Shipwire to find out.",
+                        order=order.name,
+                    )
+                )
+            elif order.shipwire_state in LIVE_STATES:
+                reasons.append(
+                    self.env._(
+                        "%(order)s: Shipwire's warehouse would still ship PO %(po)s. "
+                        "A Shipwire Manager presses Cancel at Shipwire first.",
+                        order=order.name,
+                        po=order.shipwire_po_id,
+                    )
+                )
+        if reasons:
+            raise UserError("\n".join([self.env._("Not cancelled:"), *reasons]))
+        return super().action_cancel()
 
     def action_shipwire_refresh(self):
         ensure_group(self.env, GROUP_USER)
@@ -427,8 +455,17 @@ class SaleOrder(models.Model):
     def _shipwire_apply_snapshot(self, operation, current):
         result = current.result
         if result is None:
+            if self.shipwire_state == "failed":
+                # Not at Shipwire after all: back to "not sent", for a person to
+                # send or cancel.
+                self.write({"shipwire_state": False, "shipwire_next_retry": False})
             self._shipwire_add_messages(
-                [self.env._("Shipwire has no PO for this order yet: send it again.")]
+                [
+                    self.env._(
+                        "Shipwire has no PO for this order: send it again, or cancel "
+                        "the order."
+                    )
+                ]
             )
             return
         if operation != "refresh" or result.errors or result.warnings:

@@ -1,5 +1,6 @@
 import base64
 
+from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
@@ -152,6 +153,37 @@ class TestSend(ShipwireCase):
             any("cannot be cancelled" in t for t in self._messages(order)),
             self._messages(order),
         )
+
+    def test_order_live_at_shipwire_is_cancelled_there_first(self):
+        order = self._order()
+        order.action_shipwire_send()
+
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(order.state, "sale")
+
+        order.with_user(self.manager).action_shipwire_cancel()
+        self.assertEqual(order.shipwire_state, "cancelled")
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(order.state, "cancel")
+
+    def test_order_whose_send_failed_is_refreshed_before_cancelling(self):
+        self.sandbox.faults.inject("server_error")
+        order = self._order()
+        order.action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "failed")
+
+        with self.assertRaisesRegex(UserError, "Refresh from Shipwire"):
+            order.with_context(disable_cancel_warning=True).action_cancel()
+
+        self.sandbox.faults.clear()
+        order.action_shipwire_refresh()
+        self.assertFalse(order.shipwire_state, "not at Shipwire after all")
+        order.with_context(disable_cancel_warning=True).action_cancel()
+        self.assertEqual(order.state, "cancel")
+        order.sudo().shipwire_next_retry = fields.Datetime.now()
+        self.env["sale.order"]._cron_retry_failed_sends()
+        self.assertFalse(self.sandbox.purchase_orders())
 
     def test_timeout_after_commit_gives_one_recovered_po(self):
         self.backend.read_timeout = 0.5
