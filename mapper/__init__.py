@@ -8,4 +8,8 @@ from .incoming import (
     parse_shipwire_date,
     tracking_values,
 )
-from .outgoing import order_problems, purchase_order_payload
+from .outgoing import (
+    order_problems,
+    purchase_order_payload,
+    purchase_order_update_payload,
+)

@@ -404,8 +404,13 @@ def _warehouse_options(backend, warehouse):
     return options
 
 
+# Choices made once, when the PO is created: an update must not redo them (approve
+# a PO waiting for a manager, or hold again one released at Shipwire).
+CREATE_ONLY_OPTIONS = ("isApproved", "hold")
+
+
 def purchase_order_payload(order, backend):
-    """The JSON body that creates (or, without the root flag, updates) the PO."""
+    """The JSON body that creates the PO."""
     currency = (backend.currency_id or order.currency_id).name
     options = {
         "isApproved": int(backend.auto_approve),
@@ -486,4 +491,12 @@ def purchase_order_payload(order, backend):
         )
     if attributes:
         payload["extendedAttributes"] = attributes
+    return payload
+
+
+def purchase_order_update_payload(order, backend):
+    """The JSON body that corrects the PO: the order as it is now."""
+    payload = purchase_order_payload(order, backend)
+    for option in CREATE_ONLY_OPTIONS:
+        del payload["options"][option]
     return payload

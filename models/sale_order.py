@@ -14,6 +14,7 @@ from ..mapper import (
     order_problems,
     order_state,
     purchase_order_payload,
+    purchase_order_update_payload,
 )
 from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError, snapshot
 from .shipwire_backend import ensure_group
@@ -198,7 +199,7 @@ class SaleOrder(models.Model):
                 # Shipwire kept nothing of a rejected PO: send it anew.
                 order._shipwire_send()
                 continue
-            payload = purchase_order_payload(order, order.shipwire_backend_id)
+            payload = purchase_order_update_payload(order, order.shipwire_backend_id)
             order._shipwire_run(
                 "update",
                 lambda client, order=order, payload=payload: snapshot.update(

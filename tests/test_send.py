@@ -129,6 +129,18 @@ class TestSend(ShipwireCase):
         self.assertEqual(order.shipwire_state, "approved")
         self.assertEqual(len(order.shipwire_fulfillment_order_ids), 1)
 
+    def test_update_does_not_approve_a_po_waiting_for_a_manager(self):
+        self.backend.auto_approve = False
+        order = self._order()
+        order.action_shipwire_send()
+        # Meanwhile the account sends new POs approved.
+        self.backend.auto_approve = True
+
+        order.action_shipwire_update()
+
+        self.assertEqual(order.shipwire_state, "needs_approval")
+        self.assertFalse(order.shipwire_fulfillment_order_ids)
+
     def test_cancel_at_shipwire(self):
         order = self._order()
         order.action_shipwire_send()
