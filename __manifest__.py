@@ -12,6 +12,7 @@
         "security/shipwire_security.xml",
         "security/ir.model.access.csv",
         "data/ir_cron_data.xml",
+        "data/mail_activity_type_data.xml",
         "views/shipwire_backend_views.xml",
         "views/shipwire_exchange_views.xml",
         "views/shipwire_fulfillment_order_views.xml",

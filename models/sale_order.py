@@ -51,6 +51,8 @@ WINDOW_TYPES = [
 GROUP_USER = "sale_stock_shipwire.group_shipwire_user"
 GROUP_MANAGER = "sale_stock_shipwire.group_shipwire_manager"
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
+TODO_ACTIVITY = "mail.mail_activity_data_todo"
+FIX_PO_ACTIVITY = "sale_stock_shipwire.mail_activity_type_fix_po"
 # The code of a message saying Shipwire could not be reached or gave no readable
 # answer: anything read from Shipwire afterwards supersedes it.
 CONNECTION_CODE = "connection"
@@ -440,7 +442,9 @@ class SaleOrder(models.Model):
                 error.errors,
                 error.warnings,
             )
-            self._shipwire_schedule_activity(self.env._("PO rejected"), error.errors)
+            self._shipwire_schedule_activity(
+                self.env._("PO rejected"), error.errors, FIX_PO_ACTIVITY
+            )
         else:
             # The PO itself is unchanged: keep its state, show what went wrong.
             transient = isinstance(error, ShipwireTransientError)
@@ -486,7 +490,9 @@ class SaleOrder(models.Model):
             )
             self._shipwire_post(operation, title, result.errors, result.warnings)
         if state == "held" and result.errors:
-            self._shipwire_schedule_activity(self.env._("PO on hold"), result.errors)
+            self._shipwire_schedule_activity(
+                self.env._("PO on hold"), result.errors, FIX_PO_ACTIVITY
+            )
         elif state not in ("rejected", "held", "failed", "cancelled"):
             self._shipwire_close_activities()
 
@@ -611,25 +617,24 @@ class SaleOrder(models.Model):
             body += Markup("<ul>%s</ul>") % items
         self.message_post(body=body, subtype_xmlid="mail.mt_note")
 
-    def _shipwire_activities(self):
-        return self.activity_ids.filtered(
-            lambda a: (a.summary or "").startswith(ACTIVITY_SUMMARY_PREFIX)
-        )
-
-    def _shipwire_schedule_activity(self, title, errors):
-        if self._shipwire_activities():
+    def _shipwire_schedule_activity(self, title, errors, activity_type=TODO_ACTIVITY):
+        """One open activity per problem: the same one is not scheduled twice."""
+        summary = f"{ACTIVITY_SUMMARY_PREFIX}{title}"
+        if summary in self.activity_ids.mapped("summary"):
             return
         note = Markup("<ul>%s</ul>") % Markup("").join(
             Markup("<li>%s</li>") % escape(str(error)) for error in errors
         )
         self.activity_schedule(
-            "mail.mail_activity_data_todo",
-            summary=f"{ACTIVITY_SUMMARY_PREFIX}{title}",
+            activity_type,
+            summary=summary,
             note=note,
             user_id=(self.user_id or self.env.user).id,
         )
 
     def _shipwire_close_activities(self):
-        self._shipwire_activities().action_feedback(
-            feedback=self.env._("Shipwire accepted the PO.")
-        )
+        """Shipwire accepted the PO: what asked to fix it is done."""
+        fix_po = self.env.ref(FIX_PO_ACTIVITY)
+        self.activity_ids.filtered(
+            lambda a: a.activity_type_id == fix_po
+        ).action_feedback(feedback=self.env._("Shipwire accepted the PO."))

@@ -78,6 +78,9 @@ class TestResilience(ShipwireCase):
         # The next run meets the same record and goes on again.
         self._run("sync")
         self.assertEqual(healthy.shipwire_state, "shipped")
+        # Only a person closes it: a refresh does not, nor adds a second one.
+        broken.action_shipwire_refresh()
+        self.assertIn("by hand", broken.activity_ids.summary)
 
     def test_retry_job_stops_on_an_order_that_cannot_be_sent_any_more(self):
         healthy, lost_sku, bad_attribute = self._failed_by_outage(
