@@ -3,7 +3,7 @@ import logging
 
 from werkzeug.wrappers import Response
 
-from odoo import http
+from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
 from ..shipwire_api import SIGNATURE_HEADER, verify_signature
@@ -65,7 +65,9 @@ class ShipwireWebhookController(http.Controller):
         if not isinstance(payload, dict) or not isinstance(payload.get("topic"), str):
             return _answer(400, "no topic")
         resource = (payload.get("body") or {}).get("resource")
-        backend = backend.with_company(backend.company_id)
+        # Applied as the scheduled jobs are, not as the public user: chatter,
+        # followers and activities then look the same whichever brought the news.
+        backend = backend.with_user(SUPERUSER_ID).with_company(backend.company_id)
         if not backend._handle_webhook(payload["topic"], resource):
             return _answer(400, "unknown topic")
         return _answer(200, "ok")

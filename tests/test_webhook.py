@@ -78,6 +78,12 @@ class TestWebhook(ShipwireCase, HttpCase):
 
         self.assertEqual(self._post(payload).status_code, 200)
         self.assertEqual(self.order.shipwire_state, "shipped")
+        # Shown as the scheduled jobs' user, not as the website's visitor.
+        self.assertEqual(
+            self.order.message_ids[0].author_id, self.env.ref("base.partner_root")
+        )
+        public = self.env.ref("base.public_partner")
+        self.assertNotIn(public, self.order.picking_ids.message_partner_ids)
 
     def test_repeated_delivery_has_one_effect(self):
         payload = self._completed_payload()
