@@ -69,6 +69,7 @@ class SaleOrder(models.Model):
     shipwire_backend_id = fields.Many2one(
         "shipwire.backend",
         string="Shipwire account",
+        ondelete="restrict",
         compute="_compute_shipwire_backend_id",
         store=True,
         readonly=False,

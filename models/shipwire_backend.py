@@ -161,6 +161,25 @@ class ShipwireBackend(models.Model):
         "shipwire.webhook.secret", "backend_id", groups=ADMIN_ONLY
     )
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_with_orders(self):
+        for backend in self:
+            count = (
+                self.env["sale.order"]
+                .sudo()
+                .search_count([("shipwire_backend_id", "=", backend.id)])
+            )
+            if count:
+                raise UserError(
+                    self.env._(
+                        "The Shipwire account %(account)s is used by %(count)s sales "
+                        "orders, which would lose their link to Shipwire: archive it "
+                        "instead.",
+                        account=backend.name,
+                        count=count,
+                    )
+                )
+
     def write(self, vals):
         if (
             SERVER_FIELDS & vals.keys()

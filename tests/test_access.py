@@ -88,7 +88,8 @@ class TestAccessMatrix(ShipwireCase):
             {"sale_order_id": order.id, "shipwire_id": "S1"}
         )
         cls.samples = {
-            "shipwire.backend": cls.backend,
+            # Its own account: one with orders is not deleted by anyone.
+            "shipwire.backend": env["shipwire.backend"].create({"name": "Unused"}),
             "shipwire.warehouse": cls.backend.warehouse_ids,
             "shipwire.service.level": env["shipwire.service.level"].create(
                 {

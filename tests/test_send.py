@@ -197,6 +197,12 @@ class TestSend(ShipwireCase):
         self.env["sale.order"]._cron_retry_failed_sends()
         self.assertFalse(self.sandbox.purchase_orders())
 
+    def test_account_in_use_is_archived_not_deleted(self):
+        self._order().action_shipwire_send()
+
+        with self.assertRaisesRegex(UserError, "archive it instead"):
+            self.backend.unlink()
+
     def test_timeout_after_commit_gives_one_recovered_po(self):
         self.backend.read_timeout = 0.5
         self.sandbox.faults.inject("timeout_commit", count=1, seconds=1.5)
