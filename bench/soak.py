@@ -65,7 +65,6 @@ from odoo_env import odoo18_missing, throwaway_database
 
 BENCH = Path(__file__).resolve().parent
 REPOSITORY = BENCH.parent
-ADDON_PACKAGE = "odoo.addons.sale_stock_shipwire"
 
 SANDBOX_USER = "soak"
 SANDBOX_PASSWORD = "soak-password"

@@ -5,7 +5,6 @@ from .incoming import (
     hold_values,
     last_updated,
     order_state,
-    parse_shipwire_date,
     tracking_values,
 )
 from .outgoing import (

@@ -106,9 +106,6 @@ class SaleOrder(models.Model):
     shipwire_message_ids = fields.One2many(
         "shipwire.message", "sale_order_id", string="Shipwire messages", readonly=True
     )
-    shipwire_open_message_count = fields.Integer(
-        compute="_compute_shipwire_open_message_count"
-    )
     shipwire_fulfillment_order_ids = fields.One2many(
         "shipwire.fulfillment.order",
         "sale_order_id",
@@ -153,13 +150,6 @@ class SaleOrder(models.Model):
                 continue  # the account that holds the PO stays
             order.shipwire_backend_id = self.env["shipwire.backend"]._for_warehouse(
                 order.warehouse_id
-            )
-
-    @api.depends("shipwire_message_ids.resolved")
-    def _compute_shipwire_open_message_count(self):
-        for order in self:
-            order.shipwire_open_message_count = len(
-                order.shipwire_message_ids.filtered(lambda m: not m.resolved)
             )
 
     @api.depends("shipwire_fulfillment_order_ids")

@@ -1,7 +1,6 @@
 """Shipwire REST client and sandbox, free of any Odoo import."""
 
 from .client import (
-    ENVIRONMENTS,
     Exchange,
     PurchaseOrderResult,
     ShipwireClient,
@@ -19,7 +18,6 @@ from .errors import (
 from .identifiers import (
     parse_split_suffix,
     strip_split_suffix,
-    validate_external_id,
 )
 from .signature import (
     SIGNATURE_HEADER,

@@ -353,12 +353,6 @@ class ShipwireClient:
     def approve_purchase_order(self, purchase_order_id):
         return self._purchase_order_action(purchase_order_id, "approve")
 
-    def hold_purchase_order(self, purchase_order_id):
-        return self._purchase_order_action(purchase_order_id, "hold")
-
-    def clear_purchase_order_hold(self, purchase_order_id):
-        return self._purchase_order_action(purchase_order_id, "hold/clear")
-
     def _purchase_order_collection(self, purchase_order_id, name, params=None):
         path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{name}"
         return self._paginate(path, params, name)
@@ -369,13 +363,6 @@ class ShipwireClient:
 
     def purchase_order_items(self, purchase_order_id):
         return self._purchase_order_collection(purchase_order_id, "items")
-
-    def purchase_order_trackings(self, purchase_order_id):
-        return self._purchase_order_collection(purchase_order_id, "trackings")
-
-    def purchase_order_holds(self, purchase_order_id, include_cleared=False):
-        params = {"includeCleared": int(include_cleared)}
-        return self._purchase_order_collection(purchase_order_id, "holds", params)
 
     # -- fulfillment orders ------------------------------------------------------
 
@@ -426,9 +413,6 @@ class ShipwireClient:
     def create_secret(self):
         """A new signing secret: ``{"id": ..., "secret": <128 hex characters>}``."""
         return single_resource(self.request("POST", "/secret", operation="secret"))
-
-    def delete_secret(self, secret_id):
-        self.request("DELETE", f"/secret/{secret_id}", operation="secret")
 
 
 def _unreachable_message(error):

@@ -25,10 +25,9 @@ def parse_message(element, default_type):
             message=text,
             code="" if code is None else str(code),
             field=str(element.get("field") or ""),
-            raw=element,
         )
     text = element if isinstance(element, str) else json.dumps(element)
-    return ShipwireMessage(type=default_type, message=text, raw=element)
+    return ShipwireMessage(type=default_type, message=text)
 
 
 def collect_messages(body):

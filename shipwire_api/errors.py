@@ -12,14 +12,13 @@ class ShipwireMessage:
     """One error, warning or info element from a Shipwire answer.
 
     Shipwire uses several shapes (v3 ``errors``/``warnings`` objects, ``v4Errors``,
-    plain strings); ``raw`` keeps the element as received.
+    plain strings).
     """
 
     type: str
     message: str
     code: str = ""
     field: str = ""
-    raw: object = dataclasses.field(default=None, compare=False, repr=False)
 
     def __str__(self):
         return f"{self.message} ({self.field})" if self.field else self.message
