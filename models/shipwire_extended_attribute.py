@@ -9,6 +9,7 @@ class ShipwireExtendedAttribute(models.Model):
     _order = "sequence, id"
 
     sale_order_id = fields.Many2one("sale.order", required=True, ondelete="cascade")
+    company_id = fields.Many2one(related="sale_order_id.company_id", store=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, help="e.g. StoreNumber")
     value = fields.Char(required=True)

@@ -11,6 +11,7 @@ class ShipwireHold(models.Model):
     fulfillment_order_id = fields.Many2one(
         "shipwire.fulfillment.order", required=True, ondelete="cascade", index=True
     )
+    company_id = fields.Many2one(related="fulfillment_order_id.company_id", store=True)
     shipwire_id = fields.Char(string="Shipwire id")
     hold_type = fields.Char(string="Type")
     description = fields.Char()

@@ -12,9 +12,7 @@ class ShipwireTracking(models.Model):
     fulfillment_order_id = fields.Many2one(
         "shipwire.fulfillment.order", required=True, ondelete="cascade", index=True
     )
-    sale_order_id = fields.Many2one(
-        related="fulfillment_order_id.sale_order_id", store=True
-    )
+    company_id = fields.Many2one(related="fulfillment_order_id.company_id", store=True)
     shipwire_id = fields.Char(string="Shipwire id")
     carrier = fields.Char()
     tracking_number = fields.Char(required=True)

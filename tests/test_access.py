@@ -285,6 +285,26 @@ class TestAccessMatrix(ShipwireCase):
             for button in buttons
         }
 
+    def test_another_companys_manager_sees_none_of_our_records(self):
+        other = self.env["res.company"].create({"name": "Other Jewels Ltd"})
+        outsider = new_test_user(
+            self.env,
+            login="sw_outsider",
+            groups="sale_stock_shipwire.group_shipwire_manager",
+            company_id=other.id,
+            company_ids=[Command.set(other.ids)],
+        )
+        checked = []
+        for model, record in self.samples.items():
+            records = self.env[model].with_user(outsider)
+            if not (records.has_access("read") and record["company_id"]):
+                continue
+            with self.subTest(model=model):
+                self.assertFalse(records.search([("id", "=", record.id)]))
+                checked.append(model)
+        self.assertIn("shipwire.hold", checked)
+        self.assertIn("shipwire.tracking", checked)
+
     def test_order_buttons(self):
         buttons = ("send", "update", "refresh", "approve", "cancel")
         self.assertEqual(
