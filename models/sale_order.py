@@ -295,7 +295,10 @@ class SaleOrder(models.Model):
                 order.shipwire_next_retry = False
             else:
                 sendable |= order
-        sendable._shipwire_send()
+        for company in sendable.company_id:
+            sendable.filtered(lambda o, c=company: o.company_id == c).with_company(
+                company
+            )._shipwire_send()
         remaining = 0
         if len(due) == RETRY_BATCH_SIZE:
             remaining = self.search_count(
