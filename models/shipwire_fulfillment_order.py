@@ -144,7 +144,17 @@ class ShipwireFulfillmentOrder(models.Model):
                         )
                     elif any(record[name] != value for name, value in values.items()):
                         record.write(values)
+                if key == "holds" and not embedded.get("next"):
+                    fulfillment_order._shipwire_clear_unlisted_holds(embedded)
             self.env[self._fields[field_name].comodel_name].create(new_values)
+
+    def _shipwire_clear_unlisted_holds(self, holds):
+        """Shipwire may list active holds only: one missing from a complete list
+        was cleared."""
+        listed = {hold_values(item)["shipwire_id"] for item in collection_items(holds)}
+        self.hold_ids.filtered(
+            lambda hold: not hold.cleared_date and hold.shipwire_id not in listed
+        ).cleared_date = fields.Datetime.now()
 
     def _shipwire_follow_up(self):
         """Move Odoo along after Shipwire changed these fulfillment orders: validate

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
@@ -133,6 +134,17 @@ class TestSync(ShipwireCase):
         self.assertEqual(order.activity_ids.user_id, order.user_id)
         self.assertIn("Address needs a suite number", order.activity_ids.note)
 
+        # Cleared at Shipwire: Odoo's copy is cleared too, and no new activity.
+        order.activity_ids.action_feedback()
+        self.sandbox.store.clear_order_holds(fo_id)
+        self._sync()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        fulfillment = order.shipwire_fulfillment_order_ids
+        self.assertEqual(fulfillment.active_hold_count, 0)
+        self.assertTrue(fulfillment.hold_ids.cleared_date)
+        self.assertFalse(order.activity_ids)
+
     def test_update_during_the_sync_window_is_caught_next_run(self):
         order = self._order()
         order.action_shipwire_send()
@@ -182,14 +194,22 @@ class TestSync(ShipwireCase):
         self.assertEqual(order.shipwire_state, "shipped")
 
     def test_record_that_raises_is_logged_on_it_and_the_job_goes_on(self):
-        lot_tracked = self._product("Serial ring", "RUBY-2", tracking="lot")
-        failing = self._order([(lot_tracked, 1)])
+        failing = self._order([(self.ruby, 1)])
         healthy = self._order([(self.diamond, 1)])
         (failing | healthy).action_shipwire_send()
         for order in failing | healthy:
             self.sandbox.complete_order(*self._fulfillment_ids(order))
+        # An unforeseen error in another module, on one delivery only.
+        picking_class = type(self.env["stock.picking"])
+        validate = picking_class.button_validate
 
-        self._sync()
+        def crash_on_failing(pickings):
+            if failing.picking_ids.id in pickings.ids:
+                raise RuntimeError("a customization crashed")
+            return validate(pickings)
+
+        with patch.object(picking_class, "button_validate", crash_on_failing):
+            self._sync()
 
         self.assertEqual(healthy.shipwire_state, "shipped")
         self.assertTrue(
