@@ -369,15 +369,20 @@ def _retailer_products(order):
 def _item(line, position, currency, retailer_entry):
     units = int(line_units(line))
     product = line.product_id
-    # Customs value per unit of the product's own unit of measure.
+    # Customs value per unit of the product's own unit of measure, in the
+    # account's currency at the order's date.
     unit_value = line.price_subtotal / units if units else line.price_unit
+    order = line.order_id
+    unit_value = order.currency_id._convert(
+        unit_value, currency, order.company_id, order.date_order.date(), round=False
+    )
     item = {
         "sku": product.default_code,
         "quantity": units,
         "retailerLineNo": position,
         "unitOfMeasure": "EA",
         "commercialInvoiceValue": round(unit_value, 2),
-        "commercialInvoiceValueCurrency": currency,
+        "commercialInvoiceValueCurrency": currency.name,
     }
     if product.barcode:
         item["upc"] = product.barcode
@@ -411,12 +416,12 @@ CREATE_ONLY_OPTIONS = ("isApproved", "hold")
 
 def purchase_order_payload(order, backend):
     """The JSON body that creates the PO."""
-    currency = (backend.currency_id or order.currency_id).name
+    currency = backend.currency_id or order.currency_id
     options = {
         "isApproved": int(backend.auto_approve),
         "canSplit": int(backend.can_split),
         "hold": int(backend.hold_on_create),
-        "currency": currency,
+        "currency": currency.name,
         "serviceLevelCode": backend._service_level_for(order.carrier_id),
         "forceDuplicate": 0,
         **_warehouse_options(backend, order.warehouse_id),

@@ -64,6 +64,22 @@ class TestSend(ShipwireCase):
         self.assertEqual(item["retailerLineNo"], 1)
         self.assertEqual(item["commercialInvoiceValue"], 100.0)
 
+    def test_customs_values_are_converted_to_the_accounts_currency(self):
+        euro = self.env.ref("base.EUR")
+        euro.active = True
+        self.env["res.currency.rate"].search([("currency_id", "=", euro.id)]).unlink()
+        self.env["res.currency.rate"].create(
+            {"currency_id": euro.id, "name": "2000-01-01", "rate": 0.5}
+        )
+        self.backend.currency_id = euro
+        order = self._order([(self.diamond, 2)])  # 100 per unit, in dollars
+
+        order.action_shipwire_send()
+
+        (item,) = self._sent_items()
+        self.assertEqual(item["commercialInvoiceValue"], 50.0)
+        self.assertEqual(item["commercialInvoiceValueCurrency"], "EUR")
+
     def test_rejected_po_keeps_errors_and_leaves_the_order_alone(self):
         unknown = self._product("Mystery", "NOPE-9")
         order = self._order([(unknown, 1)])
