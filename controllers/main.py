@@ -6,11 +6,12 @@ from werkzeug.wrappers import Response
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
 
+from ..const import WEBHOOK_ROUTE
 from ..shipwire_api import SIGNATURE_HEADER, verify_signature
 
 _logger = logging.getLogger(__name__)
 
-WEBHOOK_ROUTE = "/shipwire/webhook/<string:token>"
+ROUTE = f"{WEBHOOK_ROUTE}/<string:token>"
 # Shipwire caps embedded lists at 20 items: real deliveries are far smaller.
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -21,7 +22,7 @@ def _answer(status, text):
 
 class ShipwireWebhookController(http.Controller):
     @http.route(
-        WEBHOOK_ROUTE,
+        ROUTE,
         type="http",
         auth="public",
         methods=["GET", "HEAD"],
@@ -34,7 +35,7 @@ class ShipwireWebhookController(http.Controller):
         return _answer(200 if backend else 404, "ok" if backend else "unknown")
 
     @http.route(
-        WEBHOOK_ROUTE,
+        ROUTE,
         type="http",
         auth="public",
         methods=["POST"],

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from ..const import SHIPPED_STATUSES
 from ..shipwire_api import parse_split_suffix
 from ..shipwire_api.envelope import collection_items
 
@@ -61,7 +62,7 @@ def order_state(po_status, fulfillment_statuses):
     if not statuses:
         return purchase_order_state(po_status)
     live = statuses - {"cancelled"}
-    shipped = {"completed", "delivered"}
+    shipped = set(SHIPPED_STATUSES)
     if not live:
         return "cancelled"
     if live <= shipped:
@@ -131,10 +132,9 @@ def shipped_quantities(resource):
     """``{"shipped_quantities": {sku: units}}`` for a shipped order whose items came
     along; nothing otherwise."""
     items = (resource.get("items") or {}).get("resource")
-    shipped_statuses = ("completed", "delivered")
     if (
         not isinstance(items, dict)
-        or normalize_order_status(resource.get("status")) not in shipped_statuses
+        or normalize_order_status(resource.get("status")) not in SHIPPED_STATUSES
     ):
         return {}
     shipped = {}

@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
+from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import (
     last_updated,
     order_problems,
@@ -48,8 +49,6 @@ WINDOW_TYPES = [
     ("AFTER", "After"),
     ("BETWEEN", "Between"),
 ]
-GROUP_USER = "sale_stock_shipwire.group_shipwire_user"
-GROUP_MANAGER = "sale_stock_shipwire.group_shipwire_manager"
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
 TODO_ACTIVITY = "mail.mail_activity_data_todo"
 FIX_PO_ACTIVITY = "sale_stock_shipwire.mail_activity_type_fix_po"

@@ -10,17 +10,18 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import split_every
 
+from ..const import GROUP_ADMIN, GROUP_MANAGER, WEBHOOK_ROUTE
 from ..shipwire_api import ShipwireClient, ShipwireError, strip_split_suffix
 from ..shipwire_api.envelope import collection_items
 from ..shipwire_api.snapshot import ORDER_EXPANSIONS
 
 _logger = logging.getLogger(__name__)
 
-ADMIN_ONLY = "base.group_system"
 # Where the credentials are sent: changing it is an administrator's call, as they are.
 SERVER_FIELDS = {"environment", "custom_url"}
-# Look back a little before the last sync, in case of clock skew.
+# A sync that met a concurrent update runs again this much later.
 SYNC_CONFLICT_DELAY = timedelta(minutes=1)
+# Look back a little before the last sync, in case of clock skew.
 SYNC_OVERLAP = timedelta(minutes=5)
 FIRST_SYNC_LOOKBACK = timedelta(days=30)
 SYNC_BATCH_SIZE = 200
@@ -42,9 +43,7 @@ WEBHOOK_TOPICS = (
     "purchaseorder.completed",
     "purchaseorder.canceled",
 )
-WEBHOOK_ROUTE = "/shipwire/webhook"
 MAX_RETENTION_DAYS = 3650
-MANAGER_GROUP = "sale_stock_shipwire.group_shipwire_manager"
 
 
 def ensure_group(env, *groups):
@@ -83,10 +82,10 @@ class ShipwireBackend(models.Model):
         "http://127.0.0.1:8765",
     )
     username = fields.Char(
-        string="API user", groups=ADMIN_ONLY, copy=False, exportable=False
+        string="API user", groups=GROUP_ADMIN, copy=False, exportable=False
     )
     password = fields.Char(
-        string="API password", groups=ADMIN_ONLY, copy=False, exportable=False
+        string="API password", groups=GROUP_ADMIN, copy=False, exportable=False
     )
     read_timeout = fields.Float(
         string="Read timeout (s)",
@@ -151,14 +150,14 @@ class ShipwireBackend(models.Model):
     last_sync_error_date = fields.Datetime(string="Last sync failure", copy=False)
     webhook_token = fields.Char(
         copy=False,
-        groups=ADMIN_ONLY,
+        groups=GROUP_ADMIN,
         exportable=False,
         default=lambda self: secrets.token_urlsafe(24),
         help="Part of the webhook URL: only Shipwire knows it.",
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url", groups=ADMIN_ONLY)
+    webhook_url = fields.Char(compute="_compute_webhook_url", groups=GROUP_ADMIN)
     webhook_secret_ids = fields.One2many(
-        "shipwire.webhook.secret", "backend_id", groups=ADMIN_ONLY
+        "shipwire.webhook.secret", "backend_id", groups=GROUP_ADMIN
     )
 
     @api.ondelete(at_uninstall=False)
@@ -184,7 +183,7 @@ class ShipwireBackend(models.Model):
         if (
             SERVER_FIELDS & vals.keys()
             and not self.env.is_superuser()
-            and not self.env.user.has_group(ADMIN_ONLY)
+            and not self.env.user.has_group(GROUP_ADMIN)
         ):
             raise AccessError(
                 self.env._(
@@ -299,7 +298,7 @@ class ShipwireBackend(models.Model):
     def action_test_connection(self):
         """Check the credentials with a one-item PO list, and tell how it went."""
         self.ensure_one()
-        ensure_group(self.env, MANAGER_GROUP, ADMIN_ONLY)
+        ensure_group(self.env, GROUP_MANAGER, GROUP_ADMIN)
         exchanges = []
         client = self._make_client(exchanges.append)
         try:
@@ -568,7 +567,7 @@ class ShipwireBackend(models.Model):
     def action_register_webhooks(self):
         """Subscribe this Odoo to Shipwire's events, signed with a new secret."""
         self.ensure_one()
-        ensure_group(self.env, ADMIN_ONLY)
+        ensure_group(self.env, GROUP_ADMIN)
         backend = self.sudo()
         exchanges = []
         secret = {}

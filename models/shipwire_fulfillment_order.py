@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..const import SHIPPED_STATUSES
 from ..mapper import fulfillment_order_values, hold_values, tracking_values
 from ..mapper.incoming import FULFILLMENT_STATES
 from ..shipwire_api.envelope import collection_items
@@ -160,7 +161,7 @@ class ShipwireFulfillmentOrder(models.Model):
         """Move Odoo along after Shipwire changed these fulfillment orders: validate
         what shipped, cancel what was cancelled, and tell about holds."""
         for fulfillment_order in self:
-            if fulfillment_order.status in ("completed", "delivered"):
+            if fulfillment_order.status in SHIPPED_STATUSES:
                 if fulfillment_order.delivery_done:
                     continue
                 if not isinstance(fulfillment_order.shipped_quantities, dict):

@@ -1,5 +1,7 @@
 from odoo import fields, models
 
+from ..const import GROUP_ADMIN
+
 
 class ShipwireWebhookSecret(models.Model):
     """A secret Shipwire signs its webhook deliveries with."""
@@ -12,4 +14,4 @@ class ShipwireWebhookSecret(models.Model):
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     shipwire_id = fields.Char(string="Shipwire id", required=True)
-    secret = fields.Char(required=True, groups="base.group_system", exportable=False)
+    secret = fields.Char(required=True, groups=GROUP_ADMIN, exportable=False)

@@ -1,0 +1,10 @@
+"""Names shared by the models, the controller and the mapper."""
+
+GROUP_USER = "sale_stock_shipwire.group_shipwire_user"
+GROUP_MANAGER = "sale_stock_shipwire.group_shipwire_manager"
+GROUP_ADMIN = "base.group_system"
+
+WEBHOOK_ROUTE = "/shipwire/webhook"
+
+# Fulfillment order statuses (normalized) meaning the goods left the warehouse.
+SHIPPED_STATUSES = ("completed", "delivered")
