@@ -1,6 +1,6 @@
 """Shipwire resources read back into values for Odoo records."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from ..const import SHIPPED_STATUSES
 from ..shipwire_api import parse_split_suffix
@@ -83,7 +83,7 @@ def parse_shipwire_date(value):
     except ValueError:
         return False
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC).replace(tzinfo=None)
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
     return parsed
 
 

@@ -1,7 +1,7 @@
 """A sales order as a Shipwire purchase order, and what stops it from being one."""
 
 import math
-from datetime import UTC, datetime, time
+from datetime import datetime, time, timezone
 
 from ..shipwire_api.identifiers import (
     EXTERNAL_ID_MAX_LENGTH,
@@ -42,7 +42,7 @@ def _iso(value):
         return None
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
-    return value.replace(tzinfo=UTC).isoformat(timespec="seconds")
+    return value.replace(tzinfo=timezone.utc).isoformat(timespec="seconds")
 
 
 def shipwire_lines(order):

@@ -3,7 +3,7 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from datetime import UTC, timedelta
+from datetime import timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -353,7 +353,7 @@ class ShipwireBackend(models.Model):
         try:
             client = self._make_client(exchanges.append)
             try:
-                updated_after = since.replace(tzinfo=UTC)
+                updated_after = since.replace(tzinfo=timezone.utc)
                 purchase_orders = client.search_purchase_orders(
                     updated_after=updated_after
                 )
