@@ -574,32 +574,42 @@ class ShipwireBackend(models.Model):
         client = self._make_client(exchanges.append)
         try:
             secret = client.create_secret()
+            # Kept at once: Shipwire may sign with it even if a later step fails.
+            backend.webhook_secret_ids = [
+                fields.Command.create(
+                    {"shipwire_id": str(secret["id"]), "secret": secret["secret"]}
+                )
+            ]
             for subscription in client.list_webhooks():
                 if subscription.get("url") == backend.webhook_url:
                     client.delete_webhook(subscription["id"])
             for topic in WEBHOOK_TOPICS:
                 client.create_webhook(topic, backend.webhook_url)
         except ShipwireError as error:
-            raise UserError(
-                self.env._("Shipwire refused the webhooks: %(error)s", error=error)
-            ) from None
-        finally:
-            client.close()
-            self.env["shipwire.exchange"]._record(
-                self, exchanges, secrets=[secret.get("secret")]
+            kind = "danger"
+            message = self.env._(
+                "Shipwire refused the webhooks: %(error)s. Press Register webhooks "
+                "again once this is fixed.",
+                error=error,
             )
-        backend.webhook_secret_ids = [
-            fields.Command.create(
-                {"shipwire_id": str(secret["id"]), "secret": secret["secret"]}
-            )
-        ]
-        backend.message_post(
-            body=self.env._(
+        else:
+            kind = "success"
+            message = self.env._(
                 "Shipwire now sends %(count)s kinds of events to this Odoo.",
                 count=len(WEBHOOK_TOPICS),
             )
+            backend.message_post(body=message)
+        finally:
+            client.close()
+        # A notification, not an exception, so the logged calls are kept.
+        self.env["shipwire.exchange"]._record(
+            self, exchanges, secrets=[secret.get("secret")]
         )
-        return True
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "message": message, "sticky": kind == "danger"},
+        }
 
 
 def _references(key, entry):

@@ -3,6 +3,7 @@ import json
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
+from ..models.shipwire_backend import WEBHOOK_TOPICS
 from ..shipwire_api import SIGNATURE_HEADER, build_signature_header
 from .common import ShipwireCase
 
@@ -67,6 +68,30 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.env["shipwire.backend"]._cron_sync()
         self.assertEqual(self.order.picking_ids.state, "done")
         self.assertEqual(self.order.picking_ids.carrier_tracking_ref, "1Z777")
+
+    def test_failed_registration_is_logged_and_pressing_again_completes_it(self):
+        # Shipwire fails every subscription after handing out the secret.
+        self.sandbox.faults.inject("server_error", method="POST", path="/webhooks")
+        secrets_before = len(self.backend.sudo().webhook_secret_ids)
+
+        action = self.backend.action_register_webhooks()
+
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("Register webhooks again", action["params"]["message"])
+        failed_calls = self.env["shipwire.exchange"].search(
+            [("backend_id", "=", self.backend.id), ("status_code", ">=", 500)]
+        )
+        self.assertTrue(failed_calls)
+        self.assertEqual(
+            len(self.backend.sudo().webhook_secret_ids), secrets_before + 1
+        )
+
+        self.sandbox.faults.clear()
+        action = self.backend.action_register_webhooks()
+
+        self.assertEqual(action["params"]["type"], "success")
+        subscriptions = self._sandbox_client().list_webhooks()
+        self.assertEqual(len(subscriptions), len(WEBHOOK_TOPICS))
 
     def test_bad_or_missing_signature_changes_nothing(self):
         payload = self._completed_payload()
