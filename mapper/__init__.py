@@ -3,6 +3,7 @@
 from .incoming import (
     fulfillment_order_values,
     hold_values,
+    is_older,
     last_updated,
     order_state,
     tracking_values,

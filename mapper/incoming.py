@@ -105,6 +105,12 @@ def last_updated(resource):
     )
 
 
+def is_older(incoming, stored):
+    """Whether an update stamped ``incoming`` is older than the stored one. An
+    update without a stamp is taken as news."""
+    return bool(incoming and stored and incoming < stored)
+
+
 def fulfillment_order_values(resource):
     """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource."""
     routing = _embedded(resource, "routing")

@@ -11,6 +11,7 @@ from odoo.tools import mute_logger
 
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import (
+    is_older,
     last_updated,
     order_problems,
     order_state,
@@ -500,7 +501,9 @@ class SaleOrder(models.Model):
             values = {"shipwire_last_sync": now}
             if purchase_order:
                 order._shipwire_resolve_connection_messages()
-            if purchase_order and order._shipwire_po_is_newer(purchase_order):
+            if purchase_order and not is_older(
+                last_updated(purchase_order), order.shipwire_po_updated
+            ):
                 values.update(
                     shipwire_retry_count=0,
                     shipwire_next_retry=False,
@@ -508,7 +511,8 @@ class SaleOrder(models.Model):
                         purchase_order.get("id") or order.shipwire_po_id
                     ),
                     shipwire_po_status=purchase_order.get("status") or "",
-                    shipwire_po_updated=last_updated(purchase_order),
+                    shipwire_po_updated=last_updated(purchase_order)
+                    or order.shipwire_po_updated,
                 )
             order.write(values)
             if fulfillment_orders:
@@ -521,14 +525,6 @@ class SaleOrder(models.Model):
             state = order._shipwire_state_from_remote()
             if state != order.shipwire_state:
                 order.shipwire_state = state
-
-    def _shipwire_po_is_newer(self, purchase_order):
-        incoming = last_updated(purchase_order)
-        return not (
-            incoming
-            and self.shipwire_po_updated
-            and incoming < self.shipwire_po_updated
-        )
 
     def _shipwire_state_from_remote(self):
         if not (self.shipwire_po_id or self.shipwire_fulfillment_order_ids):

@@ -2,7 +2,12 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import SHIPPED_STATUSES
-from ..mapper import fulfillment_order_values, hold_values, tracking_values
+from ..mapper import (
+    fulfillment_order_values,
+    hold_values,
+    is_older,
+    tracking_values,
+)
 from ..mapper.incoming import FULFILLMENT_STATES
 from ..shipwire_api.envelope import collection_items
 
@@ -97,7 +102,10 @@ class ShipwireFulfillmentOrder(models.Model):
                     )
                     new_values.append(values)
                     new_resources.append(resource)
-                elif fulfillment_order._shipwire_is_newer(values):
+                    continue
+                if not values["shipwire_updated"]:
+                    del values["shipwire_updated"]  # keep the stamp we have
+                if fulfillment_order._shipwire_is_newer(values):
                     fulfillment_order.write(values)
                     changed |= fulfillment_order
                     updated.append((fulfillment_order, resource))
@@ -109,17 +117,9 @@ class ShipwireFulfillmentOrder(models.Model):
 
     def _shipwire_is_newer(self, values):
         """Whether ``values`` from Shipwire are news for this fulfillment order."""
-        incoming = values.get("shipwire_updated")
-        if incoming and self.shipwire_updated and incoming < self.shipwire_updated:
+        if is_older(values.get("shipwire_updated"), self.shipwire_updated):
             return False
-        return (
-            any(
-                self[name] != value
-                for name, value in values.items()
-                if name not in ("shipwire_updated",)
-            )
-            or incoming != self.shipwire_updated
-        )
+        return any(self[name] != value for name, value in values.items())
 
     @api.model
     def _shipwire_sync_children(self, pairs):

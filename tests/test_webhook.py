@@ -132,6 +132,11 @@ class TestWebhook(ShipwireCase, HttpCase):
         # Stamp the older update a minute earlier than the shipment.
         older["body"]["resource"]["lastUpdatedDate"] = "2020-01-01T00:00:00-08:00"
         self._post(newer)
+        # A delivery without a stamp does not wipe the one stored.
+        unstamped = json.loads(json.dumps(newer))
+        unstamped["body"]["resource"].pop("lastUpdatedDate", None)
+        unstamped["body"]["resource"].pop("events", None)
+        self.assertEqual(self._post(unstamped).status_code, 200)
 
         self.assertEqual(self._post(older).status_code, 200)
 
