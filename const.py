@@ -8,3 +8,7 @@ WEBHOOK_ROUTE = "/shipwire/webhook"
 
 # Fulfillment order statuses (normalized) meaning the goods left the warehouse.
 SHIPPED_STATUSES = ("completed", "delivered")
+
+TODO_ACTIVITY = "mail.mail_activity_data_todo"
+# Asks to fix the PO (rejected, held): Shipwire accepting it closes the activity.
+FIX_PO_ACTIVITY = "sale_stock_shipwire.mail_activity_type_fix_po"

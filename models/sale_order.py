@@ -9,7 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import mute_logger
 
-from ..const import GROUP_MANAGER, GROUP_USER
+from ..const import FIX_PO_ACTIVITY, GROUP_MANAGER, GROUP_USER, TODO_ACTIVITY
 from ..mapper import (
     is_older,
     last_updated,
@@ -42,6 +42,8 @@ STATES_AT_SHIPWIRE = (
     "shipped",
     "cancelled",
 )
+# States that ask a person to fix something; leaving them closes the request.
+PROBLEM_STATES = ("failed", "rejected", "held", "cancelled")
 # States in which Shipwire may still ship the order.
 LIVE_STATES = ("held", "needs_approval", "approved", "partially_shipped")
 WINDOW_TYPES = [
@@ -51,8 +53,6 @@ WINDOW_TYPES = [
     ("BETWEEN", "Between"),
 ]
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
-TODO_ACTIVITY = "mail.mail_activity_data_todo"
-FIX_PO_ACTIVITY = "sale_stock_shipwire.mail_activity_type_fix_po"
 # The code of a message saying Shipwire could not be reached or gave no readable
 # answer: anything read from Shipwire afterwards supersedes it.
 CONNECTION_CODE = "connection"
@@ -487,8 +487,6 @@ class SaleOrder(models.Model):
             self._shipwire_schedule_activity(
                 self.env._("PO on hold"), result.errors, FIX_PO_ACTIVITY
             )
-        elif state not in ("rejected", "held", "failed", "cancelled"):
-            self._shipwire_close_activities()
 
     @api.model
     def _shipwire_store_remote(self, remote_by_order):
@@ -525,6 +523,8 @@ class SaleOrder(models.Model):
             state = order._shipwire_state_from_remote()
             if state != order.shipwire_state:
                 order.shipwire_state = state
+                if state not in PROBLEM_STATES:
+                    order._shipwire_close_activities()
 
     def _shipwire_state_from_remote(self):
         if not (self.shipwire_po_id or self.shipwire_fulfillment_order_ids):

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import SHIPPED_STATUSES
+from ..const import FIX_PO_ACTIVITY, SHIPPED_STATUSES
 from ..mapper import (
     fulfillment_order_values,
     hold_values,
@@ -181,6 +181,7 @@ class ShipwireFulfillmentOrder(models.Model):
                         "%(order)s on hold", order=fulfillment_order.display_name
                     ),
                     holds.mapped("description"),
+                    FIX_PO_ACTIVITY,
                 )
 
     def _shipwire_deliver(self):
