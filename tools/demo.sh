@@ -225,7 +225,7 @@ PY
  Sandbox   $SANDBOX_URL   (API user $SANDBOX_USER, password $SANDBOX_PASSWORD)
  Account   Inventory > Configuration > Shipwire > Accounts > Shipwire sandbox
 
- Demo orders (Sales > Orders; buttons and messages on the Shipwire tab):
+ Demo orders (Sales > Orders; buttons in the header, messages on the Shipwire tab):
 $(while IFS=$'\t' read -r _id name text; do printf '   %-8s %s\n' "$name" "$text"; done <<<"$orders")
 
  Ship an order at the sandbox: press "Send to Shipwire" on $first_name, then
