@@ -112,13 +112,14 @@ def is_older(incoming, stored):
 
 
 def fulfillment_order_values(resource):
-    """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource."""
+    """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource.
+    Without a stamp, ``shipwire_updated`` is left out: the one stored stays."""
     routing = _embedded(resource, "routing")
     external_id = resource.get("externalId") or ""
     order_no = resource.get("orderNo") or ""
     # The split suffix sits on externalId per the docs, on orderNo in recordings.
     split_number = parse_split_suffix(external_id)[1] or parse_split_suffix(order_no)[1]
-    return {
+    values = {
         "shipwire_id": str(resource["id"]),
         "external_id": external_id,
         "order_no": order_no,
@@ -129,9 +130,12 @@ def fulfillment_order_values(resource):
         or "",
         "status": normalize_order_status(resource.get("status")),
         "shipwire_status": resource.get("status") or "",
-        "shipwire_updated": last_updated(resource),
         **shipped_quantities(resource),
     }
+    updated = last_updated(resource)
+    if updated:
+        values["shipwire_updated"] = updated
+    return values
 
 
 def shipped_quantities(resource):

@@ -102,10 +102,7 @@ class ShipwireFulfillmentOrder(models.Model):
                     )
                     new_values.append(values)
                     new_resources.append(resource)
-                    continue
-                if not values["shipwire_updated"]:
-                    del values["shipwire_updated"]  # keep the stamp we have
-                if fulfillment_order._shipwire_is_newer(values):
+                elif fulfillment_order._shipwire_is_newer(values):
                     fulfillment_order.write(values)
                     changed |= fulfillment_order
                     updated.append((fulfillment_order, resource))
