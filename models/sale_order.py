@@ -295,10 +295,7 @@ class SaleOrder(models.Model):
                 order.shipwire_next_retry = False
             else:
                 sendable |= order
-        for company in sendable.company_id:
-            sendable.filtered(lambda o, c=company: o.company_id == c).with_company(
-                company
-            )._shipwire_send()
+        sendable._shipwire_send()
         remaining = 0
         if len(due) == RETRY_BATCH_SIZE:
             remaining = self.search_count(
@@ -499,19 +496,17 @@ class SaleOrder(models.Model):
             values = {"shipwire_last_sync": now}
             if purchase_order:
                 order._shipwire_resolve_connection_messages()
-            if purchase_order and not is_older(
-                last_updated(purchase_order), order.shipwire_po_updated
-            ):
-                values.update(
-                    shipwire_retry_count=0,
-                    shipwire_next_retry=False,
-                    shipwire_po_id=str(
-                        purchase_order.get("id") or order.shipwire_po_id
-                    ),
-                    shipwire_po_status=purchase_order.get("status") or "",
-                    shipwire_po_updated=last_updated(purchase_order)
-                    or order.shipwire_po_updated,
-                )
+                updated = last_updated(purchase_order)
+                if not is_older(updated, order.shipwire_po_updated):
+                    values.update(
+                        shipwire_retry_count=0,
+                        shipwire_next_retry=False,
+                        shipwire_po_id=str(
+                            purchase_order.get("id") or order.shipwire_po_id
+                        ),
+                        shipwire_po_status=purchase_order.get("status") or "",
+                        shipwire_po_updated=updated or order.shipwire_po_updated,
+                    )
             order.write(values)
             if fulfillment_orders:
                 resources_by_order[order] = fulfillment_orders
