@@ -570,7 +570,6 @@ class ShipwireBackend(models.Model):
         ensure_group(self.env, GROUP_ADMIN)
         backend = self.sudo()
         exchanges = []
-        secret = {}
         client = self._make_client(exchanges.append)
         try:
             secret = client.create_secret()
@@ -601,10 +600,9 @@ class ShipwireBackend(models.Model):
             backend.message_post(body=message)
         finally:
             client.close()
-        # A notification, not an exception, so the logged calls are kept.
-        self.env["shipwire.exchange"]._record(
-            self, exchanges, secrets=[secret.get("secret")]
-        )
+        # A notification, not an exception, so the logged calls are kept; the new
+        # secret, stored first, is masked in them.
+        self.env["shipwire.exchange"]._record(self, exchanges)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",

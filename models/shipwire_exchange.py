@@ -31,18 +31,17 @@ class ShipwireExchange(models.Model):
             exchange.display_name = f"{exchange.operation} {exchange.method} {status}"
 
     @api.model
-    def _record(self, backend, exchanges, sale_order=None, secrets=()):
+    def _record(self, backend, exchanges, sale_order=None):
         """Store ``shipwire_api.Exchange`` objects collected during calls.
 
-        The account's password, webhook token and signing secrets, and any other
-        ``secrets`` given, are masked wherever they appear."""
+        The account's password, webhook token and signing secrets are masked
+        wherever they appear."""
         hidden = [
             value
             for value in (
                 backend.sudo().password,
                 backend.sudo().webhook_token,
                 *backend.sudo().webhook_secret_ids.mapped("secret"),
-                *secrets,
             )
             if value
         ]
