@@ -32,13 +32,15 @@ print(os.path.join(os.path.dirname(odoo.__path__[0]), "addons"))')
     } >"$work/odoo.conf"
 }
 
-# install_addon WORK DATABASE: a new database with this addon, without demo data.
-install_addon() {
-    echo "== installing $ADDON into the throwaway database $2"
-    "$PYTHON" -m odoo -c "$1/odoo.conf" -d "$2" -i "$ADDON" --stop-after-init \
-        --without-demo=all --log-level=warn
-}
-
-drop_database() {
-    dropdb --if-exists -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" "$1" >/dev/null 2>&1 || true
+# throwaway_odoo PURPOSE: sets $work (a folder with odoo.conf) and $database (new,
+# with this addon, without demo data); both are removed when the script exits.
+throwaway_odoo() {
+    work=$(mktemp -d)
+    database="${ADDON}_$1_$$"
+    trap 'dropdb --if-exists -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" "$database" \
+        >/dev/null 2>&1; rm -rf "$work"' EXIT
+    write_odoo_config "$work" "$work/data"
+    echo "== installing $ADDON into the throwaway database $database"
+    "$PYTHON" -m odoo -c "$work/odoo.conf" -d "$database" -i "$ADDON" \
+        --stop-after-init --without-demo=all --log-level=warn
 }

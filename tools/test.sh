@@ -28,15 +28,7 @@ if [[ "$odoo_version" != 18.0* ]]; then
 fi
 ensure pytest_odoo pytest-odoo
 
-work=$(mktemp -d)
-database="${ADDON}_test_$$"
-cleanup() {
-    drop_database "$database"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-write_odoo_config "$work" "$work/data"
-install_addon "$work" "$database"
+throwaway_odoo test
 
 # The tour test (tests/test_tour.py) drives headless Chromium, which Odoo looks for on
 # the PATH, through websocket-client. Without them Odoo skips it: say so.

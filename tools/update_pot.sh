@@ -14,15 +14,7 @@ if [[ "$(odoo_version)" != 18.0* ]]; then
     exit 1
 fi
 
-work=$(mktemp -d)
-database="${ADDON}_pot_$$"
-cleanup() {
-    drop_database "$database"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-write_odoo_config "$work" "$work/data"
-install_addon "$work" "$database"
+throwaway_odoo pot
 
 echo "== exporting its terms"
 # Without -l, Odoo writes a template (.pot) with empty translations.
