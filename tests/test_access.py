@@ -506,14 +506,19 @@ class TestSecrets(ShipwireCase):
         self.backend.with_user(self.admin).custom_url = "http://127.0.0.1:9"
         self.assertEqual(self.backend.custom_url, "http://127.0.0.1:9")
 
-    def test_non_admins_read_no_credentials(self):
+    def _non_admin_backends(self):
+        """Every secret of the account, once it has a webhook secret too, and the
+        account as seen by each non-administrator."""
         self.backend.sudo().webhook_secret_ids = [
             Command.create({"shipwire_id": "1", "secret": "5e" * 64})
         ]
         secrets = list(self._secrets().values())
-        for user in self.non_admins:
-            backend = self.backend.with_user(user)
-            with self.subTest(user=user.login):
+        return secrets, [self.backend.with_user(user) for user in self.non_admins]
+
+    def test_non_admins_read_no_credentials(self):
+        secrets, backends = self._non_admin_backends()
+        for backend in backends:
+            with self.subTest(user=backend.env.user.login):
                 for field_name in (*SECRET_FIELDS, "webhook_secret_ids"):
                     with self.assertRaises(AccessError):
                         backend.read([field_name])
@@ -524,16 +529,14 @@ class TestSecrets(ShipwireCase):
                     self.assertNotIn(secret, dump)
                 self.assertFalse(set(SECRET_FIELDS) & set(backend.fields_get()))
                 with self.assertRaises(AccessError):
-                    self.env["shipwire.webhook.secret"].with_user(user).search_read([])
+                    self.env["shipwire.webhook.secret"].with_user(
+                        backend.env.user
+                    ).search_read([])
 
     def test_non_admins_export_no_credentials(self):
-        self.backend.sudo().webhook_secret_ids = [
-            Command.create({"shipwire_id": "1", "secret": "5e" * 64})
-        ]
-        secrets = list(self._secrets().values())
-        for user in self.non_admins:
-            backend = self.backend.with_user(user)
-            with self.subTest(user=user.login):
+        secrets, backends = self._non_admin_backends()
+        for backend in backends:
+            with self.subTest(user=backend.env.user.login):
                 for field_name in (*SECRET_FIELDS, "webhook_secret_ids/secret"):
                     with self.assertRaises(AccessError):
                         backend.export_data(["name", field_name])
