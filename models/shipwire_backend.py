@@ -313,7 +313,11 @@ class ShipwireBackend(models.Model):
             message = self.env._("Shipwire accepted the credentials.")
         finally:
             client.close()
-        # A notification, not an exception, so the logged call is kept.
+        return self._log_and_notify(exchanges, kind, message)
+
+    def _log_and_notify(self, exchanges, kind, message):
+        """Log the calls and tell how it went: a notification, not an exception,
+        so that the logged calls are kept even when it went wrong."""
         self.env["shipwire.exchange"]._record(self, exchanges)
         return {
             "type": "ir.actions.client",
@@ -600,14 +604,8 @@ class ShipwireBackend(models.Model):
             backend.message_post(body=message)
         finally:
             client.close()
-        # A notification, not an exception, so the logged calls are kept; the new
-        # secret, stored first, is masked in them.
-        self.env["shipwire.exchange"]._record(self, exchanges)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {"type": kind, "message": message, "sticky": kind == "danger"},
-        }
+        # The new secret, stored first, is masked in the logged calls.
+        return self._log_and_notify(exchanges, kind, message)
 
 
 def _references(key, entry):
