@@ -16,6 +16,7 @@
         "views/shipwire_backend_views.xml",
         "views/shipwire_exchange_views.xml",
         "views/shipwire_fulfillment_order_views.xml",
+        "views/shipwire_purchase_order_views.xml",
         "views/shipwire_retailer_product_views.xml",
         "views/sale_order_views.xml",
         "views/shipwire_menus.xml",

@@ -402,13 +402,13 @@ class Driver:
         self.cr.rollback()
         self.cr.execute(
             """
-            SELECT so.id, so.shipwire_state, so.shipwire_po_id, so.shipwire_po_status,
+            SELECT po.sale_order_id, po.state, po.shipwire_id, po.shipwire_status,
                    string_agg(fo.shipwire_id || ':' || fo.status, ','
                               ORDER BY fo.shipwire_id)
-              FROM sale_order so
-              LEFT JOIN shipwire_fulfillment_order fo ON fo.sale_order_id = so.id
-             WHERE so.id IN %s
-             GROUP BY so.id
+              FROM shipwire_purchase_order po
+              LEFT JOIN shipwire_fulfillment_order fo ON fo.purchase_order_id = po.id
+             WHERE po.sale_order_id IN %s
+             GROUP BY po.id
             """,
             [tuple(self.ids)],
         )
@@ -423,10 +423,10 @@ class Driver:
         try:
             self.cr.execute(
                 """
-                UPDATE sale_order SET shipwire_next_retry = %s
-                 WHERE id IN (SELECT id FROM sale_order
-                               WHERE id IN %s AND shipwire_state = 'failed'
-                                 AND shipwire_next_retry > %s
+                UPDATE shipwire_purchase_order SET next_retry = %s
+                 WHERE id IN (SELECT id FROM shipwire_purchase_order
+                               WHERE sale_order_id IN %s AND state = 'failed'
+                                 AND next_retry > %s
                                  FOR UPDATE SKIP LOCKED)
                 """,
                 [fields.Datetime.now(), tuple(self.ids), fields.Datetime.now()],
@@ -440,11 +440,11 @@ class Driver:
         from odoo import fields
 
         self.cr.rollback()
-        return self.env["sale.order"].search_count(
+        return self.env["shipwire.purchase.order"].search_count(
             [
-                ("id", "in", self.ids),
-                ("shipwire_state", "=", "failed"),
-                ("shipwire_next_retry", "<=", fields.Datetime.now()),
+                ("sale_order_id", "in", self.ids),
+                ("state", "=", "failed"),
+                ("next_retry", "<=", fields.Datetime.now()),
             ]
         )
 
@@ -476,7 +476,8 @@ class Driver:
             if not due:
                 return
             self.run_job(
-                "retry_job", lambda: self.env["sale.order"]._cron_retry_failed_sends()
+                "retry_job",
+                lambda: self.env["shipwire.purchase.order"]._cron_retry_failed_sends(),
             )
             now_due = self.due_count()
             if now_due >= due:
@@ -503,7 +504,7 @@ class Driver:
                 time.sleep(0.1)
             started = fields.Datetime.now()
             ran = self.run_job(
-                "sync_job", lambda: self.env["shipwire.backend"]._cron_sync()
+                "sync_job", lambda: self.env["shipwire.sync"]._cron_sync()
             )
             self.cr.rollback()
             backend = self.env["shipwire.backend"].search([], limit=1)

@@ -17,7 +17,7 @@ Then, with --latency seconds added to every request, two situations are measured
 
 In each, the naive baseline runs first: ``action_shipwire_refresh()`` on every open
 order (one order at a time: GET its PO, GET its fulfillment orders), then the
-transaction is rolled back and ``shipwire.backend._cron_sync()`` runs from the same
+transaction is rolled back and ``shipwire.sync._cron_sync()`` runs from the same
 state with the sync cursor cleared, so it lists everything updated in the last 30
 days = every PO (``updatedAfter``), 200 per page, and stores it 200 POs a batch.
 A resync right after the 30%-shipped sync shows what is left once nothing changed.
@@ -84,7 +84,7 @@ class Counters:
 
 @contextlib.contextmanager
 def query_probe(model_class, method_name, calls):
-    """Append ``(records or first argument size, queries, seconds)`` to ``calls`` for
+    """Append ``(records or last argument size, queries, seconds)`` to ``calls`` for
     each call of ``model_class.method_name`` (the registry class, so every caller
     goes through it); outer calls only."""
     import odoo.sql_db
@@ -102,7 +102,7 @@ def query_probe(model_class, method_name, calls):
             return original(self, *args, **kwargs)
         finally:
             depth[0] -= 1
-            size = len(args[0]) if args and hasattr(args[0], "__len__") else len(self)
+            size = len(args[-1]) if args and hasattr(args[-1], "__len__") else len(self)
             calls.append(
                 (
                     size,
@@ -275,13 +275,13 @@ def run_sync(env, counters, label, backend, classes):
     (time budget). Measures every run together; records per-batch figures."""
     batches, follow_ups = [], []
     with (
-        query_probe(classes["backend"], "_sync_batch", batches),
+        query_probe(classes["sync"], "_store_batch", batches),
         query_probe(classes["fulfillment"], "_shipwire_follow_up", follow_ups),
         counters.measure(label) as result,
     ):
         runs = 0
         while True:
-            env["shipwire.backend"]._cron_sync()
+            env["shipwire.sync"]._cron_sync()
             env.cr.commit()
             runs += 1
             if not backend.sync_resume_key or runs >= 50:
@@ -546,7 +546,7 @@ def run(registry, sandboxes, options, log):
     large_sandbox, small_sandbox = sandboxes
     counters = Counters(sandboxes)
     classes = {
-        "backend": registry["shipwire.backend"],
+        "sync": registry["shipwire.sync"],
         "fulfillment": registry["shipwire.fulfillment.order"],
     }
     with fresh_env(registry) as env:
@@ -567,7 +567,7 @@ def run(registry, sandboxes, options, log):
         log(f"  {options.orders} POs -> {fo_count} fulfillment orders at the sandbox")
         # Warm-up at latency 0 (first-call costs would otherwise count against the
         # baseline, which runs first): a sync of both accounts and a few refreshes.
-        env["shipwire.backend"]._cron_sync()
+        env["shipwire.sync"]._cron_sync()
         _orders(env, backends["large"])[:3].action_shipwire_refresh()
         env.cr.commit()
 

@@ -68,7 +68,13 @@ class ShipwireWebhookController(http.Controller):
         resource = (payload.get("body") or {}).get("resource")
         # Applied as the scheduled jobs are, not as the public user: chatter,
         # followers and activities then look the same whichever brought the news.
-        backend = backend.with_user(SUPERUSER_ID).with_company(backend.company_id)
-        if not backend._handle_webhook(payload["topic"], resource):
+        sync = (
+            request.env["shipwire.sync"]
+            .with_user(SUPERUSER_ID)
+            .with_company(backend.company_id)
+        )
+        if not sync._handle_webhook(
+            backend.with_env(sync.env), payload["topic"], resource
+        ):
             return _answer(400, "unknown topic")
         return _answer(200, "ok")

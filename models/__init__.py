@@ -1,3 +1,9 @@
+# isort: skip_file
+# The mixins come first: a model can only inherit what is already loaded.
+from . import (
+    shipwire_order_document,
+    shipwire_purchase_order_calls,
+)
 from . import (
     sale_order,
     shipwire_backend,
@@ -6,8 +12,10 @@ from . import (
     shipwire_fulfillment_order,
     shipwire_hold,
     shipwire_message,
+    shipwire_purchase_order,
     shipwire_retailer_product,
     shipwire_service_level,
+    shipwire_sync,
     shipwire_tracking,
     shipwire_warehouse,
     shipwire_webhook_secret,

@@ -1,32 +1,13 @@
-import logging
 import secrets
-import threading
-import time
-from collections import defaultdict
-from datetime import timedelta, timezone
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-from odoo.tools import split_every
 
-from ..const import GROUP_ADMIN, GROUP_MANAGER, WEBHOOK_ROUTE
-from ..shipwire_api import ShipwireClient, ShipwireError, strip_split_suffix
-from ..shipwire_api.envelope import collection_items
-from ..shipwire_api.snapshot import ORDER_EXPANSIONS
-
-_logger = logging.getLogger(__name__)
+from ..const import GROUP_ADMIN, GROUP_MANAGER, GROUP_USER, WEBHOOK_ROUTE
+from ..shipwire_api import ShipwireClient, ShipwireError
 
 # Where the credentials are sent: changing it is an administrator's call, as they are.
 SERVER_FIELDS = {"environment", "custom_url"}
-# A sync that met a concurrent update runs again this much later.
-SYNC_CONFLICT_DELAY = timedelta(minutes=1)
-# Look back a little before the last sync, in case of clock skew.
-SYNC_OVERLAP = timedelta(minutes=5)
-FIRST_SYNC_LOOKBACK = timedelta(days=30)
-SYNC_BATCH_SIZE = 200
-# Past this, a sync run stops after its batch and the scheduler runs it again.
-SYNC_TIME_BUDGET = 60
 WEBHOOK_TOPICS = (
     "order.processed",
     "order.submitted",
@@ -136,7 +117,9 @@ class ShipwireBackend(models.Model):
     exchange_retention_days = fields.Integer(
         string="Keep API calls (days)", default=30, required=True
     )
-    exchange_count = fields.Integer(compute="_compute_exchange_count")
+    exchange_count = fields.Integer(
+        compute="_compute_exchange_count", groups=GROUP_USER
+    )
     sync_cursor = fields.Datetime(
         copy=False,
         help="The next sync asks Shipwire for what changed since this moment.",
@@ -229,19 +212,6 @@ class ShipwireBackend(models.Model):
         for backend in self:
             backend.exchange_count = counts.get(backend, 0)
 
-    @api.model
-    def _for_warehouse(self, warehouse):
-        """The account that serves ``warehouse``, or an empty recordset."""
-        mapping = self.env["shipwire.warehouse"].search(
-            [
-                ("warehouse_id", "=", warehouse.id),
-                ("backend_id.active", "=", True),
-                ("company_id", "=", warehouse.company_id.id),
-            ],
-            limit=1,
-        )
-        return mapping.backend_id
-
     def _warehouse_mapping(self, warehouse):
         self.ensure_one()
         return self.warehouse_ids.filtered(lambda m: m.warehouse_id == warehouse)[:1]
@@ -333,171 +303,6 @@ class ShipwireBackend(models.Model):
         action["domain"] = [("backend_id", "=", self.id)]
         return action
 
-    # -- scheduled sync ------------------------------------------------------------
-
-    @api.model
-    def _cron_sync(self):
-        """Bring every account's POs up to date. One failing account never stops
-        the others, and the job itself does not fail because of Shipwire."""
-        done = remaining = 0
-        for backend in self.search([]):
-            progress = backend.with_company(backend.company_id)._sync()
-            done += progress[0]
-            remaining += progress[1]
-        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
-
-    def _sync(self):
-        """Read what changed at Shipwire since the cursor and store it, batch by
-        batch. Returns ``(done, remaining)`` POs."""
-        self.ensure_one()
-        started = fields.Datetime.now()
-        window_start = self.sync_window_start or started
-        since = (self.sync_cursor or started - FIRST_SYNC_LOOKBACK) - SYNC_OVERLAP
-        exchanges = []
-        try:
-            client = self._make_client(exchanges.append)
-            try:
-                updated_after = since.replace(tzinfo=timezone.utc)
-                purchase_orders = client.search_purchase_orders(
-                    updated_after=updated_after
-                )
-                orders = client.search_orders(
-                    updated_after=updated_after, expand=ORDER_EXPANSIONS
-                )
-            finally:
-                client.close()
-        except (ShipwireError, UserError) as error:
-            self.env["shipwire.exchange"]._record(self, exchanges)
-            self.write({"last_sync_error": str(error), "last_sync_error_date": started})
-            self._commit_progress()
-            return 0, 0
-        self.env["shipwire.exchange"]._record(self, exchanges)
-        remote = self._group_by_purchase_order(purchase_orders, orders)
-        keys = sorted(remote, key=lambda key: (len(key), key))
-        if self.sync_resume_key:
-            resume = (len(self.sync_resume_key), self.sync_resume_key)
-            keys = [key for key in keys if (len(key), key) > resume]
-        clock = time.monotonic()
-        done = 0
-        for batch in split_every(SYNC_BATCH_SIZE, keys):
-            try:
-                self._sync_batch({key: remote[key] for key in batch})
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                # Another transaction changed these orders meanwhile (a webhook, a
-                # refresh): not a fault of the records. The batch was undone and the
-                # cursor stays put, so the next run reads it again. Odoo counts a
-                # run that did nothing as finished: the trigger brings it on.
-                _logger.info("Shipwire sync of %s met a concurrent update", self.name)
-                self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger(
-                    fields.Datetime.now() + SYNC_CONFLICT_DELAY
-                )
-                return done, len(keys) - done
-            done += len(batch)
-            if done < len(keys) and time.monotonic() - clock > SYNC_TIME_BUDGET:
-                self.write(
-                    {"sync_resume_key": batch[-1], "sync_window_start": window_start}
-                )
-                self._commit_progress()
-                return done, len(keys) - done
-            self._commit_progress()
-        self.write(
-            {
-                "sync_cursor": window_start,
-                "sync_window_start": False,
-                "sync_resume_key": False,
-                "last_sync_date": fields.Datetime.now(),
-                "last_sync_error": False,
-            }
-        )
-        self._commit_progress()
-        return done, 0
-
-    def _commit_progress(self):
-        # Each batch is kept even if a later one fails; tests run in one transaction.
-        if not getattr(threading.current_thread(), "testing", False):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
-
-    @staticmethod
-    def _group_by_purchase_order(purchase_orders, orders):
-        """``{key: (PO resource or None, [order resources])}``, keyed by PO id, or
-        by the order's externalId without split suffix when it names no PO."""
-        remote = defaultdict(lambda: [None, []])
-        for purchase_order in purchase_orders:
-            remote[str(purchase_order["id"])][0] = purchase_order
-        for order in orders:
-            key = order.get("purchaseOrderId") or strip_split_suffix(
-                order.get("purchaseOrderExternalId") or order.get("externalId") or ""
-            )
-            remote[str(key)][1].append(order)
-        return remote
-
-    def _sync_batch(self, remote):
-        """Store one batch; a record that fails is logged on it, the rest go on."""
-        matched = self._match_orders(remote)
-        try:
-            with self.env.cr.savepoint():
-                self.env["sale.order"]._shipwire_store_remote(matched)
-            return
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise
-        except Exception:  # noqa: BLE001 - any record may fail; retried one by one
-            _logger.info("Shipwire sync batch failed; storing its orders one by one")
-        for order, entry in matched.items():
-            try:
-                with self.env.cr.savepoint():
-                    self.env["sale.order"]._shipwire_store_remote({order: entry})
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-                raise
-            except Exception as error:  # noqa: BLE001
-                _logger.exception("Shipwire sync of %s failed", order.name)
-                failure = self.env._("Sync failed: %(error)s", error=error)
-                order._shipwire_add_messages([failure])
-                # The next runs only read what changes: a person has to look.
-                order._shipwire_schedule_activity(self.env._("sync failed"), [failure])
-
-    def _match_orders(self, remote):
-        """``{sale.order: (PO, orders)}`` for the remote entries this account knows:
-        by PO id first, then by externalId or order number without split suffix."""
-        SaleOrder = self.env["sale.order"]
-        by_po_id = {
-            order.shipwire_po_id: order
-            for order in SaleOrder.search(
-                [
-                    ("shipwire_backend_id", "=", self.id),
-                    ("shipwire_po_id", "in", list(remote)),
-                ]
-            )
-        }
-        references = {
-            key: _references(key, entry)
-            for key, entry in remote.items()
-            if key not in by_po_id
-        }
-        by_reference = {}
-        wanted = list(set().union(*references.values()))
-        if wanted:
-            for order in SaleOrder.search(
-                [
-                    ("shipwire_backend_id", "=", self.id),
-                    "|",
-                    ("shipwire_external_id", "in", wanted),
-                    ("name", "in", wanted),
-                ]
-            ):
-                by_reference[order.shipwire_external_id] = order
-                by_reference[order.name] = order
-        matched = {}
-        for key, entry in remote.items():
-            order = by_po_id.get(key) or next(
-                (by_reference[ref] for ref in references[key] if ref in by_reference),
-                None,
-            )
-            if order is not None:
-                matched[order] = entry
-        return matched
-
-    # -- webhooks ------------------------------------------------------------------
-
     @api.model
     def _for_webhook_token(self, token):
         if not token:
@@ -506,67 +311,6 @@ class ShipwireBackend(models.Model):
 
     def _webhook_secrets(self):
         return [(s.shipwire_id, s.secret) for s in self.sudo().webhook_secret_ids]
-
-    def _handle_webhook(self, topic, resource):
-        """Apply one verified delivery. Returns False for a topic we do not know.
-
-        Deliveries may repeat or come out of order: storing is idempotent and an
-        update older than what is stored changes nothing. An order we cannot place
-        triggers a catch-up sync instead of a call from inside the request."""
-        self.ensure_one()
-        kind = topic.removeprefix("v1.").split(".", 1)[0]
-        if kind not in ("order", "tracking", "purchaseorder"):
-            return False
-        if not isinstance(resource, dict):
-            return True
-        if kind == "tracking":
-            self._handle_tracking_webhook(resource)
-            return True
-        if kind == "order":
-            key = str(resource.get("purchaseOrderId") or "")
-            entry = (None, [resource])
-        else:
-            key = str(resource.get("id") or "")
-            entry = (resource, None)
-        matched = self._match_orders({key: entry})
-        if matched:
-            self.env["sale.order"]._shipwire_store_remote(matched)
-        else:
-            self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
-        return True
-
-    def _handle_tracking_webhook(self, trackings):
-        items = collection_items(trackings) or [trackings]
-        order_ids = {str(item.get("orderId")) for item in items if item.get("orderId")}
-        fulfillment_orders = self.env["shipwire.fulfillment.order"].search(
-            [
-                ("shipwire_id", "in", list(order_ids)),
-                ("sale_order_id.shipwire_backend_id", "=", self.id),
-            ]
-        )
-        if len(fulfillment_orders) < len(order_ids):
-            self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
-        fulfillment_orders._shipwire_sync_children(
-            [
-                (
-                    fulfillment_order,
-                    {
-                        "trackings": {
-                            "resource": {
-                                "items": [
-                                    item
-                                    for item in items
-                                    if str(item.get("orderId"))
-                                    == fulfillment_order.shipwire_id
-                                ]
-                            }
-                        }
-                    },
-                )
-                for fulfillment_order in fulfillment_orders
-            ]
-        )
-        fulfillment_orders._shipwire_update_tracking_reference()
 
     def action_register_webhooks(self):
         """Subscribe this Odoo to Shipwire's events, signed with a new secret."""
@@ -606,22 +350,3 @@ class ShipwireBackend(models.Model):
             client.close()
         # The new secret, stored first, is masked in the logged calls.
         return self._log_and_notify(exchanges, kind, message)
-
-
-def _references(key, entry):
-    """Every name a remote PO entry may know its sales order by: its externalId,
-    or, only when it carries none, its order number (split suffixes removed).
-    Order numbers alone could match another database's orders on one account."""
-    found = {key}
-    for resource in filter(None, [entry[0], *(entry[1] or ())]):
-        names = [
-            resource.get(name)
-            for name in ("externalId", "purchaseOrderExternalId")
-            if resource.get(name)
-        ] or [
-            resource.get(name)
-            for name in ("purchaseOrderNo", "orderNo")
-            if resource.get(name)
-        ]
-        found.update(strip_split_suffix(str(name)) for name in names)
-    return found

@@ -14,7 +14,15 @@ class ShipwireExchange(models.Model):
         "shipwire.backend", string="Account", ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
-    sale_order_id = fields.Many2one("sale.order", ondelete="set null", index=True)
+    purchase_order_id = fields.Many2one(
+        "shipwire.purchase.order",
+        string="Shipwire PO",
+        ondelete="set null",
+        index=True,
+    )
+    sale_order_id = fields.Many2one(
+        related="purchase_order_id.sale_order_id", store=True, index=True
+    )
     operation = fields.Char(required=True)
     method = fields.Char(required=True)
     url = fields.Char(string="URL", required=True)
@@ -31,7 +39,7 @@ class ShipwireExchange(models.Model):
             exchange.display_name = f"{exchange.operation} {exchange.method} {status}"
 
     @api.model
-    def _record(self, backend, exchanges, sale_order=None):
+    def _record(self, backend, exchanges, purchase_order=None):
         """Store ``shipwire_api.Exchange`` objects collected during calls.
 
         The account's password, webhook token and signing secrets are masked
@@ -55,7 +63,7 @@ class ShipwireExchange(models.Model):
             [
                 {
                     "backend_id": backend.id,
-                    "sale_order_id": sale_order.id if sale_order else False,
+                    "purchase_order_id": purchase_order.id if purchase_order else False,
                     "operation": exchange.operation,
                     "method": exchange.method,
                     "url": mask(exchange.url),

@@ -5,10 +5,13 @@ class ShipwireExtendedAttribute(models.Model):
     """A header-level extended attribute sent with a sales order's PO."""
 
     _name = "shipwire.extended.attribute"
+    _inherit = ["shipwire.order.document"]
     _description = "Shipwire extended attribute"
     _order = "sequence, id"
 
-    sale_order_id = fields.Many2one("sale.order", required=True, ondelete="cascade")
+    sale_order_id = fields.Many2one(
+        "sale.order", required=True, ondelete="cascade", index=True
+    )
     company_id = fields.Many2one(related="sale_order_id.company_id", store=True)
     sequence = fields.Integer(default=10)
     name = fields.Char(required=True, help="e.g. StoreNumber")

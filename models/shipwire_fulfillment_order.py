@@ -16,15 +16,23 @@ class ShipwireFulfillmentOrder(models.Model):
     """A warehouse order Shipwire made of a sales order's PO (one per warehouse)."""
 
     _name = "shipwire.fulfillment.order"
+    _inherit = ["shipwire.order.document"]
     _description = "Shipwire fulfillment order"
-    _order = "sale_order_id, split_number, id"
+    _order = "purchase_order_id, split_number, id"
     _check_company_auto = True
 
-    sale_order_id = fields.Many2one(
-        "sale.order", required=True, ondelete="cascade", index=True, check_company=True
+    purchase_order_id = fields.Many2one(
+        "shipwire.purchase.order",
+        string="Shipwire PO",
+        required=True,
+        ondelete="cascade",
+        index=True,
     )
-    company_id = fields.Many2one(related="sale_order_id.company_id", store=True)
-    backend_id = fields.Many2one(related="sale_order_id.shipwire_backend_id")
+    sale_order_id = fields.Many2one(
+        related="purchase_order_id.sale_order_id", store=True, index=True
+    )
+    company_id = fields.Many2one(related="purchase_order_id.company_id", store=True)
+    backend_id = fields.Many2one(related="purchase_order_id.backend_id")
     picking_id = fields.Many2one(
         "stock.picking", string="Delivery", check_company=True, ondelete="set null"
     )
@@ -57,8 +65,8 @@ class ShipwireFulfillmentOrder(models.Model):
     _sql_constraints = [
         (
             "shipwire_id_unique",
-            "unique(sale_order_id, shipwire_id)",
-            "A fulfillment order is listed once per sales order.",
+            "unique(purchase_order_id, shipwire_id)",
+            "A fulfillment order is listed once per PO.",
         )
     ]
 
@@ -77,28 +85,32 @@ class ShipwireFulfillmentOrder(models.Model):
             )
 
     @api.model
-    def _shipwire_upsert(self, resources_by_order):
+    def _shipwire_upsert(self, resources_by_purchase_order):
         """Create or update fulfillment orders, with their trackings and holds.
 
-        ``resources_by_order`` maps sales orders to Shipwire order resources. An
-        update older than what is stored is ignored. Returns the fulfillment orders
-        that changed. Queries grow with the number of calls, not of records.
+        ``resources_by_purchase_order`` maps PO records to Shipwire order resources.
+        An update older than what is stored is ignored. Returns the fulfillment
+        orders that changed. Queries grow with the number of calls, not of records.
         """
-        sale_orders = self.env["sale.order"].union(*resources_by_order)
+        purchase_orders = self.env["shipwire.purchase.order"].union(
+            *resources_by_purchase_order
+        )
         known = {
-            (fo.sale_order_id.id, fo.shipwire_id): fo
-            for fo in self.search([("sale_order_id", "in", sale_orders.ids)])
+            (fo.purchase_order_id.id, fo.shipwire_id): fo
+            for fo in self.search([("purchase_order_id", "in", purchase_orders.ids)])
         }
         changed = self.browse()
         updated, new_values, new_resources = [], [], []
-        for sale_order, resources in resources_by_order.items():
+        for purchase_order, resources in resources_by_purchase_order.items():
             for resource in resources:
                 values = fulfillment_order_values(resource)
-                fulfillment_order = known.get((sale_order.id, values["shipwire_id"]))
+                fulfillment_order = known.get(
+                    (purchase_order.id, values["shipwire_id"])
+                )
                 if fulfillment_order is None:
+                    delivery = purchase_order.sale_order_id._shipwire_open_delivery()
                     values.update(
-                        sale_order_id=sale_order.id,
-                        picking_id=sale_order._shipwire_open_delivery().id,
+                        purchase_order_id=purchase_order.id, picking_id=delivery.id
                     )
                     new_values.append(values)
                     new_resources.append(resource)
@@ -173,7 +185,7 @@ class ShipwireFulfillmentOrder(models.Model):
                 holds = fulfillment_order.hold_ids.filtered(
                     lambda h: not h.cleared_date
                 )
-                fulfillment_order.sale_order_id._shipwire_schedule_activity(
+                fulfillment_order.purchase_order_id._schedule_activity(
                     self.env._(
                         "%(order)s on hold", order=fulfillment_order.display_name
                     ),
@@ -220,8 +232,8 @@ class ShipwireFulfillmentOrder(models.Model):
                 "Odoo needs more details to validate this delivery."
             )
         if reason:
-            order = self.sale_order_id
-            order._shipwire_add_messages(
+            purchase_order = self.purchase_order_id
+            purchase_order._add_messages(
                 [
                     self.env._(
                         "%(picking)s shipped at Shipwire but was not validated: "
@@ -231,7 +243,7 @@ class ShipwireFulfillmentOrder(models.Model):
                     )
                 ]
             )
-            order._shipwire_schedule_activity(
+            purchase_order._schedule_activity(
                 self.env._("Validate %(picking)s by hand", picking=picking.name),
                 [reason],
             )
@@ -239,7 +251,7 @@ class ShipwireFulfillmentOrder(models.Model):
         # Fulfillment orders still to ship now wait on the backorder.
         backorder = picking.backorder_ids[:1]
         if backorder:
-            (self.sale_order_id.shipwire_fulfillment_order_ids - self).filtered(
+            (self.purchase_order_id.fulfillment_order_ids - self).filtered(
                 lambda fo: fo.picking_id == picking and not fo.delivery_done
             ).picking_id = backorder
 
@@ -248,14 +260,13 @@ class ShipwireFulfillmentOrder(models.Model):
         of it shipped and no other fulfillment order still needs it."""
         self.ensure_one()
         self.cancel_handled = True
-        order = self.sale_order_id
         picking = self.picking_id
-        still_needed = (order.shipwire_fulfillment_order_ids - self).filtered(
+        still_needed = (self.purchase_order_id.fulfillment_order_ids - self).filtered(
             lambda fo: fo.picking_id == picking and fo.status != "cancelled"
         )
         if picking and picking.state not in ("done", "cancel") and not still_needed:
             picking.action_cancel()
-        order._shipwire_schedule_activity(
+        self.purchase_order_id._schedule_activity(
             self.env._("%(order)s cancelled", order=self.display_name),
             [self.env._("Shipwire cancelled this fulfillment order.")],
         )

@@ -5,11 +5,15 @@ class ShipwireHold(models.Model):
     """A hold Shipwire put on a fulfillment order."""
 
     _name = "shipwire.hold"
+    _inherit = ["shipwire.order.document"]
     _description = "Shipwire hold"
     _order = "applied_date desc, id desc"
 
     fulfillment_order_id = fields.Many2one(
         "shipwire.fulfillment.order", required=True, ondelete="cascade", index=True
+    )
+    sale_order_id = fields.Many2one(
+        related="fulfillment_order_id.sale_order_id", store=True, index=True
     )
     company_id = fields.Many2one(related="fulfillment_order_id.company_id", store=True)
     shipwire_id = fields.Char(string="Shipwire id")

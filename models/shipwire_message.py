@@ -1,17 +1,31 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from ..shipwire_api import ShipwireTransientError
+
+# The code of a message saying Shipwire could not be reached or gave no readable
+# answer: anything read from Shipwire afterwards supersedes it.
+CONNECTION_CODE = "connection"
 
 
 class ShipwireMessage(models.Model):
-    """An error, warning or note Shipwire gave about a sales order's PO."""
+    """An error, warning or note Shipwire gave about a PO."""
 
     _name = "shipwire.message"
+    _inherit = ["shipwire.order.document"]
     _description = "Shipwire message"
     _order = "date desc, id desc"
 
-    sale_order_id = fields.Many2one(
-        "sale.order", required=True, ondelete="cascade", index=True
+    purchase_order_id = fields.Many2one(
+        "shipwire.purchase.order",
+        string="Shipwire PO",
+        required=True,
+        ondelete="cascade",
+        index=True,
     )
-    company_id = fields.Many2one(related="sale_order_id.company_id", store=True)
+    sale_order_id = fields.Many2one(
+        related="purchase_order_id.sale_order_id", store=True, index=True
+    )
+    company_id = fields.Many2one(related="purchase_order_id.company_id", store=True)
     severity = fields.Selection(
         [("error", "Error"), ("warning", "Warning"), ("info", "Info")],
         required=True,
@@ -24,3 +38,28 @@ class ShipwireMessage(models.Model):
     resolved = fields.Boolean(
         help="Set once a later answer from Shipwire superseded this message."
     )
+
+    @api.model
+    def _create_from_shipwire(self, purchase_order, messages, severity):
+        """Store Shipwire's messages (or our own sentences) about ``purchase_order``."""
+        return self.create(
+            [
+                {"purchase_order_id": purchase_order.id, **_values(message, severity)}
+                for message in messages
+            ]
+        )
+
+
+def _values(message, severity):
+    if isinstance(message, ShipwireTransientError):
+        # Its text names what failed; the details of a 5xx answer go with it.
+        return {"severity": "error", "code": CONNECTION_CODE, "text": str(message)}
+    message_type = getattr(message, "type", None)
+    return {
+        "severity": message_type
+        if message_type in ("error", "warning", "info")
+        else severity,
+        "code": getattr(message, "code", "") or "",
+        "field_name": getattr(message, "field", "") or "",
+        "text": getattr(message, "message", None) or str(message),
+    }

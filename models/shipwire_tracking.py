@@ -5,12 +5,16 @@ class ShipwireTracking(models.Model):
     """One tracking number of a shipped fulfillment order."""
 
     _name = "shipwire.tracking"
+    _inherit = ["shipwire.order.document"]
     _description = "Shipwire tracking number"
     _order = "id"
     _rec_name = "tracking_number"
 
     fulfillment_order_id = fields.Many2one(
         "shipwire.fulfillment.order", required=True, ondelete="cascade", index=True
+    )
+    sale_order_id = fields.Many2one(
+        related="fulfillment_order_id.sale_order_id", store=True, index=True
     )
     company_id = fields.Many2one(related="fulfillment_order_id.company_id", store=True)
     shipwire_id = fields.Char(string="Shipwire id")

@@ -15,24 +15,65 @@ from odoo.tests import new_test_user, tagged
 
 from .common import ShipwireCase
 
-ROLES = ("portal", "salesman", "user", "manager", "admin")
+ROLES = ("portal", "internal", "own", "salesman", "user", "manager", "admin")
 OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 
 # The policy of security/ir.model.access.csv, one letter per right: r(ead),
-# w(rite), c(reate), u(nlink); "-" is none.
-#                                  portal salesman user    manager admin
+# w(rite), c(reate), u(nlink); "-" is none. "internal" is a plain internal user,
+# "own" a salesman of his own documents, "salesman" one of all documents.
+#                  portal  internal own     salesman user    manager admin
+CONFIGURATION = ("----", "r---", "r---", "r---", "r---", "rwcu", "r---")
+WRITTEN_BY_THE_MODULE = ("----", "r---", "r---", "r---", "r---", "r---", "r---")
 ACCESS = {
-    "shipwire.backend": ("----", "r---", "r---", "rwcu", "r---"),
-    "shipwire.warehouse": ("----", "r---", "r---", "rwcu", "r---"),
-    "shipwire.service.level": ("----", "r---", "r---", "rwcu", "r---"),
-    "shipwire.retailer.product": ("----", "r---", "rwc-", "rwcu", "r---"),
-    "shipwire.exchange": ("----", "r---", "r-c-", "rwcu", "r---"),
-    "shipwire.message": ("----", "r---", "rwc-", "rwcu", "r---"),
-    "shipwire.extended.attribute": ("----", "rwcu", "rwcu", "rwcu", "r---"),
-    "shipwire.fulfillment.order": ("----", "r---", "rwc-", "rwcu", "r---"),
-    "shipwire.hold": ("----", "r---", "rwc-", "rwcu", "r---"),
-    "shipwire.tracking": ("----", "r---", "rwc-", "rwcu", "r---"),
-    "shipwire.webhook.secret": ("----", "----", "----", "----", "rwcu"),
+    "shipwire.backend": CONFIGURATION,
+    "shipwire.warehouse": CONFIGURATION,
+    "shipwire.service.level": CONFIGURATION,
+    "shipwire.retailer.product": (
+        "----",
+        "r---",
+        "r---",
+        "r---",
+        "rwc-",
+        "rwcu",
+        "r---",
+    ),
+    "shipwire.exchange": ("----", "----", "----", "----", "r---", "r---", "----"),
+    "shipwire.purchase.order": WRITTEN_BY_THE_MODULE,
+    "shipwire.message": WRITTEN_BY_THE_MODULE,
+    "shipwire.fulfillment.order": WRITTEN_BY_THE_MODULE,
+    "shipwire.hold": WRITTEN_BY_THE_MODULE,
+    "shipwire.tracking": WRITTEN_BY_THE_MODULE,
+    "shipwire.extended.attribute": (
+        "----",
+        "r---",
+        "rwcu",
+        "rwcu",
+        "rwcu",
+        "rwcu",
+        "r---",
+    ),
+    "shipwire.webhook.secret": ("----", "----", "----", "----", "----", "----", "rwcu"),
+}
+# On the records of an order someone else sells: what belongs to a sales order is
+# read by whoever reads the order and by Shipwire Users, and its extended
+# attributes are changed by whoever may change the order.
+ABOUT_THE_ORDER = ("----", "----", "----", "r---", "r---", "r---", "----")
+RECORD_ACCESS = {
+    **ACCESS,
+    "shipwire.purchase.order": ABOUT_THE_ORDER,
+    "shipwire.message": ABOUT_THE_ORDER,
+    "shipwire.fulfillment.order": ABOUT_THE_ORDER,
+    "shipwire.hold": ABOUT_THE_ORDER,
+    "shipwire.tracking": ABOUT_THE_ORDER,
+    "shipwire.extended.attribute": (
+        "----",
+        "----",
+        "----",
+        "rwcu",
+        "rwcu",
+        "rwcu",
+        "----",
+    ),
 }
 
 # Who may press each button.
@@ -64,6 +105,12 @@ class TestAccessMatrix(ShipwireCase):
         env = cls.env
         cls.users = {
             "portal": new_test_user(env, login="sw_portal", groups="base.group_portal"),
+            "internal": new_test_user(
+                env, login="sw_internal", groups="base.group_user"
+            ),
+            "own": new_test_user(
+                env, login="sw_own", groups="sales_team.group_sale_salesman"
+            ),
             "salesman": new_test_user(
                 env,
                 login="sw_salesman",
@@ -84,8 +131,15 @@ class TestAccessMatrix(ShipwireCase):
         )
         cls.spare_carrier = carriers[1]
         order = cls._order(cls)
+        purchase_order = env["shipwire.purchase.order"].create(
+            {
+                "sale_order_id": order.id,
+                "backend_id": cls.backend.id,
+                "external_id": "A1",
+            }
+        )
         fulfillment = env["shipwire.fulfillment.order"].create(
-            {"sale_order_id": order.id, "shipwire_id": "S1"}
+            {"purchase_order_id": purchase_order.id, "shipwire_id": "S1"}
         )
         cls.samples = {
             # Its own account: one with orders is not deleted by anyone.
@@ -109,8 +163,9 @@ class TestAccessMatrix(ShipwireCase):
                     "url": "http://127.0.0.1/",
                 }
             ),
+            "shipwire.purchase.order": purchase_order,
             "shipwire.message": env["shipwire.message"].create(
-                {"sale_order_id": order.id, "text": "Checked"}
+                {"purchase_order_id": purchase_order.id, "text": "Checked"}
             ),
             "shipwire.extended.attribute": env["shipwire.extended.attribute"].create(
                 {"sale_order_id": order.id, "name": "StoreNumber", "value": "12"}
@@ -151,14 +206,19 @@ class TestAccessMatrix(ShipwireCase):
                 "method": "GET",
                 "url": "http://127.0.0.1/",
             },
-            "shipwire.message": {"sale_order_id": order.id, "text": "New"},
+            "shipwire.purchase.order": {
+                "sale_order_id": cls._order(cls).id,
+                "backend_id": cls.backend.id,
+                "external_id": "A2",
+            },
+            "shipwire.message": {"purchase_order_id": purchase_order.id, "text": "New"},
             "shipwire.extended.attribute": {
                 "sale_order_id": order.id,
                 "name": "Dept",
                 "value": "7",
             },
             "shipwire.fulfillment.order": {
-                "sale_order_id": order.id,
+                "purchase_order_id": purchase_order.id,
                 "shipwire_id": "S2",
             },
             "shipwire.hold": {"fulfillment_order_id": fulfillment.id},
@@ -178,6 +238,7 @@ class TestAccessMatrix(ShipwireCase):
             "shipwire.service.level": {"service_level_code": "2D"},
             "shipwire.retailer.product": {"retailer_sku": "MAX-9"},
             "shipwire.exchange": {"error": "edited"},
+            "shipwire.purchase.order": {"state": "cancelled"},
             "shipwire.message": {"resolved": True},
             "shipwire.extended.attribute": {"value": "13"},
             "shipwire.fulfillment.order": {"warehouse_name": "PHL"},
@@ -233,10 +294,10 @@ class TestAccessMatrix(ShipwireCase):
         def record_access(user, model, operation):
             return self.samples[model].with_user(user).has_access(operation)
 
-        self.assertEqual(self._matrix(record_access), ACCESS)
+        self.assertEqual(self._matrix(record_access), RECORD_ACCESS)
 
     def test_real_operations_follow_the_policy(self):
-        self.assertEqual(self._matrix(self._succeeds), ACCESS)
+        self.assertEqual(self._matrix(self._succeeds), RECORD_ACCESS)
 
     # -- buttons -------------------------------------------------------------------
 
@@ -420,7 +481,7 @@ class TestSecrets(ShipwireCase):
         order = self._order()
         order.action_shipwire_send()
         order.action_shipwire_refresh()
-        self.env["shipwire.backend"]._cron_sync()
+        self.env["shipwire.sync"]._cron_sync()
         action = self.backend.with_user(self.manager).action_test_connection()
         shown.append(action["params"]["message"])
 
@@ -434,7 +495,7 @@ class TestSecrets(ShipwireCase):
         refused = self._order()
         refused.action_shipwire_send()
         shown += self._messages(refused)
-        self.env["shipwire.backend"]._cron_sync()
+        self.env["shipwire.sync"]._cron_sync()
         shown.append(self.backend.last_sync_error)
         self.assertIn("credentials", self.backend.last_sync_error)
         return shown

@@ -88,6 +88,7 @@ class TestConcurrency(TransactionCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             orders = env["sale.order"].browse([cls.order_id, cls.synced_order_id])
+            orders.filtered("shipwire_po_id").action_shipwire_cancel()
             orders.picking_ids.action_cancel()
             orders._action_cancel()
             for model, record_id in cls.committed:
@@ -149,14 +150,16 @@ class TestConcurrency(TransactionCase):
             env = api.Environment(sync_cr, api.SUPERUSER_ID, {})
             order = env["sale.order"].browse(self.synced_order_id)
             self.assertEqual(order.shipwire_state, "approved")  # its snapshot starts
-            # Meanwhile another worker (a webhook, a refresh) changes the order.
+            # Meanwhile another worker (a webhook, a refresh) changes its PO.
             with self.registry.cursor() as other_cr:
                 other_cr.execute(
-                    "UPDATE sale_order SET note = 'changed' WHERE id = %s",
+                    "UPDATE shipwire_purchase_order SET last_sync = now() "
+                    "WHERE sale_order_id = %s",
                     [self.synced_order_id],
                 )
 
-            done, remaining = env["shipwire.backend"].browse(self.backend_id)._sync()
+            backend = env["shipwire.backend"].browse(self.backend_id)
+            done, remaining = env["shipwire.sync"]._sync(backend)
 
             self.assertEqual(done, 0)
             self.assertGreater(remaining, 0)
@@ -172,7 +175,8 @@ class TestConcurrency(TransactionCase):
 
         with self.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            done, remaining = env["shipwire.backend"].browse(self.backend_id)._sync()
+            backend = env["shipwire.backend"].browse(self.backend_id)
+            done, remaining = env["shipwire.sync"]._sync(backend)
             self.assertGreater(done, 0)
             self.assertEqual(remaining, 0)
             order = env["sale.order"].browse(self.synced_order_id)

@@ -36,7 +36,9 @@ class TestResilience(ShipwireCase):
 
     def _make_due(self, orders):
         """The wait before the next automatic send is over."""
-        orders.sudo().shipwire_next_retry = fields.Datetime.now() - timedelta(seconds=1)
+        orders.shipwire_purchase_order_id.sudo().next_retry = (
+            fields.Datetime.now() - timedelta(seconds=1)
+        )
 
     def _fulfillment_id(self, order):
         return int(order.shipwire_fulfillment_order_ids.shipwire_id)
@@ -177,7 +179,7 @@ class TestResilience(ShipwireCase):
 
         for order in waiting:
             self.assertEqual(order.shipwire_state, "failed")
-            self.assertEqual(order.shipwire_retry_count, 2)
+            self.assertEqual(order.shipwire_purchase_order_id.retry_count, 2)
             self.assertGreater(
                 order.shipwire_next_retry,
                 fields.Datetime.now() + timedelta(minutes=9),

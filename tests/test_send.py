@@ -209,8 +209,8 @@ class TestSend(ShipwireCase):
         self.assertFalse(order.shipwire_state, "not at Shipwire after all")
         order.with_context(disable_cancel_warning=True).action_cancel()
         self.assertEqual(order.state, "cancel")
-        order.sudo().shipwire_next_retry = fields.Datetime.now()
-        self.env["sale.order"]._cron_retry_failed_sends()
+        order.shipwire_purchase_order_id.sudo().next_retry = fields.Datetime.now()
+        self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
         self.assertFalse(self.sandbox.purchase_orders())
 
     def test_account_in_use_is_archived_not_deleted(self):

@@ -10,7 +10,7 @@ from .common import ShipwireCase
 @tagged("post_install", "-at_install")
 class TestSync(ShipwireCase):
     def _sync(self):
-        self.env["shipwire.backend"]._cron_sync()
+        self.env["shipwire.sync"]._cron_sync()
 
     def _fulfillment_ids(self, order):
         return [int(fo.shipwire_id) for fo in order.shipwire_fulfillment_order_ids]
@@ -174,7 +174,7 @@ class TestSync(ShipwireCase):
         self._sync()
 
         urls = self.env["shipwire.exchange"].search([]).mapped("url")
-        self.assertEqual(len(urls), 2)
+        self.assertEqual(len(urls), 2, urls)
         self.assertTrue(all("updatedAfter=" in url for url in urls), urls)
 
     def test_failing_account_does_not_stop_the_others(self):
@@ -288,11 +288,13 @@ class TestRetryJob(ShipwireCase):
         self.assertEqual(order.shipwire_state, "failed")
         self.assertGreater(order.shipwire_next_retry, fields.Datetime.now())
 
-        self.env["sale.order"]._cron_retry_failed_sends()
+        self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
         self.assertEqual(order.shipwire_state, "failed", "not due yet")
 
-        order.shipwire_next_retry = fields.Datetime.now() - timedelta(seconds=1)
-        self.env["sale.order"]._cron_retry_failed_sends()
+        order.shipwire_purchase_order_id.sudo().next_retry = (
+            fields.Datetime.now() - timedelta(seconds=1)
+        )
+        self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
 
         self.assertEqual(order.shipwire_state, "approved")
         self.assertEqual(len(self.sandbox.purchase_orders()), 1)
@@ -301,12 +303,12 @@ class TestRetryJob(ShipwireCase):
     def test_weeks_of_failed_sends_wait_six_hours_at_most(self):
         self.sandbox.faults.inject("server_error", status=507)
         order = self._order()
-        order.sudo().shipwire_retry_count = 60
+        order._shipwire_purchase_orders().retry_count = 60
 
         order.action_shipwire_send()
 
         self.assertEqual(order.shipwire_state, "failed")
-        self.assertEqual(order.shipwire_retry_count, 61)
+        self.assertEqual(order.shipwire_purchase_order_id.retry_count, 61)
         self.assertLessEqual(
             order.shipwire_next_retry, fields.Datetime.now() + timedelta(hours=6)
         )

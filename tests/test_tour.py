@@ -13,7 +13,12 @@ from .common import ShipwireCase
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts" / "tour"
 # The tour's "screenshot" steps log this, then wait for the test to answer.
 SCREENSHOT_SIGNAL = "shipwire-tour-screenshot:"
-STEP_SCREENSHOTS = ("1_order_confirmed.png", "2_order_sent.png", "3_shipwire_tab.png")
+STEP_SCREENSHOTS = (
+    "1_order_confirmed.png",
+    "2_order_sent.png",
+    "3_shipwire_tab.png",
+    "4_purchase_order_list.png",
+)
 SCREENSHOT_TAKEN = (
     "window.shipwireTourScreenshotTaken && window.shipwireTourScreenshotTaken()"
 )

@@ -65,7 +65,7 @@ class TestWebhook(ShipwireCase, HttpCase):
         # The payload says the order shipped, not what: the sync reads the rest.
         sync = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", sync.id)]))
-        self.env["shipwire.backend"]._cron_sync()
+        self.env["shipwire.sync"]._cron_sync()
         self.assertEqual(self.order.picking_ids.state, "done")
         self.assertEqual(self.order.picking_ids.carrier_tracking_ref, "1Z777")
 

@@ -71,5 +71,29 @@ registry.category("web_tour.tours").add("shipwire_send_tour", {
             trigger: ".o_field_widget[name=shipwire_po_id]:contains(/\\d+/)",
         },
         screenshot("3_shipwire_tab"),
+        {
+            content: "Open the order's Shipwire PO",
+            trigger: ".o_form_view button[name=action_shipwire_open_purchase_order]",
+            run: "click",
+        },
+        {
+            content: "The PO record shows the state and the order's buttons",
+            trigger:
+                ".o_form_view .o_statusbar_status button.o_arrow_button_current:contains(Approved)",
+        },
+        {
+            content: "Go to the clerk's work list: Shipwire > Purchase orders",
+            trigger: ".o_form_view button[name=action_refresh]",
+            run() {
+                window.location.href =
+                    "/odoo/action-sale_stock_shipwire.shipwire_purchase_order_action";
+            },
+        },
+        {
+            content: "The list shows the sent order's PO, approved",
+            trigger:
+                ".o_list_view .o_data_row:contains(Max Retail) .badge.text-bg-success:contains(Approved)",
+        },
+        screenshot("4_purchase_order_list"),
     ],
 });

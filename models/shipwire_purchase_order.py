@@ -1,0 +1,369 @@
+from datetime import timedelta
+
+from markupsafe import Markup, escape
+
+from odoo import api, fields, models
+
+from ..const import FIX_PO_ACTIVITY, GROUP_MANAGER, GROUP_USER, TODO_ACTIVITY
+from ..mapper import is_older, last_updated, order_state
+from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError
+from .shipwire_backend import ensure_group
+from .shipwire_message import CONNECTION_CODE
+
+SHIPWIRE_STATES = [
+    ("failed", "Send failed"),
+    ("rejected", "Rejected"),
+    ("held", "On hold"),
+    ("needs_approval", "Needs approval"),
+    ("approved", "Approved"),
+    ("partially_shipped", "Partially shipped"),
+    ("shipped", "Shipped"),
+    ("cancelled", "Cancelled"),
+]
+# States in which Shipwire holds a PO for the order.
+STATES_AT_SHIPWIRE = (
+    "held",
+    "needs_approval",
+    "approved",
+    "partially_shipped",
+    "shipped",
+    "cancelled",
+)
+# States that ask a person to fix something; leaving them closes the request.
+PROBLEM_STATES = ("failed", "rejected", "held", "cancelled")
+# States in which Shipwire may still ship the order.
+LIVE_STATES = ("held", "needs_approval", "approved", "partially_shipped")
+ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
+RETRY_FIRST_DELAY = timedelta(minutes=5)
+RETRY_MAX_DELAY = timedelta(hours=6)
+RETRY_MAX_DOUBLINGS = 7  # 5 min doubled 7 times passes 6 h
+
+
+class ShipwirePurchaseOrder(models.Model):
+    """The link between a sales order and its PO at one Shipwire account, with
+    everything Shipwire answered about it. Only the module writes it: no group has
+    write access, the buttons check the user's group and then write as superuser."""
+
+    _name = "shipwire.purchase.order"
+    _inherit = ["shipwire.order.document", "shipwire.purchase.order.calls"]
+    _description = "Shipwire purchase order"
+    _order = "id desc"
+    _check_company_auto = True
+
+    sale_order_id = fields.Many2one(
+        "sale.order",
+        required=True,
+        ondelete="cascade",
+        index=True,
+        check_company=True,
+        readonly=True,
+    )
+    backend_id = fields.Many2one(
+        "shipwire.backend",
+        string="Account",
+        required=True,
+        ondelete="restrict",
+        index=True,
+        check_company=True,
+        readonly=True,
+    )
+    company_id = fields.Many2one(
+        related="sale_order_id.company_id", store=True, index=True
+    )
+    partner_id = fields.Many2one(related="sale_order_id.partner_id", string="Customer")
+    user_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson")
+    warehouse_id = fields.Many2one(related="sale_order_id.warehouse_id", store=True)
+    external_id = fields.Char(
+        string="Shipwire externalId", required=True, readonly=True
+    )
+    shipwire_id = fields.Char(string="Shipwire PO id", index=True, readonly=True)
+    shipwire_status = fields.Char(
+        string="Shipwire PO status",
+        readonly=True,
+        help="The PO status exactly as Shipwire reported it.",
+    )
+    state = fields.Selection(SHIPWIRE_STATES, index=True, readonly=True)
+    shipwire_updated = fields.Datetime(string="PO updated at Shipwire", readonly=True)
+    last_sync = fields.Datetime(string="Last Shipwire sync", readonly=True)
+    retry_count = fields.Integer(readonly=True)
+    next_retry = fields.Datetime(
+        string="Next automatic send",
+        index=True,
+        readonly=True,
+        help="When Shipwire could not be reached, the order is sent again then.",
+    )
+    message_ids = fields.One2many(
+        "shipwire.message", "purchase_order_id", string="Messages", readonly=True
+    )
+    open_problem_count = fields.Integer(
+        string="Open problems", compute="_compute_open_problem_count"
+    )
+    fulfillment_order_ids = fields.One2many(
+        "shipwire.fulfillment.order",
+        "purchase_order_id",
+        string="Fulfillment orders",
+        readonly=True,
+    )
+    exchange_ids = fields.One2many(
+        "shipwire.exchange", "purchase_order_id", string="API calls", readonly=True
+    )
+
+    _sql_constraints = [
+        (
+            "external_id_unique",
+            "unique(backend_id, external_id)",
+            "Each PO has its own externalId at a Shipwire account.",
+        ),
+        (
+            "sale_order_unique",
+            "unique(sale_order_id, backend_id)",
+            "A sales order has one Shipwire PO record per account.",
+        ),
+    ]
+
+    @api.depends("shipwire_id", "external_id", "sale_order_id")
+    def _compute_display_name(self):
+        for purchase_order in self:
+            reference = purchase_order.shipwire_id or purchase_order.external_id
+            purchase_order.display_name = (
+                f"{purchase_order.sale_order_id.sudo().name} ({reference})"
+            )
+
+    @api.depends("message_ids.resolved", "message_ids.severity")
+    def _compute_open_problem_count(self):
+        for purchase_order in self:
+            purchase_order.open_problem_count = len(
+                purchase_order.message_ids.filtered(
+                    lambda m: not m.resolved and m.severity == "error"
+                )
+            )
+
+    # -- buttons of the PO form: the sales order's, with the same checks ----------
+
+    def _orders_as_module(self):
+        """The sales orders, once the user's group was checked: the module does the
+        rest, whoever pressed the button."""
+        self.check_access("read")
+        return self.sudo().sale_order_id
+
+    def action_send(self):
+        ensure_group(self.env, GROUP_USER)
+        return self._orders_as_module().action_shipwire_send()
+
+    def action_update(self):
+        ensure_group(self.env, GROUP_USER)
+        return self._orders_as_module().action_shipwire_update()
+
+    def action_refresh(self):
+        ensure_group(self.env, GROUP_USER)
+        return self._orders_as_module().action_shipwire_refresh()
+
+    def action_approve(self):
+        ensure_group(self.env, GROUP_MANAGER)
+        return self._orders_as_module().action_shipwire_approve()
+
+    def action_cancel(self):
+        ensure_group(self.env, GROUP_MANAGER)
+        return self._orders_as_module().action_shipwire_cancel()
+
+    def action_open_sale_order(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": self.sale_order_id.id,
+            "view_mode": "form",
+        }
+
+    # -- applying Shipwire's answers -----------------------------------------------
+
+    def _apply(self, operation, outcome):
+        """Store an ``Outcome``: state, PO, messages, chatter, activity."""
+        self.ensure_one()
+        error = outcome.error
+        if error is None:
+            self._apply_snapshot(operation, outcome.value)
+        elif isinstance(error, ShipwireTransientError) and operation == "create":
+            self._replace_messages([error], "error")
+            doublings = min(self.retry_count, RETRY_MAX_DOUBLINGS)
+            delay = min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
+            self.write(
+                {
+                    "state": "failed",
+                    "retry_count": self.retry_count + 1,
+                    "next_retry": fields.Datetime.now() + delay,
+                }
+            )
+            self._post(operation, self.env._("Shipwire could not be reached"), [error])
+        elif isinstance(error, ShipwireRejectedError) and operation == "create":
+            self.state = "rejected"
+            self._replace_messages(error.errors, "error", error.warnings)
+            self._post(
+                operation,
+                self.env._("Shipwire rejected the PO"),
+                error.errors,
+                error.warnings,
+            )
+            self._schedule_activity(
+                self.env._("PO rejected"), error.errors, FIX_PO_ACTIVITY
+            )
+        else:
+            # The PO itself is unchanged: keep its state, show what went wrong.
+            transient = isinstance(error, ShipwireTransientError)
+            reasons = error.errors if error.errors and not transient else [error]
+            self._add_messages(reasons)
+            self._post(
+                operation,
+                self.env._("Shipwire refused the %(operation)s", operation=operation),
+                reasons,
+            )
+        self.last_sync = fields.Datetime.now()
+
+    def _apply_snapshot(self, operation, current):
+        result = current.result
+        if result is None:
+            if self.state == "failed":
+                # Not at Shipwire after all: back to "not sent", for a person to
+                # send or cancel.
+                self.write({"state": False, "next_retry": False})
+            self._add_messages(
+                [
+                    self.env._(
+                        "Shipwire has no PO for this order: send it again, or cancel "
+                        "the order."
+                    )
+                ]
+            )
+            return
+        if operation != "refresh" or result.errors or result.warnings:
+            self._replace_messages(result.errors, "error", result.warnings)
+        if result.recovered:
+            self._note_recovered()
+        self._store_remote({self: (result.purchase_order, current.fulfillment_orders)})
+        if operation != "refresh":
+            title = self.env._(
+                "Shipwire %(operation)s: PO %(po)s is %(state)s",
+                operation=operation,
+                po=self.shipwire_id,
+                state=dict(SHIPWIRE_STATES)[self.state].lower(),
+            )
+            self._post(operation, title, result.errors, result.warnings)
+        if self.state == "held" and result.errors:
+            self._schedule_activity(
+                self.env._("PO on hold"), result.errors, FIX_PO_ACTIVITY
+            )
+
+    @api.model
+    def _store_remote(self, remote_by_purchase_order):
+        """Store what Shipwire holds: ``{PO record: (PO resource or None, [fulfillment
+        order resources] or None)}``. Works on batches: writes are merged by the ORM
+        and records are created in one go per model."""
+        now = fields.Datetime.now()
+        resources_by_purchase_order = {}
+        for purchase_order, (
+            resource,
+            fulfillment_orders,
+        ) in remote_by_purchase_order.items():
+            values = {"last_sync": now}
+            if resource:
+                purchase_order._resolve_connection_messages()
+                updated = last_updated(resource)
+                if not is_older(updated, purchase_order.shipwire_updated):
+                    values.update(
+                        retry_count=0,
+                        next_retry=False,
+                        shipwire_id=str(
+                            resource.get("id") or purchase_order.shipwire_id
+                        ),
+                        shipwire_status=resource.get("status") or "",
+                        shipwire_updated=updated or purchase_order.shipwire_updated,
+                    )
+            purchase_order.write(values)
+            if fulfillment_orders:
+                resources_by_purchase_order[purchase_order] = fulfillment_orders
+        changed = self.env["shipwire.fulfillment.order"]._shipwire_upsert(
+            resources_by_purchase_order
+        )
+        changed._shipwire_follow_up()
+        for purchase_order in self.union(*remote_by_purchase_order):
+            state = purchase_order._state_from_remote()
+            if state != purchase_order.state:
+                purchase_order.state = state
+                if state not in PROBLEM_STATES:
+                    purchase_order._close_activities()
+
+    def _state_from_remote(self):
+        if not (self.shipwire_id or self.fulfillment_order_ids):
+            return self.state
+        return order_state(
+            self.shipwire_status, self.fulfillment_order_ids.mapped("status")
+        )
+
+    # -- messages, chatter, activities ---------------------------------------------
+
+    def _replace_messages(self, errors, severity, warnings=()):
+        """The answer supersedes earlier messages: resolve them, add the new ones."""
+        self.message_ids.filtered(lambda m: not m.resolved).resolved = True
+        self._add_messages(errors, severity)
+        self._add_messages(warnings, "warning")
+
+    def _add_messages(self, messages, severity="error"):
+        self.env["shipwire.message"]._create_from_shipwire(self, messages, severity)
+
+    def _resolve_connection_messages(self):
+        """Shipwire answered after all: its PO was read. A send that seemed to fail
+        had in fact reached it."""
+        stale = self.message_ids.filtered(
+            lambda m: not m.resolved and m.code == CONNECTION_CODE
+        )
+        if not stale:
+            return
+        stale.resolved = True
+        if self.state == "failed":
+            self._note_recovered()
+
+    def _note_recovered(self):
+        self._add_messages(
+            [
+                self.env._(
+                    "Shipwire already had this PO from an earlier attempt; it was "
+                    "linked, not sent twice."
+                )
+            ],
+            severity="info",
+        )
+
+    def _post(self, operation, title, errors=(), warnings=()):
+        """A note in the sales order's chatter, by whoever pressed the button."""
+        items = Markup("").join(
+            Markup("<li>%s</li>") % escape(str(message))
+            for message in list(errors) + list(warnings)
+        )
+        body = Markup("<p>%s</p>") % title
+        if items:
+            body += Markup("<ul>%s</ul>") % items
+        self.sale_order_id.message_post(body=body, subtype_xmlid="mail.mt_note")
+
+    def _schedule_activity(self, title, errors, activity_type=TODO_ACTIVITY):
+        """One open activity per problem on the sales order: the same one is not
+        scheduled twice."""
+        order = self.sale_order_id
+        summary = f"{ACTIVITY_SUMMARY_PREFIX}{title}"
+        if summary in order.activity_ids.mapped("summary"):
+            return
+        note = Markup("<ul>%s</ul>") % Markup("").join(
+            Markup("<li>%s</li>") % escape(str(error)) for error in errors
+        )
+        order.activity_schedule(
+            activity_type,
+            summary=summary,
+            note=note,
+            user_id=(order.user_id or self.env.user).id,
+        )
+
+    def _close_activities(self):
+        """Shipwire accepted the PO: what asked to fix it is done."""
+        fix_po = self.env.ref(FIX_PO_ACTIVITY)
+        self.sale_order_id.activity_ids.filtered(
+            lambda a: a.activity_type_id == fix_po
+        ).action_feedback(feedback=self.env._("Shipwire accepted the PO."))

@@ -1,0 +1,288 @@
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import timedelta, timezone
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import split_every
+
+from ..shipwire_api import ShipwireError, strip_split_suffix
+from ..shipwire_api.envelope import collection_items
+from ..shipwire_api.snapshot import ORDER_EXPANSIONS
+
+_logger = logging.getLogger(__name__)
+
+SYNC_JOB = "sale_stock_shipwire.ir_cron_shipwire_sync"
+# A sync that met a concurrent update runs again this much later.
+SYNC_CONFLICT_DELAY = timedelta(minutes=1)
+# Look back a little before the last sync, in case of clock skew.
+SYNC_OVERLAP = timedelta(minutes=5)
+FIRST_SYNC_LOOKBACK = timedelta(days=30)
+SYNC_BATCH_SIZE = 200
+# Past this, a sync run stops after its batch and the scheduler runs it again.
+SYNC_TIME_BUDGET = 60
+
+
+class ShipwireSync(models.AbstractModel):
+    """Brings what changed at Shipwire into Odoo: the scheduled sync, page by page
+    and batch by batch, and the verified webhooks."""
+
+    _name = "shipwire.sync"
+    _description = "Shipwire sync"
+
+    @api.model
+    def _cron_sync(self):
+        """Bring every account's POs up to date. One failing account never stops
+        the others, and the job itself does not fail because of Shipwire."""
+        done = remaining = 0
+        for backend in self.env["shipwire.backend"].search([]):
+            progress = self.with_company(backend.company_id)._sync(backend)
+            done += progress[0]
+            remaining += progress[1]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _sync(self, backend):
+        """Read what changed at Shipwire since the account's cursor and store it,
+        batch by batch. Returns ``(done, remaining)`` POs."""
+        started = fields.Datetime.now()
+        window_start = backend.sync_window_start or started
+        since = (backend.sync_cursor or started - FIRST_SYNC_LOOKBACK) - SYNC_OVERLAP
+        exchanges = []
+        try:
+            client = backend._make_client(exchanges.append)
+            try:
+                updated_after = since.replace(tzinfo=timezone.utc)
+                purchase_orders = client.search_purchase_orders(
+                    updated_after=updated_after
+                )
+                orders = client.search_orders(
+                    updated_after=updated_after, expand=ORDER_EXPANSIONS
+                )
+            finally:
+                client.close()
+        except (ShipwireError, UserError) as error:
+            self.env["shipwire.exchange"]._record(backend, exchanges)
+            backend.write(
+                {"last_sync_error": str(error), "last_sync_error_date": started}
+            )
+            self._commit_progress()
+            return 0, 0
+        self.env["shipwire.exchange"]._record(backend, exchanges)
+        remote = _group_by_purchase_order(purchase_orders, orders)
+        keys = sorted(remote, key=lambda key: (len(key), key))
+        if backend.sync_resume_key:
+            resume = (len(backend.sync_resume_key), backend.sync_resume_key)
+            keys = [key for key in keys if (len(key), key) > resume]
+        clock = time.monotonic()
+        done = 0
+        for batch in split_every(SYNC_BATCH_SIZE, keys):
+            try:
+                self._store_batch(backend, {key: remote[key] for key in batch})
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                # Another transaction changed these orders meanwhile (a webhook, a
+                # refresh): not a fault of the records. The batch was undone and the
+                # cursor stays put, so the next run reads it again. Odoo counts a
+                # run that did nothing as finished: the trigger brings it on.
+                _logger.info(
+                    "Shipwire sync of %s met a concurrent update", backend.name
+                )
+                self.env.ref(SYNC_JOB)._trigger(
+                    fields.Datetime.now() + SYNC_CONFLICT_DELAY
+                )
+                return done, len(keys) - done
+            done += len(batch)
+            if done < len(keys) and time.monotonic() - clock > SYNC_TIME_BUDGET:
+                backend.write(
+                    {"sync_resume_key": batch[-1], "sync_window_start": window_start}
+                )
+                self._commit_progress()
+                return done, len(keys) - done
+            self._commit_progress()
+        backend.write(
+            {
+                "sync_cursor": window_start,
+                "sync_window_start": False,
+                "sync_resume_key": False,
+                "last_sync_date": fields.Datetime.now(),
+                "last_sync_error": False,
+            }
+        )
+        self._commit_progress()
+        return done, 0
+
+    def _commit_progress(self):
+        # Each batch is kept even if a later one fails; tests run in one transaction.
+        if not getattr(threading.current_thread(), "testing", False):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    @api.model
+    def _store_batch(self, backend, remote):
+        """Store one batch; a record that fails is logged on it, the rest go on."""
+        PurchaseOrder = self.env["shipwire.purchase.order"]
+        matched = self._match(backend, remote)
+        try:
+            with self.env.cr.savepoint():
+                PurchaseOrder._store_remote(matched)
+            return
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise
+        except Exception:  # noqa: BLE001 - any record may fail; retried one by one
+            _logger.info("Shipwire sync batch failed; storing its orders one by one")
+        for purchase_order, entry in matched.items():
+            try:
+                with self.env.cr.savepoint():
+                    PurchaseOrder._store_remote({purchase_order: entry})
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except Exception as error:  # noqa: BLE001
+                _logger.exception(
+                    "Shipwire sync of %s failed", purchase_order.sale_order_id.name
+                )
+                failure = self.env._("Sync failed: %(error)s", error=error)
+                purchase_order._add_messages([failure])
+                # The next runs only read what changes: a person has to look.
+                purchase_order._schedule_activity(self.env._("sync failed"), [failure])
+
+    @api.model
+    def _match(self, backend, remote):
+        """``{shipwire.purchase.order: (PO, orders)}`` for the remote entries the
+        account knows: by PO id first, then by externalId or order number without
+        split suffix."""
+        PurchaseOrder = self.env["shipwire.purchase.order"]
+        by_po_id = {
+            purchase_order.shipwire_id: purchase_order
+            for purchase_order in PurchaseOrder.search(
+                [("backend_id", "=", backend.id), ("shipwire_id", "in", list(remote))]
+            )
+        }
+        references = {
+            key: _references(key, entry)
+            for key, entry in remote.items()
+            if key not in by_po_id
+        }
+        by_reference = {}
+        wanted = list(set().union(*references.values()))
+        if wanted:
+            for purchase_order in PurchaseOrder.search(
+                [
+                    ("backend_id", "=", backend.id),
+                    "|",
+                    ("external_id", "in", wanted),
+                    ("sale_order_id.name", "in", wanted),
+                ]
+            ):
+                by_reference[purchase_order.external_id] = purchase_order
+                by_reference[purchase_order.sale_order_id.name] = purchase_order
+        matched = {}
+        for key, entry in remote.items():
+            purchase_order = by_po_id.get(key) or next(
+                (by_reference[ref] for ref in references[key] if ref in by_reference),
+                None,
+            )
+            if purchase_order is not None:
+                matched[purchase_order] = entry
+        return matched
+
+    # -- webhooks ------------------------------------------------------------------
+
+    @api.model
+    def _handle_webhook(self, backend, topic, resource):
+        """Apply one verified delivery. Returns False for a topic we do not know.
+
+        Deliveries may repeat or come out of order: storing is idempotent and an
+        update older than what is stored changes nothing. An order we cannot place
+        triggers a catch-up sync instead of a call from inside the request."""
+        kind = topic.removeprefix("v1.").split(".", 1)[0]
+        if kind not in ("order", "tracking", "purchaseorder"):
+            return False
+        if not isinstance(resource, dict):
+            return True
+        if kind == "tracking":
+            self._handle_tracking_webhook(backend, resource)
+            return True
+        if kind == "order":
+            key = str(resource.get("purchaseOrderId") or "")
+            entry = (None, [resource])
+        else:
+            key = str(resource.get("id") or "")
+            entry = (resource, None)
+        matched = self._match(backend, {key: entry})
+        if matched:
+            self.env["shipwire.purchase.order"]._store_remote(matched)
+            # The sales orders' state follows now, as this user, and not when the
+            # request ends, as the public user.
+            self.env.flush_all()
+        else:
+            self.env.ref(SYNC_JOB)._trigger()
+        return True
+
+    @api.model
+    def _handle_tracking_webhook(self, backend, trackings):
+        items = collection_items(trackings) or [trackings]
+        order_ids = {str(item.get("orderId")) for item in items if item.get("orderId")}
+        fulfillment_orders = self.env["shipwire.fulfillment.order"].search(
+            [
+                ("shipwire_id", "in", list(order_ids)),
+                ("purchase_order_id.backend_id", "=", backend.id),
+            ]
+        )
+        if len(fulfillment_orders) < len(order_ids):
+            self.env.ref(SYNC_JOB)._trigger()
+        fulfillment_orders._shipwire_sync_children(
+            [
+                (
+                    fulfillment_order,
+                    {
+                        "trackings": {
+                            "resource": {
+                                "items": [
+                                    item
+                                    for item in items
+                                    if str(item.get("orderId"))
+                                    == fulfillment_order.shipwire_id
+                                ]
+                            }
+                        }
+                    },
+                )
+                for fulfillment_order in fulfillment_orders
+            ]
+        )
+        fulfillment_orders._shipwire_update_tracking_reference()
+
+
+def _group_by_purchase_order(purchase_orders, orders):
+    """``{key: (PO resource or None, [order resources])}``, keyed by PO id, or by
+    the order's externalId without split suffix when it names no PO."""
+    remote = defaultdict(lambda: [None, []])
+    for purchase_order in purchase_orders:
+        remote[str(purchase_order["id"])][0] = purchase_order
+    for order in orders:
+        key = order.get("purchaseOrderId") or strip_split_suffix(
+            order.get("purchaseOrderExternalId") or order.get("externalId") or ""
+        )
+        remote[str(key)][1].append(order)
+    return remote
+
+
+def _references(key, entry):
+    """Every name a remote PO entry may know its sales order by: its externalId,
+    or, only when it carries none, its order number (split suffixes removed).
+    Order numbers alone could match another database's orders on one account."""
+    found = {key}
+    for resource in filter(None, [entry[0], *(entry[1] or ())]):
+        names = [
+            resource.get(name)
+            for name in ("externalId", "purchaseOrderExternalId")
+            if resource.get(name)
+        ] or [
+            resource.get(name)
+            for name in ("purchaseOrderNo", "orderNo")
+            if resource.get(name)
+        ]
+        found.update(strip_split_suffix(str(name)) for name in names)
+    return found

@@ -1,0 +1,222 @@
+"""The link between a sales order and its Shipwire PO is a record only the module
+writes: every way a user might change it is refused, and nothing reaches Shipwire."""
+
+from odoo import fields
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests.common import JsonRpcException
+
+from .common import ShipwireCase
+
+# A PO id that would walk the client's URL to another resource.
+TRAVERSAL = "1/../../secret"
+
+
+@tagged("post_install", "-at_install")
+class TestPurchaseOrderRecord(ShipwireCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env,
+            login="po_salesman",
+            groups="sales_team.group_sale_salesman_all_leads",
+        )
+        cls.own_salesman = new_test_user(
+            cls.env, login="po_own", groups="sales_team.group_sale_salesman"
+        )
+        cls.administrator = cls.env.ref("base.user_admin")
+
+    def _sent(self, **values):
+        order = self._order(**values)
+        order.action_shipwire_send()
+        return order
+
+    def _every_writer(self):
+        return {
+            "salesman": self.salesman,
+            "Shipwire User": self.clerk,
+            "Shipwire Manager": self.manager,
+            "administrator": self.administrator,
+        }
+
+    def _assert_refused(self, records, values):
+        requests_before = self.sandbox.request_count
+        for role, user in self._every_writer().items():
+            with self.subTest(role=role, values=values):
+                with self.assertRaises(AccessError):
+                    records.with_user(user).write(values)
+        self.assertEqual(self.sandbox.request_count, requests_before)
+
+    def test_nobody_points_an_order_at_another_po_through_the_order(self):
+        victim = self._sent()
+        attacker = self._sent()
+        snapshot = attacker.read(["shipwire_po_id", "shipwire_state"])
+
+        for values in (
+            {"shipwire_po_id": TRAVERSAL},
+            {"shipwire_po_id": victim.shipwire_po_id},
+            {"shipwire_purchase_order_id": victim.shipwire_purchase_order_id.id},
+            {"shipwire_state": False},
+            {"shipwire_state": "failed", "shipwire_next_retry": fields.Datetime.now()},
+            {"shipwire_external_id": victim.shipwire_external_id},
+        ):
+            self._assert_refused(attacker, values)
+        self.assertEqual(attacker.read(["shipwire_po_id", "shipwire_state"]), snapshot)
+
+        # Refresh still reads the order's own PO, and nothing else.
+        Exchange = self.env["shipwire.exchange"]
+        last_call = Exchange.search([], limit=1).id
+        attacker.action_shipwire_refresh()
+        urls = Exchange.search([("id", ">", last_call)]).mapped("url")
+        self.assertTrue(urls)
+        self.assertFalse([url for url in urls if "secret" in url], urls)
+        self.assertIn(f"/purchaseOrders/{snapshot[0]['shipwire_po_id']}", urls[-1])
+        self.assertEqual(attacker.shipwire_po_id, snapshot[0]["shipwire_po_id"])
+
+    def test_nobody_writes_the_po_record_itself(self):
+        order = self._sent()
+        purchase_order = order.shipwire_purchase_order_id
+        for values in (
+            {"shipwire_id": TRAVERSAL},
+            {"state": False},
+            {"state": "failed", "next_retry": fields.Datetime.now()},
+        ):
+            self._assert_refused(purchase_order, values)
+        for role, user in self._every_writer().items():
+            with self.subTest(role=role):
+                with self.assertRaises(AccessError):
+                    self.env["shipwire.purchase.order"].with_user(user).create(
+                        {
+                            "sale_order_id": self._order().id,
+                            "backend_id": self.backend.id,
+                            "external_id": "ODOO-STOLEN",
+                            "shipwire_id": order.shipwire_po_id,
+                        }
+                    )
+                with self.assertRaises(AccessError):
+                    purchase_order.with_user(user).unlink()
+                with self.assertRaises(AccessError):
+                    purchase_order.fulfillment_order_ids.with_user(user).unlink()
+        self.assertEqual(order.shipwire_state, "approved")
+
+    def test_the_retry_job_sends_nothing_a_user_marked_failed(self):
+        order = self._order()
+        self._assert_refused(
+            order,
+            {"shipwire_state": "failed", "shipwire_next_retry": fields.Datetime.now()},
+        )
+        self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
+        self.assertFalse(self.sandbox.purchase_orders())
+
+    def test_the_api_log_is_for_shipwire_users_only(self):
+        order = self._sent()
+        exchanges = self.env["shipwire.exchange"].search(
+            [("sale_order_id", "=", order.id)]
+        )
+        self.assertTrue(exchanges)
+        for user in (self.salesman, self.own_salesman):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                exchanges.with_user(user).read(["request_body"])
+        self.assertTrue(exchanges.with_user(self.clerk).read(["request_body"]))
+
+    def test_a_salesman_of_his_own_orders_reads_their_po_only(self):
+        own = self._sent(user_id=self.own_salesman.id)
+        other = self._sent()
+        PurchaseOrder = self.env["shipwire.purchase.order"].with_user(self.own_salesman)
+
+        self.assertEqual(
+            PurchaseOrder.search([]).sale_order_id, own.with_user(self.own_salesman)
+        )
+        own_po = own.shipwire_purchase_order_id.with_user(self.own_salesman)
+        self.assertEqual(own_po.state, "approved")
+        self.assertTrue(own_po.fulfillment_order_ids.read(["status"]))
+        self.assertEqual(
+            self.env["shipwire.fulfillment.order"]
+            .with_user(self.own_salesman)
+            .search([])
+            .sale_order_id,
+            own,
+        )
+        with self.assertRaises(AccessError):
+            other.shipwire_purchase_order_id.with_user(self.own_salesman).read(
+                ["state"]
+            )
+        # His own order's B2B inputs stay his to edit, not another's.
+        attributes = self.env["shipwire.extended.attribute"].with_user(
+            self.own_salesman
+        )
+        attributes.create({"sale_order_id": own.id, "name": "Dept", "value": "7"})
+        with self.assertRaises(AccessError):
+            attributes.create({"sale_order_id": other.id, "name": "Dept", "value": "7"})
+
+    def test_the_po_form_buttons_check_the_same_groups(self):
+        order = self._sent()
+        purchase_order = order.shipwire_purchase_order_id
+        with self.assertRaises(AccessError):
+            purchase_order.with_user(self.salesman).action_refresh()
+        with self.assertRaises(AccessError):
+            purchase_order.with_user(self.clerk).action_cancel()
+        requests_before = self.sandbox.request_count
+
+        purchase_order.with_user(self.clerk).action_refresh()
+        self.assertGreater(self.sandbox.request_count, requests_before)
+        purchase_order.with_user(self.manager).action_cancel()
+
+        self.assertEqual(order.shipwire_state, "cancelled")
+
+    def test_the_account_stays_while_the_po_is_at_shipwire(self):
+        order = self._sent()
+        other_account = self.backend.copy({"name": "Other", "warehouse_ids": []})
+        with self.assertRaisesRegex(Exception, "stays with its Shipwire account"):
+            order.with_user(self.salesman).shipwire_backend_id = other_account
+        self.assertEqual(order.shipwire_backend_id, self.backend)
+
+    def test_choosing_accounts_costs_the_same_for_many_orders(self):
+        """Installing computes every existing order's account: one search for all
+        of them, not one per order."""
+
+        def queries(count):
+            orders = self.env["sale.order"].browse(
+                [self._order(confirm=False).id for _ in range(count)]
+            )
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            orders._compute_shipwire_backend_id()
+            self.assertEqual(orders.shipwire_backend_id, self.backend)
+            return self.cr.sql_log_count - before
+
+        few = queries(10)
+        self.assertTrue(few)
+        self.assertEqual(queries(40), few)
+
+
+@tagged("post_install", "-at_install")
+class TestPurchaseOrderRecordOverRpc(HttpCase, ShipwireCase):
+    """The same attack as a salesman would make it: plain JSON-RPC."""
+
+    def test_json_rpc_write_of_the_po_link_is_refused(self):
+        order = self._order()
+        order.action_shipwire_send()
+        new_test_user(
+            self.env,
+            login="rpc_salesman",
+            password="rpc_salesman",
+            groups="sales_team.group_sale_salesman_all_leads",
+        )
+        self.authenticate("rpc_salesman", "rpc_salesman")
+        requests_before = self.sandbox.request_count
+
+        with self.assertRaisesRegex(JsonRpcException, "AccessError"):
+            self.make_jsonrpc_request(
+                "/web/dataset/call_kw/sale.order/write",
+                {
+                    "model": "sale.order",
+                    "method": "write",
+                    "args": [[order.id], {"shipwire_po_id": TRAVERSAL}],
+                    "kwargs": {},
+                },
+            )
+
+        self.assertEqual(self.sandbox.request_count, requests_before)
+        self.assertNotEqual(order.shipwire_po_id, TRAVERSAL)
