@@ -14,10 +14,32 @@ _logger = logging.getLogger(__name__)
 ROUTE = f"{WEBHOOK_ROUTE}/<string:token>"
 # Shipwire caps embedded lists at 20 items: real deliveries are far smaller.
 MAX_BODY_BYTES = 1024 * 1024
+BODY_KEY = "sale_stock_shipwire.webhook_body"
 
 
 def _answer(status, text):
     return Response(text, status=status, content_type="text/plain")
+
+
+def _body():
+    """The raw body, or None when it is too large. A chunked body has no length to
+    check first: at most one byte more than allowed is read. The body is kept on
+    the request, so that Odoo's retry after a serialization failure verifies the
+    same bytes again."""
+    httprequest = request.httprequest
+    environ = httprequest.environ
+    if BODY_KEY not in environ:
+        length = httprequest.content_length
+        if length is not None and length > MAX_BODY_BYTES:
+            environ[BODY_KEY] = None
+        else:
+            # Odoo's request wrapper hides the input stream, and the Werkzeug
+            # Odoo 18 pins on Python 3.11 reads a chunked body whole whatever the
+            # route's max_content_length says: read it from Werkzeug's request.
+            stream = httprequest._HTTPRequest__wrapped.stream
+            body = stream.read(MAX_BODY_BYTES + 1)
+            environ[BODY_KEY] = body if len(body) <= MAX_BODY_BYTES else None
+    return environ[BODY_KEY]
 
 
 class ShipwireWebhookController(http.Controller):
@@ -41,18 +63,16 @@ class ShipwireWebhookController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        max_content_length=MAX_BODY_BYTES,
     )
     def shipwire_webhook(self, token):
         """Verify, then apply one delivery; no call to Shipwire happens here."""
-        length = request.httprequest.content_length
-        if length is not None and length > MAX_BODY_BYTES:
+        body = _body()
+        if body is None:
             return _answer(413, "body too large")
         backend = request.env["shipwire.backend"]._for_webhook_token(token)
         if not backend:
             return _answer(404, "unknown webhook")
-        body = request.httprequest.get_data(cache=False)
-        if len(body) > MAX_BODY_BYTES:
-            return _answer(413, "body too large")
         header = request.httprequest.headers.get(SIGNATURE_HEADER)
         if not header:
             return _answer(401, "signature missing")

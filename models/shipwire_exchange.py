@@ -2,6 +2,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 
+# Calls deleted per run of the purge job.
+PURGE_BATCH_SIZE = 10000
+
 
 class ShipwireExchange(models.Model):
     """One call to Shipwire, kept for troubleshooting. Never holds credentials."""
@@ -79,13 +82,19 @@ class ShipwireExchange(models.Model):
 
     @api.model
     def _cron_purge(self):
-        """Drop calls older than each account's retention."""
+        """Drop calls older than each account's retention, a bounded batch per
+        run: the scheduler runs it again while calls are left."""
+        done = remaining = 0
         for backend in (
             self.env["shipwire.backend"].with_context(active_test=False).search([])
         ):
             limit = fields.Datetime.now() - timedelta(
                 days=backend.exchange_retention_days
             )
-            self.search(
-                [("backend_id", "=", backend.id), ("create_date", "<", limit)]
-            ).unlink()
+            domain = [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+            if done < PURGE_BATCH_SIZE:
+                old = self.search(domain, limit=PURGE_BATCH_SIZE - done)
+                done += len(old)
+                old.unlink()
+            remaining += self.search_count(domain)
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

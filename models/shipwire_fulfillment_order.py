@@ -53,7 +53,11 @@ class ShipwireFulfillmentOrder(models.Model):
         help="Units shipped per SKU, as Shipwire reported them."
     )
     delivery_done = fields.Boolean(
-        help="The shipped quantities were validated on the Odoo delivery."
+        help="Shipwire's shipment was applied to the Odoo delivery, or tried."
+    )
+    delivery_problem = fields.Text(
+        help="Why the shipment could not be validated on an Odoo delivery; "
+        "cleared once the delivery is validated."
     )
     cancel_handled = fields.Boolean()
     hold_ids = fields.One2many("shipwire.hold", "fulfillment_order_id", string="Holds")
@@ -195,13 +199,20 @@ class ShipwireFulfillmentOrder(models.Model):
 
     def _shipwire_deliver(self):
         """Validate the shipped quantities on the delivery, leaving a backorder for
-        anything still to ship, and record the tracking numbers."""
+        anything still to ship, and record the tracking numbers. What cannot be
+        applied is told on the order, in an activity and by the PO's state."""
         self.ensure_one()
         picking = self.picking_id
         if not picking or picking.state in ("done", "cancel"):
             picking = self.sale_order_id._shipwire_open_delivery()
         self.delivery_done = True
         if not picking:
+            self._shipwire_not_delivered(
+                self.env._(
+                    "the order has no open delivery left (it was cancelled, "
+                    "validated or deleted in Odoo). Check the stock by hand."
+                )
+            )
             return
         remaining = dict(self.shipped_quantities)
         for move in picking.move_ids.filtered(
@@ -215,6 +226,14 @@ class ShipwireFulfillmentOrder(models.Model):
             )
             move.picked = bool(units)
         if not any(picking.move_ids.mapped("picked")):
+            self._shipwire_not_delivered(
+                self.env._(
+                    "none of the shipped SKUs (%(skus)s) is on %(picking)s.",
+                    skus=", ".join(self.shipped_quantities) or "-",
+                    picking=picking.name,
+                ),
+                picking,
+            )
             return
         self.picking_id = picking
         self._shipwire_update_tracking_reference()
@@ -232,21 +251,7 @@ class ShipwireFulfillmentOrder(models.Model):
                 "Odoo needs more details to validate this delivery."
             )
         if reason:
-            purchase_order = self.purchase_order_id
-            purchase_order._add_messages(
-                [
-                    self.env._(
-                        "%(picking)s shipped at Shipwire but was not validated: "
-                        "%(reason)s",
-                        picking=picking.name,
-                        reason=reason,
-                    )
-                ]
-            )
-            purchase_order._schedule_activity(
-                self.env._("Validate %(picking)s by hand", picking=picking.name),
-                [reason],
-            )
+            self._shipwire_not_delivered(reason, picking)
             return
         # Fulfillment orders still to ship now wait on the backorder.
         backorder = picking.backorder_ids[:1]
@@ -254,6 +259,21 @@ class ShipwireFulfillmentOrder(models.Model):
             (self.purchase_order_id.fulfillment_order_ids - self).filtered(
                 lambda fo: fo.picking_id == picking and not fo.delivery_done
             ).picking_id = backorder
+
+    def _shipwire_not_delivered(self, reason, picking=None):
+        """Shipwire shipped this order but Odoo's delivery could not follow."""
+        self.delivery_problem = reason
+        name = picking.name if picking else self.display_name
+        text = self.env._(
+            "%(name)s shipped at Shipwire but no delivery was validated: %(reason)s",
+            name=name,
+            reason=reason,
+        )
+        purchase_order = self.purchase_order_id
+        purchase_order._add_messages([text])
+        purchase_order._schedule_activity(
+            self.env._("Validate %(name)s by hand", name=name), [text]
+        )
 
     def _shipwire_handle_cancel(self):
         """Shipwire cancelled this order: say so, and cancel its delivery if nothing

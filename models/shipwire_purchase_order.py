@@ -18,6 +18,7 @@ SHIPWIRE_STATES = [
     ("approved", "Approved"),
     ("partially_shipped", "Partially shipped"),
     ("shipped", "Shipped"),
+    ("not_delivered", "Shipped, delivery not validated"),
     ("cancelled", "Cancelled"),
 ]
 # States in which Shipwire holds a PO for the order.
@@ -27,10 +28,11 @@ STATES_AT_SHIPWIRE = (
     "approved",
     "partially_shipped",
     "shipped",
+    "not_delivered",
     "cancelled",
 )
 # States that ask a person to fix something; leaving them closes the request.
-PROBLEM_STATES = ("failed", "rejected", "held", "cancelled")
+PROBLEM_STATES = ("failed", "rejected", "held", "not_delivered", "cancelled")
 # States in which Shipwire may still ship the order.
 LIVE_STATES = ("held", "needs_approval", "approved", "partially_shipped")
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
@@ -185,15 +187,9 @@ class ShipwirePurchaseOrder(models.Model):
             self._apply_snapshot(operation, outcome.value)
         elif isinstance(error, ShipwireTransientError) and operation == "create":
             self._replace_messages([error], "error")
-            doublings = min(self.retry_count, RETRY_MAX_DOUBLINGS)
-            delay = min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
-            self.write(
-                {
-                    "state": "failed",
-                    "retry_count": self.retry_count + 1,
-                    "next_retry": fields.Datetime.now() + delay,
-                }
-            )
+            self.state = "failed"
+            if not self.next_retry or self.next_retry <= fields.Datetime.now():
+                self._schedule_retry()
             self._post(operation, self.env._("Shipwire could not be reached"), [error])
         elif isinstance(error, ShipwireRejectedError) and operation == "create":
             self.state = "rejected"
@@ -218,6 +214,38 @@ class ShipwirePurchaseOrder(models.Model):
                 reasons,
             )
         self.last_sync = fields.Datetime.now()
+
+    def _schedule_retry(self):
+        """The retry job sends these again later: 5 minutes, doubling, 6 h at most."""
+        now = fields.Datetime.now()
+        for purchase_order in self:
+            doublings = min(purchase_order.retry_count, RETRY_MAX_DOUBLINGS)
+            delay = min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
+            purchase_order.write(
+                {
+                    "retry_count": purchase_order.retry_count + 1,
+                    "next_retry": now + delay,
+                }
+            )
+
+    def _apply_unreadable(self, error):
+        """Shipwire answered a send, but storing its answer failed: the PO may exist
+        at Shipwire, so the retry job reads it again (and links it)."""
+        self.state = "failed"
+        self._schedule_retry()
+        # Resolved, as an outage is, once Shipwire's PO is read.
+        self.env["shipwire.message"].create(
+            {
+                "purchase_order_id": self.id,
+                "severity": "error",
+                "code": CONNECTION_CODE,
+                "text": self.env._(
+                    "Shipwire's answer could not be stored (%(error)s). The PO is "
+                    "read again automatically; it is not sent twice.",
+                    error=error,
+                ),
+            }
+        )
 
     def _apply_snapshot(self, operation, current):
         result = current.result
@@ -285,7 +313,10 @@ class ShipwirePurchaseOrder(models.Model):
             resources_by_purchase_order
         )
         changed._shipwire_follow_up()
-        for purchase_order in self.union(*remote_by_purchase_order):
+        self.union(*remote_by_purchase_order)._update_state()
+
+    def _update_state(self):
+        for purchase_order in self:
             state = purchase_order._state_from_remote()
             if state != purchase_order.state:
                 purchase_order.state = state
@@ -295,9 +326,14 @@ class ShipwirePurchaseOrder(models.Model):
     def _state_from_remote(self):
         if not (self.shipwire_id or self.fulfillment_order_ids):
             return self.state
-        return order_state(
+        state = order_state(
             self.shipwire_status, self.fulfillment_order_ids.mapped("status")
         )
+        if state in ("shipped", "partially_shipped") and any(
+            self.fulfillment_order_ids.mapped("delivery_problem")
+        ):
+            return "not_delivered"
+        return state
 
     # -- messages, chatter, activities ---------------------------------------------
 

@@ -1,13 +1,19 @@
+import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..mapper import purchase_order_payload, purchase_order_update_payload
 from ..shipwire_api import snapshot
 
-RETRY_BATCH_SIZE = 50
+_logger = logging.getLogger(__name__)
+
 MAX_PARALLEL_CALLS = 8
+# Past this, the retry job stops after its round and the scheduler runs it again.
+RETRY_TIME_BUDGET = 60
 
 
 class ShipwirePurchaseOrderCalls(models.AbstractModel):
@@ -47,7 +53,17 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             jobs, outcomes, strict=True
         ):
             purchase_order._record_exchanges(exchanges)
-            purchase_order._apply("create", outcome)
+            try:
+                with self.env.cr.savepoint():
+                    purchase_order._apply("create", outcome)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except Exception as error:  # noqa: BLE001 - keep the other orders' answers
+                _logger.exception(
+                    "Shipwire's answer for %s could not be stored",
+                    purchase_order.sale_order_id.name,
+                )
+                purchase_order._apply_unreadable(error)
 
     def _update(self):
         """Correct the POs at Shipwire with their orders as they are now."""
@@ -111,29 +127,61 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
 
     @api.model
     def _cron_retry_failed_sends(self):
-        """Send again, with backoff, the POs Shipwire could not be reached for.
-        A repeated send is safe: Shipwire's duplicate answer links the PO."""
-        due_domain = [
-            ("state", "=", "failed"),
-            ("next_retry", "<=", fields.Datetime.now()),
-        ]
-        due = self.search(due_domain, limit=RETRY_BATCH_SIZE, order="next_retry")
-        # Orders someone is sending right now are left to them.
+        """Send again, with backoff, the POs Shipwire could not be reached for, a
+        round of parallel calls at a time, each round committed. A repeated send is
+        safe: Shipwire's duplicate answer links the PO."""
+        Sync = self.env["shipwire.sync"]
+        clock = time.monotonic()
+        done = 0
+        while due := self._lock_due_round():
+            # Backed off before the call: a run killed during the call still waits
+            # before the next try.
+            due._schedule_retry()
+            Sync._commit_progress()
+            # The commit let the rows go: whoever took them meanwhile keeps them.
+            due = due._lock_sale_orders().filtered(lambda po: po.state == "failed")
+            for company in due.company_id:
+                due.filtered(
+                    lambda po, company=company: po.company_id == company
+                ).with_company(company)._retry()
+            Sync._commit_progress()
+            done += len(due)
+            if time.monotonic() - clock > RETRY_TIME_BUDGET:
+                break
+        remaining = self.search_count(
+            [("state", "=", "failed"), ("next_retry", "<=", fields.Datetime.now())]
+        )
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _lock_due_round(self):
+        """The next due POs, at most one round of parallel calls, with their sales
+        orders locked; orders someone is sending right now are left to them."""
+        self.flush_model(["state", "next_retry", "sale_order_id"])
+        self.env.cr.execute(
+            """
+            SELECT po.id FROM shipwire_purchase_order po
+              JOIN sale_order so ON so.id = po.sale_order_id
+             WHERE po.state = 'failed' AND po.next_retry <= %s
+             ORDER BY po.next_retry, po.id
+             LIMIT %s
+               FOR UPDATE OF so SKIP LOCKED
+            """,
+            [fields.Datetime.now(), MAX_PARALLEL_CALLS],
+        )
+        due = self.browse(row[0] for row in self.env.cr.fetchall())
+        due.invalidate_recordset()
+        return due
+
+    def _lock_sale_orders(self):
+        """The POs whose sales orders could be locked now."""
         self.env.cr.execute(
             "SELECT id FROM sale_order WHERE id IN %s FOR UPDATE SKIP LOCKED",
-            [tuple(due.sale_order_id.ids) or (0,)],
+            [tuple(self.sale_order_id.ids) or (0,)],
         )
         locked = {row[0] for row in self.env.cr.fetchall()}
-        ready = due.filtered(lambda po: po.sale_order_id.id in locked)
-        ready.invalidate_recordset()
-        for company in ready.company_id:
-            ready.filtered(
-                lambda po, company=company: po.company_id == company
-            ).with_company(company)._retry()
-        remaining = 0
-        if len(due) == RETRY_BATCH_SIZE:
-            remaining = self.search_count(due_domain)
-        self.env["ir.cron"]._notify_progress(done=len(ready), remaining=remaining)
+        self.invalidate_recordset()
+        return self.filtered(lambda po: po.sale_order_id.id in locked)
 
     def _retry(self):
         sendable = self.browse()

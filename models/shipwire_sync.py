@@ -39,7 +39,20 @@ class ShipwireSync(models.AbstractModel):
         the others, and the job itself does not fail because of Shipwire."""
         done = remaining = 0
         for backend in self.env["shipwire.backend"].search([]):
-            progress = self.with_company(backend.company_id)._sync(backend)
+            try:
+                with self.env.cr.savepoint():
+                    progress = self.with_company(backend.company_id)._sync(backend)
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except Exception as error:  # noqa: BLE001 - the next accounts go on
+                _logger.exception("Shipwire sync of %s failed", backend.name)
+                backend.write(
+                    {
+                        "last_sync_error": str(error),
+                        "last_sync_error_date": fields.Datetime.now(),
+                    }
+                )
+                continue
             done += progress[0]
             remaining += progress[1]
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
@@ -257,16 +270,33 @@ class ShipwireSync(models.AbstractModel):
 
 def _group_by_purchase_order(purchase_orders, orders):
     """``{key: (PO resource or None, [order resources])}``, keyed by PO id, or by
-    the order's externalId without split suffix when it names no PO."""
+    the order's externalId without split suffix when it names no PO. A record
+    without a usable key is logged and left out: the others go on."""
     remote = defaultdict(lambda: [None, []])
     for purchase_order in purchase_orders:
-        remote[str(purchase_order["id"])][0] = purchase_order
+        key = isinstance(purchase_order, dict) and _scalar(purchase_order.get("id"))
+        if key:
+            remote[key][0] = purchase_order
+        else:
+            _logger.warning("Shipwire listed a PO without id: %.200r", purchase_order)
     for order in orders:
-        key = order.get("purchaseOrderId") or strip_split_suffix(
-            order.get("purchaseOrderExternalId") or order.get("externalId") or ""
+        key = isinstance(order, dict) and (
+            _scalar(order.get("purchaseOrderId"))
+            or strip_split_suffix(
+                _scalar(order.get("purchaseOrderExternalId"))
+                or _scalar(order.get("externalId"))
+            )
         )
-        remote[str(key)][1].append(order)
+        if key:
+            remote[key][1].append(order)
+        else:
+            _logger.warning("Shipwire listed an order without PO: %.200r", order)
     return remote
+
+
+def _scalar(value):
+    """An id or reference as text; anything else (lists, objects) as empty."""
+    return str(value) if isinstance(value, (str, int)) and value != "" else ""
 
 
 def _references(key, entry):
@@ -276,13 +306,13 @@ def _references(key, entry):
     found = {key}
     for resource in filter(None, [entry[0], *(entry[1] or ())]):
         names = [
-            resource.get(name)
+            _scalar(resource.get(name))
             for name in ("externalId", "purchaseOrderExternalId")
-            if resource.get(name)
+            if _scalar(resource.get(name))
         ] or [
-            resource.get(name)
+            _scalar(resource.get(name))
             for name in ("purchaseOrderNo", "orderNo")
-            if resource.get(name)
+            if _scalar(resource.get(name))
         ]
-        found.update(strip_split_suffix(str(name)) for name in names)
+        found.update(strip_split_suffix(name) for name in names)
     return found

@@ -56,6 +56,10 @@ def verify_signature(body, header_value, secrets):
         for secret_id, expected in known:
             if claimed_id is not None and claimed_id != secret_id:
                 continue
-            if hmac.compare_digest(digest, expected) and matched is None:
+            # As bytes: a header may carry any character, and compare_digest
+            # refuses non-ASCII text.
+            if hmac.compare_digest(digest.encode(), expected.encode()) and (
+                matched is None
+            ):
                 matched = secret_id
     return matched

@@ -65,11 +65,11 @@ class TestConcurrency(TransactionCase):
                         "warehouse_id": warehouse.id,
                         "order_line": [Command.create({"product_id": product.id})],
                     }
-                    for _ in range(2)
+                    for _ in range(3)
                 ]
             )
             orders.action_confirm()
-            cls.order_id, cls.synced_order_id = orders.ids
+            cls.order_id, cls.synced_order_id, cls.retried_order_id = orders.ids
             cls.backend_id = backend.id
             cls.committed = [
                 (model, record.id)
@@ -87,7 +87,9 @@ class TestConcurrency(TransactionCase):
         """Cancel and archive what was committed; stock moves keep the rest."""
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
-            orders = env["sale.order"].browse([cls.order_id, cls.synced_order_id])
+            orders = env["sale.order"].browse(
+                [cls.order_id, cls.synced_order_id, cls.retried_order_id]
+            )
             orders.filtered("shipwire_po_id").action_shipwire_cancel()
             orders.picking_ids.action_cancel()
             orders._action_cancel()
@@ -182,3 +184,51 @@ class TestConcurrency(TransactionCase):
             order = env["sale.order"].browse(self.synced_order_id)
             self.assertTrue(order.shipwire_last_sync)
             self.assertFalse(order.shipwire_message_ids)
+
+    def test_retry_job_backs_off_before_it_calls(self):
+        """A retry run killed while Shipwire keeps it waiting still leaves the
+        order waiting longer: the backoff was committed before the call."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(self.retried_order_id)
+            self.sandbox.faults.inject("server_error", count=4)
+            order.action_shipwire_send()
+            self.assertEqual(order.shipwire_state, "failed")
+            order.shipwire_purchase_order_id.next_retry = fields.Datetime.now()
+            cr.commit()  # pylint: disable=invalid-commit
+
+        committed_during_the_call = []
+
+        def read_committed_backoff():
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    "SELECT next_retry FROM shipwire_purchase_order "
+                    "WHERE sale_order_id = %s",
+                    [self.retried_order_id],
+                )
+                committed_during_the_call.append(cr.fetchone()[0])
+
+        self.sandbox.faults.inject(
+            "timeout_commit",
+            count=1,
+            seconds=0,
+            method="POST",
+            path="/purchaseOrders",
+            on_fire=read_committed_backoff,
+        )
+
+        def run_job():
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, api.SUPERUSER_ID, {})
+                env["shipwire.purchase.order"]._cron_retry_failed_sends()
+
+        worker = threading.Thread(target=run_job)
+        worker.start()
+        worker.join(timeout=60)
+
+        (backoff,) = committed_during_the_call
+        self.assertGreater(backoff, fields.Datetime.now() + timedelta(minutes=4))
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(self.retried_order_id)
+            self.assertEqual(order.shipwire_state, "approved")

@@ -6,11 +6,14 @@ past, to stand for the wait before a retry is due.
 """
 
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
+from ..models import shipwire_exchange
+from ..models.shipwire_sync import _group_by_purchase_order
 from .common import ShipwireCase
 
 JOBS = {
@@ -70,9 +73,9 @@ class TestResilience(ShipwireCase):
         self.assertEqual(healthy.shipwire_state, "shipped")
         self.assertEqual(healthy.picking_ids.state, "done")
         self.assertNotEqual(broken.picking_ids.state, "done")
-        self.assertEqual(broken.shipwire_state, "shipped")
+        self.assertEqual(broken.shipwire_state, "not_delivered")
         (problem,) = self._messages(broken, "error")
-        self.assertIn("not validated", problem)
+        self.assertIn("no delivery was validated", problem)
         self.assertIn("Numbered ring", problem)
         self.assertIn("by hand", broken.activity_ids.summary)
         self.assertTrue(self.backend.last_sync_date)
@@ -149,6 +152,53 @@ class TestResilience(ShipwireCase):
         self.assertFalse(Exchange.search([("backend_id", "=", archived.id)]))
         # This account keeps 30 days: today's calls stay.
         self.assertEqual(len(order.sudo().shipwire_exchange_ids), 2)
+
+    def test_purge_job_deletes_a_bounded_batch_per_run(self):
+        for _ in range(3):
+            self.backend.with_user(self.manager).action_test_connection()
+        self.env.cr.execute(
+            "UPDATE shipwire_exchange SET create_date = now() - interval '40 days' "
+            "WHERE backend_id = %s",
+            [self.backend.id],
+        )
+        mine = [("backend_id", "=", self.backend.id)]
+        Exchange = self.env["shipwire.exchange"]
+
+        with patch.object(shipwire_exchange, "PURGE_BATCH_SIZE", 2):
+            self._run("purge")
+            self.assertEqual(Exchange.search_count(mine), 1)
+            self._run("purge")
+        self.assertEqual(Exchange.search_count(mine), 0)
+
+    def test_malformed_listing_entries_are_left_out_and_the_rest_stored(self):
+        order = self._order()
+        order.action_shipwire_send()
+        (purchase_order,) = self.sandbox.purchase_orders()
+        good = {"id": purchase_order["id"], "status": "completed"}
+        remote = _group_by_purchase_order(
+            ["junk", {"id": None}, {"id": [1]}, good],
+            [{"purchaseOrderId": {"id": 1}}, 7, {"externalId": ""}],
+        )
+        self.assertEqual(dict(remote), {str(purchase_order["id"]): [good, []]})
+
+    def test_an_account_that_breaks_does_not_stop_the_next(self):
+        order = self._order()
+        order.action_shipwire_send()
+        self.sandbox.complete_order(self._fulfillment_id(order))
+        broken = self.backend.copy({"name": "A broken one"})
+        Sync = type(self.env["shipwire.sync"])
+        sync = Sync._sync
+
+        def break_one(model, backend):
+            if backend == broken:
+                raise ValueError("unexpected data")
+            return sync(model, backend)
+
+        with patch.object(Sync, "_sync", break_one):
+            self._run("sync")
+
+        self.assertEqual(order.shipwire_state, "shipped")
+        self.assertIn("unexpected data", broken.last_sync_error)
 
     # -- an outage -------------------------------------------------------------------
 

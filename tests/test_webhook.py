@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import HttpCase, tagged
@@ -202,3 +203,59 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(self.order.shipwire_state, "approved")
         self.assertEqual(self.fulfillment.status, "processed")
+
+    def test_odoos_retry_after_a_serialization_failure_verifies_and_applies(self):
+        Sync = type(self.env["shipwire.sync"])
+        handle = Sync._handle_webhook
+        calls = []
+
+        def conflict_first(model, backend, topic, resource):
+            calls.append(topic)
+            if len(calls) == 1:
+                # What a concurrent webhook or sync makes PostgreSQL answer.
+                model.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+            return handle(model, backend, topic, resource)
+
+        payload = self._completed_payload()
+        with (
+            patch.object(Sync, "_handle_webhook", conflict_first),
+            self.assertNoLogs("odoo.addons.sale_stock_shipwire.controllers.main"),
+        ):
+            response = self._post(payload)
+
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertEqual(len(calls), 2)
+        self.assertEqual(self.order.shipwire_state, "shipped")
+
+    def test_oversize_chunked_body_is_refused_before_it_is_read(self):
+        sent = []
+
+        def chunks():
+            for _ in range(64):  # 4 MiB in 64 KiB chunks, no Content-Length
+                sent.append(1)
+                yield b"x" * 65536
+
+        response = self.opener.post(
+            self._url(),
+            data=chunks(),
+            headers={SIGNATURE_HEADER: "00;secret=1"},
+            timeout=30,
+        )
+
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(self.order.shipwire_state, "approved")
+
+    def test_malformed_signature_headers_get_a_4xx(self):
+        body = json.dumps(self._completed_payload()).encode()
+        for header in ("é;secret=1", "\u00ff" * 64, ";;;,,,", "zz;secret=é"):
+            with self.subTest(header=header):
+                response = self.url_open(
+                    self._url(),
+                    data=body,
+                    headers={SIGNATURE_HEADER: header.encode("latin-1")},
+                )
+                self.assertEqual(response.status_code, 403)
+        self.assertEqual(self.order.shipwire_state, "approved")
