@@ -26,7 +26,7 @@ from .errors import (
     ShipwireStateError,
     ShipwireTransientError,
 )
-from .identifiers import validate_external_id
+from .identifiers import checked_id, validate_external_id, validate_order_no
 
 _logger = logging.getLogger(__name__)
 
@@ -95,12 +95,24 @@ def _filters(**filters):
     return params
 
 
-def _resource_path(collection, record_id):
-    """``/orders/123``, or ``/orders/E<externalId>`` for an externalId."""
-    record_id = str(record_id)
-    if not record_id.isdigit():
-        record_id = f"E{record_id}"
-    return f"/{collection}/{record_id}"
+# What the id in each collection's paths is called, for error messages.
+_ID_NAMES = {
+    "purchaseOrders": "purchase order id",
+    "orders": "order id",
+    "webhooks": "webhook id",
+}
+
+
+def _path(collection, record_id, *tail):
+    """``/orders/123/holds``; ``record_id`` must be a Shipwire id (digits)."""
+    segments = (collection, checked_id(record_id, _ID_NAMES[collection]), *tail)
+    return "/" + "/".join(segments)
+
+
+def _external_id_path(collection, external_id):
+    """``/purchaseOrders/E<externalId>``: a record addressed by its externalId."""
+    validate_external_id(external_id, can_split=False)
+    return f"/{collection}/E{external_id}"
 
 
 class ShipwireClient:
@@ -276,6 +288,7 @@ class ShipwireClient:
         external_id = payload.get("externalId")
         can_split = str((payload.get("options") or {}).get("canSplit") or 0) == "1"
         validate_external_id(external_id, can_split)
+        validate_order_no(payload.get("purchaseOrderNo"), can_split)
         payload.setdefault(
             "doNotPersistOnWarnings", int(bool(self.do_not_persist_on_warnings))
         )
@@ -314,17 +327,18 @@ class ShipwireClient:
     def get_purchase_order(self, purchase_order_id, expand=None):
         params = {"expand": expand} if expand else None
         body = self.request(
-            "GET", _resource_path("purchaseOrders", purchase_order_id), params=params
+            "GET", _path("purchaseOrders", purchase_order_id), params=params
         )
         return single_resource(body)
 
     def find_purchase_order(self, external_id):
         """The PO with this externalId, or ``None``."""
+        path = _external_id_path("purchaseOrders", external_id)
         for purchase_order in self.search_purchase_orders(external_id=external_id):
             if purchase_order.get("externalId") == external_id:
                 return purchase_order
         try:
-            return self.get_purchase_order(external_id)
+            return single_resource(self.request("GET", path))
         except ShipwireNotFoundError:
             return None
 
@@ -336,16 +350,16 @@ class ShipwireClient:
     def update_purchase_order(self, purchase_order_id, payload):
         body = self.request(
             "PUT",
-            _resource_path("purchaseOrders", purchase_order_id),
+            _path("purchaseOrders", purchase_order_id),
             payload=payload,
             operation="update",
         )
         errors, warnings = collect_messages(body)
         return PurchaseOrderResult(single_resource(body) or {}, errors, warnings)
 
-    def _purchase_order_action(self, purchase_order_id, action, payload=None):
-        path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{action}"
-        return self.request("POST", path, payload=payload, operation=action)
+    def _purchase_order_action(self, purchase_order_id, action):
+        path = _path("purchaseOrders", purchase_order_id, action)
+        return self.request("POST", path, operation=action)
 
     def cancel_purchase_order(self, purchase_order_id):
         return self._purchase_order_action(purchase_order_id, "cancel")
@@ -354,7 +368,7 @@ class ShipwireClient:
         return self._purchase_order_action(purchase_order_id, "approve")
 
     def _purchase_order_collection(self, purchase_order_id, name, params=None):
-        path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{name}"
+        path = _path("purchaseOrders", purchase_order_id, name)
         return self._paginate(path, params, name)
 
     def purchase_order_orders(self, purchase_order_id):
@@ -368,7 +382,7 @@ class ShipwireClient:
 
     def get_order(self, order_id, expand=None):
         params = {"expand": expand} if expand else None
-        body = self.request("GET", _resource_path("orders", order_id), params=params)
+        body = self.request("GET", _path("orders", order_id), params=params)
         return single_resource(body)
 
     def search_orders(self, **filters):
@@ -377,11 +391,11 @@ class ShipwireClient:
         return self._paginate("/orders", _filters(**filters), "search orders")
 
     def order_trackings(self, order_id):
-        return self._paginate(f"{_resource_path('orders', order_id)}/trackings")
+        return self._paginate(_path("orders", order_id, "trackings"))
 
     def order_holds(self, order_id, include_cleared=False):
         return self._paginate(
-            f"{_resource_path('orders', order_id)}/holds",
+            _path("orders", order_id, "holds"),
             {"includeCleared": int(include_cleared)},
         )
 
@@ -405,7 +419,7 @@ class ShipwireClient:
         return single_resource(body)
 
     def delete_webhook(self, webhook_id):
-        self.request("DELETE", f"/webhooks/{webhook_id}", operation="webhook")
+        self.request("DELETE", _path("webhooks", webhook_id), operation="webhook")
 
     def list_secrets(self):
         return self._paginate("/secret", operation="secret")

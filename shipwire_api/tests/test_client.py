@@ -307,3 +307,79 @@ def test_eight_concurrent_clients_keep_the_sandbox_consistent(sandbox):
     assert len(purchase_orders) == 80
     assert len({po["id"] for po in purchase_orders}) == 80
     assert len({po["externalId"] for po in purchase_orders}) == 80
+
+
+UNSAFE_IDS = [
+    "1/2",
+    "..",
+    "12?x=1",
+    "12#top",
+    "12%2F3",
+    "1 2",
+    "１２",  # fullwidth digits
+    "١٢",  # Arabic-Indic digits
+    "",
+    "9" * 200,
+    -1,
+    True,
+    None,
+]
+ID_PATH_CALLS = [
+    lambda client, value: client.get_purchase_order(value),
+    lambda client, value: client.update_purchase_order(value, {}),
+    lambda client, value: client.cancel_purchase_order(value),
+    lambda client, value: client.approve_purchase_order(value),
+    lambda client, value: client.purchase_order_orders(value),
+    lambda client, value: client.purchase_order_items(value),
+    lambda client, value: client.get_order(value),
+    lambda client, value: client.order_trackings(value),
+    lambda client, value: client.order_holds(value),
+    lambda client, value: client.delete_webhook(value),
+]
+
+
+@pytest.mark.parametrize("value", UNSAFE_IDS, ids=repr)
+def test_an_id_that_is_not_digits_never_reaches_a_url(client, sandbox, value):
+    for call in ID_PATH_CALLS:
+        with pytest.raises(ShipwireInputError) as caught:
+            call(client, value)
+        assert repr(value) in str(caught.value)
+        assert "digits only" in str(caught.value)
+
+    assert sandbox.request_count == 0
+
+
+@pytest.mark.parametrize("value", [665160, "665160"])
+def test_ids_are_accepted_as_int_or_digit_strings(client, value):
+    with pytest.raises(ShipwireNotFoundError):
+        client.get_purchase_order(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["A/B", "A?B", "A#B", "A%2FB", "A B", "ODOO-é", "A" * 200, ""],
+    ids=repr,
+)
+def test_an_unsafe_external_id_never_reaches_a_url(client, sandbox, value):
+    with pytest.raises(ShipwireInputError) as caught:
+        client.find_purchase_order(value)
+    with pytest.raises(ShipwireInputError):
+        client.create_purchase_order(purchase_order(value))
+
+    assert "externalId" in str(caught.value)
+    assert sandbox.request_count == 0
+
+
+def test_an_order_number_too_long_to_split_is_refused_before_any_request(
+    client, sandbox
+):
+    payload = purchase_order("ODOO-1", canSplit=1)
+    payload["purchaseOrderNo"] = "S" * 24
+
+    with pytest.raises(ShipwireInputError) as caught:
+        client.create_purchase_order(payload)
+
+    assert "purchaseOrderNo" in str(caught.value) and "23" in str(caught.value)
+    assert sandbox.request_count == 0
+    payload["options"]["canSplit"] = 0
+    assert client.create_purchase_order(payload).id
