@@ -21,6 +21,7 @@ from .errors import (
     ShipwireAuthError,
     ShipwireError,
     ShipwireInputError,
+    ShipwireMessage,
     ShipwireNotFoundError,
     ShipwireRejectedError,
     ShipwireStateError,
@@ -243,26 +244,31 @@ class ShipwireClient:
                 "try again in a moment.",
                 status=status,
             )
-        errors, warnings = collect_messages(body)
-        message = body.get("message") or f"HTTP {status}"
-        kwargs = {"status": status, "errors": errors, "warnings": warnings}
         if 200 <= status < 300:
             return body
-        if status == 404:
-            raise ShipwireNotFoundError(f"Shipwire: {message}", **kwargs)
-        if status == 422:
-            raise ShipwireStateError(
-                f"Shipwire refused this in the current state: {message}", **kwargs
-            )
+        errors, warnings = collect_messages(body)
+        said = body.get("message") if isinstance(body.get("message"), str) else ""
         if status >= 500:
             raise ShipwireTransientError(
-                f"Shipwire is failing (HTTP {status}: {message}); "
+                f"Shipwire is failing (HTTP {status}{f': {said}' if said else ''}); "
                 "try again in a moment.",
-                **kwargs,
+                status=status,
+                errors=errors,
+                warnings=warnings,
             )
-        raise ShipwireRejectedError(
-            f"Shipwire refused the request: {message}", **kwargs
-        )
+        # A refusal always carries what Shipwire said, even when it is no more than
+        # the envelope's message.
+        if not errors:
+            reason = said or f"Shipwire answered HTTP {status} without a reason"
+            errors = [ShipwireMessage("error", reason)]
+        kwargs = {"status": status, "errors": errors, "warnings": warnings}
+        if status == 404:
+            raise ShipwireNotFoundError("Shipwire could not find it", **kwargs)
+        if status == 422:
+            raise ShipwireStateError(
+                "Shipwire refused this in the current state", **kwargs
+            )
+        raise ShipwireRejectedError("Shipwire refused the request", **kwargs)
 
     def _paginate(self, path, params=None, operation=""):
         """Every resource of a collection, following ``next`` links to the end."""

@@ -6,6 +6,12 @@ reassigned while the sandbox runs; the next request sees the new value.
 
 from dataclasses import dataclass, field, fields
 
+# Settings that take one of a few values.
+CHOICES = {
+    "split_suffix_on": ("externalId", "orderNo"),
+    "state_refusal_errors": ("keyed", "list", "none"),
+    "purchase_order_messages": ("v4", "v3"),
+}
 FIELD_LENGTHS = {
     "externalId": 32,
     "purchaseOrderNo": 25,
@@ -62,6 +68,16 @@ class SandboxSettings:
     split_suffix_on: str = "externalId"
     suffix_unsplit: bool = False
 
+    # Where a purchase order create or update reports its problems: "v4" (v4Errors,
+    # v4Warnings: documented) or "v3" (errors, warnings, as the Order API answers).
+    purchase_order_messages: str = "v4"
+
+    # How a 422 (an action the record's state does not allow) lists its errors:
+    # "keyed" {"<id>": {"message": {"status": text}, "type": {"status": "error"}}}
+    # as recorded; "list" [{type, code, message, orderNo, externalId, id}]; "none"
+    # (the envelope's message alone).
+    state_refusal_errors: str = "keyed"
+
     # Webhooks
     allow_http_webhooks: bool = True
     check_webhook_url: bool = False
@@ -89,8 +105,8 @@ class SandboxSettings:
             current = getattr(self, name)
             if not _same_kind(current, value):
                 raise ValueError(f"Setting {name} expects {type(current).__name__}")
-            if name == "split_suffix_on" and value not in ("externalId", "orderNo"):
-                raise ValueError("split_suffix_on must be externalId or orderNo")
+            if name in CHOICES and value not in CHOICES[name]:
+                raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}")
         for name, value in changes.items():
             setattr(
                 self,

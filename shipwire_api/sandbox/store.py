@@ -40,12 +40,28 @@ Outcome = namedtuple("Outcome", "purchase_order errors warnings")
 
 
 class SandboxError(Exception):
-    """A request the current state does not allow, with the HTTP status to answer."""
+    """A request the current state does not allow, with the HTTP status to answer.
 
-    def __init__(self, status, message):
+    ``subject`` (``{"id", "orderNo", "externalId"}``) names the purchase order or
+    order whose state refused it.
+    """
+
+    def __init__(self, status, message, subject=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.subject = subject
+
+
+def refusal(record, message):
+    """The 422 for an action the state of a purchase order or order does not allow."""
+    data = record.get("data")  # a purchase order keeps what was sent under "data"
+    subject = {
+        "id": record["id"],
+        "orderNo": data.get("purchaseOrderNo") if data else record["orderNo"],
+        "externalId": (data or record).get("externalId"),
+    }
+    return SandboxError(422, message, subject)
 
 
 def mutation(method):
@@ -378,7 +394,7 @@ class Store:
                 "Please make a POST if you wish to create a purchase order.",
             ) from None
         if po["canceled"] or self._has_shipped(po):
-            raise SandboxError(422, "Purchase order cannot be updated")
+            raise refusal(po, "Purchase order cannot be updated")
         reject_problems = is_flag_set(body.get("doNotPersistOnWarnings"))
         changes = {
             key: value for key, value in body.items() if key not in SERVER_OWNED_FIELDS
@@ -420,7 +436,7 @@ class Store:
     def approve_purchase_order(self, ref):
         po = self.purchase_order(ref)
         if self.po_status(po) != self.settings.po_status_needs_approval:
-            raise SandboxError(422, "Purchase order cannot be approved")
+            raise refusal(po, "Purchase order cannot be approved")
         po["approved"], po["approvedAt"] = True, self.clock()
         po["data"].setdefault("options", {})["isApproved"] = 1
         self._advance(po)
@@ -431,7 +447,7 @@ class Store:
     def cancel_purchase_order(self, ref):
         po = self.purchase_order(ref)
         if po["canceled"] or self._has_shipped(po):
-            raise SandboxError(422, "Purchase order cannot be cancelled")
+            raise refusal(po, "Purchase order cannot be cancelled")
         for order in self.orders_of(po):
             if order["stage"] in OPEN_STAGES:
                 self._cancel(order)
@@ -444,7 +460,7 @@ class Store:
     def hold_purchase_order(self, ref, description=None):
         po = self.purchase_order(ref)
         if po["canceled"] or self.po_status(po) == self.settings.po_status_completed:
-            raise SandboxError(422, "Purchase order cannot be held")
+            raise refusal(po, "Purchase order cannot be held")
         self._add_hold(po, "customer", description or "Held by request", "customer")
         self._sync_order_holds(po)
         self._touch_po(po)
@@ -455,7 +471,7 @@ class Store:
         po = self.purchase_order(ref)
         holds = [hold for hold in active(po["holds"]) if hold["source"] == "customer"]
         if not holds:
-            raise SandboxError(422, "Purchase order is not on hold")
+            raise refusal(po, "Purchase order is not on hold")
         now = self.clock()
         for hold in holds:
             hold["cleared"] = now
@@ -563,6 +579,19 @@ class Store:
             self._release_stock(order)
         self._allocate(po, reuse=reusable)
 
+    def order_numbers(self, data, number, count):
+        """``(externalId, orderNo)`` of fulfillment order ``number`` of ``count`` made
+        of a purchase order: split ones get a ``.N`` suffix, and so does a lone
+        one that could have split when ``suffix_unsplit`` is set."""
+        external_id, order_no = data.get("externalId"), data.get("purchaseOrderNo")
+        options = data.get("options") if isinstance(data.get("options"), dict) else {}
+        can_split = is_flag_set(options.get("canSplit"))
+        if not (count > 1 or (can_split and self.settings.suffix_unsplit)):
+            return external_id, order_no
+        if self.settings.split_suffix_on == "orderNo":
+            return external_id, _with_suffix(order_no, number)
+        return _with_suffix(external_id, number), order_no
+
     def _warehouse_preference(self, options):
         def preferred(warehouse):
             return (
@@ -589,16 +618,10 @@ class Store:
             self.stock,
             is_flag_set(options.get("canSplit")),
         )
-        suffixed = len(groups) > 1 or self.settings.suffix_unsplit
         for number, (warehouse, taken) in enumerate(groups, 1):
             reused = reuse[number - 1] if number <= len(reuse) else None
             order = reused or self._new_order(po)
-            external_id = po["data"].get("externalId")
-            order_no = po["data"].get("purchaseOrderNo")
-            if suffixed and self.settings.split_suffix_on == "orderNo":
-                order_no = _with_suffix(order_no, number)
-            elif suffixed:
-                external_id = _with_suffix(external_id, number)
+            external_id, order_no = self.order_numbers(po["data"], number, len(groups))
             order.update(
                 externalId=external_id,
                 orderNo=order_no,
@@ -765,7 +788,7 @@ class Store:
 
     def _require_open(self, order, action):
         if order["stage"] not in OPEN_STAGES:
-            raise SandboxError(422, f"Order cannot be {action}")
+            raise refusal(order, f"Order cannot be {action}")
 
     @mutation
     def cancel_order(self, ref):
@@ -819,7 +842,7 @@ class Store:
         """Lift every hold of an order that is not yet at the warehouse."""
         order = self.order(ref)
         if order["stage"] != "processed":
-            raise SandboxError(422, "Order cannot be processed")
+            raise refusal(order, "Order cannot be processed")
         self._clear_holds(order)
         order["processedAt"] = self.clock()
         self._after_order_change(order)
@@ -829,7 +852,7 @@ class Store:
     def submit_order(self, ref):
         order = self.order(ref)
         if self.order_status(order) != "processed":
-            raise SandboxError(422, "Order cannot be submitted")
+            raise refusal(order, "Order cannot be submitted")
         order["stage"], order["submittedAt"] = "submitted", self.clock()
         self._after_order_change(order)
         return order
@@ -839,7 +862,7 @@ class Store:
         """Ship the order; ``quantities`` ({sku: quantity}) ships less than ordered."""
         order = self.order(ref)
         if self.order_status(order) not in OPEN_STAGES:
-            raise SandboxError(422, "Order cannot be completed")
+            raise refusal(order, "Order cannot be completed")
         remaining = dict(quantities or {})
         for item in order["items"]:
             shipped = item["quantity"]
@@ -882,7 +905,7 @@ class Store:
     def deliver_order(self, ref):
         order = self.order(ref)
         if order["stage"] != "completed":
-            raise SandboxError(422, "Order cannot be delivered")
+            raise refusal(order, "Order cannot be delivered")
         now = self.clock()
         for tracking in order["trackings"]:
             tracking.update(

@@ -383,3 +383,76 @@ def test_an_order_number_too_long_to_split_is_refused_before_any_request(
     assert sandbox.request_count == 0
     payload["options"]["canSplit"] = 0
     assert client.create_purchase_order(payload).id
+
+
+def shipped_purchase_order(client, sandbox):
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    sandbox.complete_order(order["id"])
+    return created
+
+
+@pytest.mark.parametrize("shape", ["keyed", "list", "none"])
+def test_a_state_refusal_carries_shipwires_words_in_every_shape(client, sandbox, shape):
+    sandbox.settings.state_refusal_errors = shape
+    shipped = shipped_purchase_order(client, sandbox)
+
+    with pytest.raises(ShipwireStateError) as caught:
+        client.cancel_purchase_order(shipped.id)
+
+    (error,) = caught.value.errors
+    assert (caught.value.status, error.type) == (422, "error")
+    assert error.message == "Purchase order cannot be cancelled"
+    assert str(caught.value).startswith(
+        "Shipwire refused this in the current state: Purchase order cannot be cancelled"
+    )
+    if shape != "none":
+        assert error.id == str(shipped.id)
+
+
+def unverifiable(payload):
+    payload["shipTo"]["address1"] = "1 Main Lane UNVERIFIED"
+    return payload
+
+
+def test_messages_repeated_in_the_item_are_kept_once_per_order(client, sandbox):
+    sandbox.settings.purchase_order_messages = "v3"
+    payload = unverifiable(purchase_order("WARN-1", sku="ONLY-LAX", canSplit=1))
+    payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
+
+    split = client.create_purchase_order(payload)
+    single = client.create_purchase_order(unverifiable(purchase_order("WARN-2")))
+
+    orders = {o["id"]: o for o in client.purchase_order_orders(split.id)}
+    assert [w.message for w in split.warnings] == [
+        "Could not verify shipping address"
+    ] * 2
+    assert {int(w.id) for w in split.warnings} == set(orders)
+    for warning in split.warnings:
+        order = orders[int(warning.id)]
+        assert (warning.order_no, warning.external_id) == (
+            order["orderNo"],
+            order["externalId"],
+        )
+    assert [w.message for w in single.warnings] == ["Could not verify shipping address"]
+
+
+def test_plain_string_errors_are_messages(client):
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.create_webhook("order.created", "ftp://example.com/hook")
+
+    assert [(e.type, e.message) for e in caught.value.errors] == [
+        ("error", "Invalid URL")
+    ]
+    assert str(caught.value) == "Shipwire refused the request: Invalid URL"
+
+
+def test_an_answer_that_is_not_the_envelope_still_says_why(client, sandbox):
+    sandbox.faults.inject("bad_request", count=1)
+
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.get_purchase_order(1)
+
+    assert caught.value.status == 400
+    assert [e.message for e in caught.value.errors] == ["Bad request"]
+    assert str(caught.value) == "Shipwire refused the request: Bad request"
