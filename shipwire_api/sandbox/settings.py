@@ -47,7 +47,13 @@ class SandboxSettings:
     po_status_partially_completed: str = "partiallyCompleted"
     po_status_completed: str = "completed"
     po_status_canceled: str = "canceled"
-    # Responses spell it "cancelled", filters and topics "canceled".
+    # Fulfillment order statuses as responses spell them, where unsure: an order
+    # accepted and waiting reads "unprocessed" (recorded); a delivered one still
+    # reads "completed", its trackings telling the delivery; responses spell it
+    # "cancelled", filters and topics "canceled". The others are held, processed,
+    # submitted and completed.
+    order_status_unprocessed: str = "unprocessed"
+    order_status_delivered: str = "completed"
     order_status_cancelled: str = "cancelled"
 
     # Purchase order validation

@@ -23,8 +23,17 @@ from .allocation import plan_fulfillment
 from .catalogue import normalize_catalogue
 from .validation import is_flag_set, problem, validate_purchase_order
 
-OPEN_STAGES = ("processed", "submitted")
+# An order's stages, in order: accepted and waiting, cleared for the warehouse, at
+# the warehouse, shipped, delivered; or "cancelled".
+OPEN_STAGES = ("unprocessed", "processed", "submitted")
 SHIPPED_STAGES = ("completed", "delivered")
+# The stages a control action may move an order on from, by the stage it moves to.
+MOVES = {
+    "processed": ("unprocessed", "processed"),  # again: it lifts holds added since
+    "submitted": ("unprocessed", "processed"),
+    "completed": OPEN_STAGES,
+    "delivered": ("completed",),
+}
 ORDER_STATUS_TOPICS = {
     "processed": "order.processed",
     "submitted": "order.submitted",
@@ -275,12 +284,15 @@ class Store:
         return settings.po_status_approved
 
     def order_status(self, order):
-        stage = order["stage"]
-        if stage == "cancelled":
-            return self.settings.order_status_cancelled
+        stage, settings = order["stage"], self.settings
         if stage in OPEN_STAGES and active(order["holds"]):
             return "held"
-        return stage
+        spelled = {
+            "unprocessed": settings.order_status_unprocessed,
+            "delivered": settings.order_status_delivered,
+            "cancelled": settings.order_status_cancelled,
+        }
+        return spelled.get(stage, stage)
 
     def list_purchase_orders(self, filters, updated_after=None):
         """Purchase orders matching every filter.
@@ -315,7 +327,7 @@ class Store:
     @staticmethod
     def _select(records, fields, filters, updated_after):
         wanted = {
-            name: {_status_key(v) if name == "status" else v for v in values}
+            name: {value.lower() if name == "status" else value for value in values}
             for name, values in filters.items()
             if name in fields
         }
@@ -626,7 +638,7 @@ class Store:
                 externalId=external_id,
                 orderNo=order_no,
                 warehouse=warehouse,
-                stage="processed",
+                stage="unprocessed",
             )
             order["items"] = [
                 self._order_item(order, po["items"][index], quantity)
@@ -656,7 +668,7 @@ class Store:
             "externalId": None,
             "orderNo": None,
             "warehouse": None,
-            "stage": "processed",
+            "stage": "unprocessed",
             "reserved": False,
             "items": [],
             "holds": [],
@@ -837,22 +849,27 @@ class Store:
         ):
             self._reserve_stock(order)
 
+    def _movable(self, ref, stage, action):
+        """The order, once it is known that ``action`` may move it on to ``stage``:
+        only processing moves a held order, and lifts its holds."""
+        order = self.order(ref)
+        held = stage != "processed" and active(order["holds"])
+        if order["stage"] not in MOVES[stage] or held:
+            raise refusal(order, f"Order cannot be {action}")
+        return order
+
     @mutation
     def process_order(self, ref):
         """Lift every hold of an order that is not yet at the warehouse."""
-        order = self.order(ref)
-        if order["stage"] != "processed":
-            raise refusal(order, "Order cannot be processed")
+        order = self._movable(ref, "processed", "processed")
         self._clear_holds(order)
-        order["processedAt"] = self.clock()
+        order["stage"], order["processedAt"] = "processed", self.clock()
         self._after_order_change(order)
         return order
 
     @mutation
     def submit_order(self, ref):
-        order = self.order(ref)
-        if self.order_status(order) != "processed":
-            raise refusal(order, "Order cannot be submitted")
+        order = self._movable(ref, "submitted", "submitted")
         order["stage"], order["submittedAt"] = "submitted", self.clock()
         self._after_order_change(order)
         return order
@@ -860,9 +877,7 @@ class Store:
     @mutation
     def complete_order(self, ref, trackings=None, quantities=None):
         """Ship the order; ``quantities`` ({sku: quantity}) ships less than ordered."""
-        order = self.order(ref)
-        if self.order_status(order) not in OPEN_STAGES:
-            raise refusal(order, "Order cannot be completed")
+        order = self._movable(ref, "completed", "completed")
         remaining = dict(quantities or {})
         for item in order["items"]:
             shipped = item["quantity"]
@@ -903,9 +918,7 @@ class Store:
 
     @mutation
     def deliver_order(self, ref):
-        order = self.order(ref)
-        if order["stage"] != "completed":
-            raise refusal(order, "Order cannot be delivered")
+        order = self._movable(ref, "delivered", "delivered")
         now = self.clock()
         for tracking in order["trackings"]:
             tracking.update(
@@ -983,5 +996,5 @@ def _with_suffix(identifier, number):
 
 
 def _status_key(status):
-    """Compare statuses case-insensitively, "canceled" and "cancelled" alike."""
+    """A status as list filters spell it: in lower case, and "canceled"."""
     return str(status).lower().replace("cancelled", "canceled")

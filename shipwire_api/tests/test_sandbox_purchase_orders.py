@@ -15,7 +15,7 @@ def test_approved_create_yields_one_po_and_its_order(api, po_body):
     assert po["status"] == "approved" and po["externalId"] == "OK-1"
     assert po["events"]["resource"]["approvalDate"] is not None
     [order] = api.orders_of(po["id"])
-    assert order["status"] == "processed"
+    assert order["status"] == "unprocessed"
     assert order["purchaseOrderId"] == po["id"]
     assert order["purchaseOrderExternalId"] == "OK-1"
     assert order["purchaseOrderNo"] == "SO-OK-1"
@@ -142,7 +142,7 @@ def test_problem_create_without_do_not_persist_is_held_until_a_put_fixes_it(
     assert fixed["resourceLocation"].endswith(f"/purchaseOrders/{po['id']}")
     assert "v4Warnings" in fixed and "v4Errors" not in fixed
     [order] = api.orders_of(po["id"])
-    assert order["status"] == "processed"
+    assert order["status"] == "unprocessed"
     assert api.get(f"/purchaseOrders/{po['id']}/holds").json()["resource"]["total"] == 0
     cleared = api.get(
         f"/purchaseOrders/{po['id']}/holds", params={"includeCleared": 1}
@@ -344,7 +344,7 @@ def test_po_status_follows_its_orders_and_cancel_is_refused_after_shipping(
         0
     ]["resource"]
     assert delivered["deliveredDate"] is not None
-    assert api.get(f"/orders/{first['id']}").json()["resource"]["status"] == "delivered"
+    assert api.get(f"/orders/{first['id']}").json()["resource"]["status"] == "completed"
 
 
 def test_cancel_cancels_every_order(api, po_body):
@@ -376,7 +376,9 @@ def test_order_cancel_and_holds(sandbox, api, po_body):
     holds = api.get(f"/orders/{order['id']}/holds").json()["resource"]["items"]
     assert holds[0]["resource"]["type"] == "customer"
     assert api.post(f"/orders/{order['id']}/holds/clear").status_code == 200
-    assert api.get(f"/orders/{order['id']}").json()["resource"]["status"] == "processed"
+    assert (
+        api.get(f"/orders/{order['id']}").json()["resource"]["status"] == "unprocessed"
+    )
     assert (
         api.post(f"/orders/{order['id']}/cancel").json()["message"] == "Order cancelled"
     )
@@ -408,7 +410,7 @@ def test_po_hold_and_clear_return_to_the_previous_status(api, po_body):
     [order] = api.orders_of(approved["id"])
     assert order["status"] == "held"
     api.post(f"/purchaseOrders/{approved['id']}/hold/clear")
-    assert api.orders_of(approved["id"])[0]["status"] == "processed"
+    assert api.orders_of(approved["id"])[0]["status"] == "unprocessed"
     assert (
         api.get(f"/purchaseOrders/{approved['id']}").json()["resource"]["status"]
         == "approved"
