@@ -70,9 +70,10 @@ class SandboxSettings:
     refused_update_carries_purchase_order: bool = True
     uppercase_addresses: bool = False
 
-    # Splitting across warehouses: the docs suffix externalId, a 2015 recording orderNo.
-    split_suffix_on: str = "externalId"
-    suffix_unsplit: bool = False
+    # Splitting across warehouses: the docs suffix externalId, a 2015 recording
+    # orderNo, and did so on an order that could split but did not.
+    split_suffix_on: str = "orderNo"
+    suffix_unsplit: bool = True
 
     # Where a purchase order create or update reports its problems: "v4" (v4Errors,
     # v4Warnings: documented) or "v3" (errors, warnings, as the Order API answers).

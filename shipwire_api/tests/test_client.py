@@ -200,25 +200,41 @@ def test_external_id_too_long_is_refused_before_any_request(
     assert sandbox.request_count == 0
 
 
-def test_split_across_two_warehouses(client, sandbox):
-    payload = purchase_order(sku="ONLY-LAX", canSplit=1)
+def split_payload(external_id="ODOO-1"):
+    payload = purchase_order(external_id, sku="ONLY-LAX", canSplit=1)
     payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
-
-    result = client.create_purchase_order(payload)
-
-    orders = client.search_orders(purchase_order_id=result.id)
-    assert sorted(o["externalId"] for o in orders) == ["ODOO-1.1", "ODOO-1.2"]
+    return payload
 
 
-def test_split_suffix_on_order_number(client, sandbox):
-    sandbox.settings.split_suffix_on = "orderNo"
-    payload = purchase_order(sku="ONLY-LAX", canSplit=1)
-    payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
-
-    result = client.create_purchase_order(payload)
+def test_split_orders_get_the_suffix_on_their_order_number(client):
+    result = client.create_purchase_order(split_payload())
 
     orders = client.purchase_order_orders(result.id)
     assert sorted(o["orderNo"] for o in orders) == ["SO-ODOO-1.1", "SO-ODOO-1.2"]
+    assert {o["externalId"] for o in orders} == {"ODOO-1"}
+
+
+def test_split_suffix_on_external_id(client, sandbox):
+    sandbox.settings.split_suffix_on = "externalId"
+
+    result = client.create_purchase_order(split_payload())
+
+    orders = client.purchase_order_orders(result.id)
+    assert sorted(o["externalId"] for o in orders) == ["ODOO-1.1", "ODOO-1.2"]
+
+
+def test_a_refused_order_that_could_split_is_named_with_its_suffix(client, sandbox):
+    sandbox.settings.purchase_order_messages = "v3"
+
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.create_purchase_order(purchase_order(sku="NOPE-9", canSplit=1))
+
+    (error,) = caught.value.errors
+    assert (error.order_no, error.external_id, error.id) == (
+        "SO-ODOO-1.1",
+        "ODOO-1",
+        "",
+    )
 
 
 def test_search_follows_every_page(client, sandbox, exchanges):

@@ -260,12 +260,16 @@ def test_split_across_warehouses_suffixes_ids(sandbox, api, po_body, suffix_on):
     assert [entry["resource"]["id"] for entry in siblings] == [orders[1]["id"]]
 
 
-def test_one_warehouse_order_is_not_suffixed_unless_asked(sandbox, api, po_body):
+def test_one_warehouse_order_is_suffixed_when_it_could_have_split(
+    sandbox, api, po_body
+):
     [order] = api.orders_of(api.create_ok(po_body("ONE-1", canSplit=1))["id"])
-    assert order["externalId"] == "ONE-1"
-    sandbox.settings.suffix_unsplit = True
-    [order] = api.orders_of(api.create_ok(po_body("ONE-2", canSplit=1))["id"])
-    assert order["externalId"] == "ONE-2.1"
+    assert (order["orderNo"], order["externalId"]) == ("SO-ONE-1.1", "ONE-1")
+    [order] = api.orders_of(api.create_ok(po_body("ONE-2"))["id"])
+    assert order["orderNo"] == "SO-ONE-2"
+    sandbox.settings.suffix_unsplit = False
+    [order] = api.orders_of(api.create_ok(po_body("ONE-3", canSplit=1))["id"])
+    assert order["orderNo"] == "SO-ONE-3"
 
 
 def test_scarce_stock_splits_or_holds(api, po_body):
@@ -431,7 +435,7 @@ def test_put_changing_items_reallocates_open_orders(api, po_body):
     )
     orders = api.orders_of(po["id"])
     assert orders[0]["id"] == order["id"]
-    assert [o["externalId"] for o in orders] == ["REALLOC-1.1", "REALLOC-1.2"]
+    assert [o["orderNo"] for o in orders] == ["SO-REALLOC-1.1", "SO-REALLOC-1.2"]
 
 
 def test_put_with_errors_and_do_not_persist_changes_nothing(api, po_body):
