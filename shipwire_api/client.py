@@ -1,5 +1,6 @@
 """HTTP client for Shipwire's Purchase Order, Order, Product and Webhook APIs."""
 
+import itertools
 import json
 import logging
 import time
@@ -74,26 +75,35 @@ class PurchaseOrderResult:
         return self.purchase_order.get("status")
 
 
-def _format_filter(value):
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, (list, tuple, set)):
-        return ",".join(str(v) for v in value)
-    return str(value)
+# Ids or externalIds sent in one list request at most, so that its URL stays short;
+# a longer list is searched a batch at a time.
+VALUES_PER_REQUEST = 100
 
 
-def _filters(**filters):
-    """Python keyword filters as Shipwire query parameters (``updated_after`` ->
-    ``updatedAfter``); ``None`` values are left out."""
-    params = {}
-    for name, value in filters.items():
-        if value is None:
-            continue
-        head, *rest = name.split("_")
-        params[head + "".join(word.capitalize() for word in rest)] = _format_filter(
-            value
-        )
-    return params
+def _status_filter(status):
+    """Statuses as list filters spell them: "canceled", though orders read
+    "cancelled"."""
+    statuses = [status] if isinstance(status, str) else status
+    return ",".join(
+        "canceled" if value.lower() in ("cancelled", "canceled") else value
+        for value in statuses
+    )
+
+
+def _date_filter(value):
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
+
+
+def _checked_ids(values, what):
+    return None if values is None else [checked_id(value, what) for value in values]
+
+
+def _checked_external_ids(values):
+    if values is None:
+        return None
+    for value in values:
+        validate_external_id(value, can_split=False)
+    return list(values)
 
 
 # What the id in each collection's paths is called, for error messages.
@@ -270,6 +280,25 @@ class ShipwireClient:
             )
         raise ShipwireRejectedError("Shipwire refused the request", **kwargs)
 
+    def _search(self, path, lists, params, operation):
+        """Every record matching all ``params`` and, for each ``lists`` filter that
+        is not None, one of its values (an empty list matches nothing)."""
+        if any(values == [] for values in lists.values()):
+            return []
+        batches = [
+            [
+                (name, ",".join(values[start : start + VALUES_PER_REQUEST]))
+                for start in range(0, len(values), VALUES_PER_REQUEST)
+            ]
+            for name, values in lists.items()
+            if values is not None
+        ]
+        given = {name: value for name, value in params.items() if value is not None}
+        found = []
+        for combination in itertools.product(*batches):
+            found += self._paginate(path, {**given, **dict(combination)}, operation)
+        return found
+
     def _paginate(self, path, params=None, operation=""):
         """Every resource of a collection, following ``next`` links to the end."""
         params = {**(params or {}), "offset": 0, "limit": self.page_size}
@@ -340,7 +369,7 @@ class ShipwireClient:
     def find_purchase_order(self, external_id):
         """The PO with this externalId, or ``None``."""
         path = _external_id_path("purchaseOrders", external_id)
-        for purchase_order in self.search_purchase_orders(external_id=external_id):
+        for purchase_order in self.search_purchase_orders(external_ids=[external_id]):
             if purchase_order.get("externalId") == external_id:
                 return purchase_order
         try:
@@ -348,10 +377,21 @@ class ShipwireClient:
         except ShipwireNotFoundError:
             return None
 
-    def search_purchase_orders(self, **filters):
-        """All POs matching ``external_id``, ``order_no``, ``status``,
-        ``updated_after``... across every page."""
-        return self._paginate("/purchaseOrders", _filters(**filters), "search")
+    def search_purchase_orders(
+        self, *, ids=None, external_ids=None, status=None, updated_after=None
+    ):
+        """All POs matching every filter given, across every page: ``ids`` and
+        ``external_ids`` are lists, ``status`` one status or a list,
+        ``updated_after`` a datetime."""
+        lists = {
+            "purchaseOrderId": _checked_ids(ids, "purchase order id"),
+            "externalId": _checked_external_ids(external_ids),
+        }
+        params = {
+            "status": status and _status_filter(status),
+            "updatedAfter": _date_filter(updated_after),
+        }
+        return self._search("/purchaseOrders", lists, params, "search")
 
     def update_purchase_order(self, purchase_order_id, payload):
         body = self.request(
@@ -391,10 +431,30 @@ class ShipwireClient:
         body = self.request("GET", _path("orders", order_id), params=params)
         return single_resource(body)
 
-    def search_orders(self, **filters):
-        """All fulfillment orders matching ``purchase_order_id``,
-        ``updated_after``, ``status``... across every page."""
-        return self._paginate("/orders", _filters(**filters), "search orders")
+    def search_orders(
+        self,
+        *,
+        ids=None,
+        purchase_order_ids=None,
+        external_ids=None,
+        status=None,
+        updated_after=None,
+        expand=None,
+    ):
+        """All fulfillment orders matching every filter given, across every page,
+        as ``search_purchase_orders``; ``expand`` embeds sub-resources such as
+        "holds,trackings"."""
+        lists = {
+            "orderId": _checked_ids(ids, "order id"),
+            "purchaseOrderId": _checked_ids(purchase_order_ids, "purchase order id"),
+            "externalId": _checked_external_ids(external_ids),
+        }
+        params = {
+            "status": status and _status_filter(status),
+            "updatedAfter": _date_filter(updated_after),
+            "expand": expand,
+        }
+        return self._search("/orders", lists, params, "search orders")
 
     def order_trackings(self, order_id):
         return self._paginate(_path("orders", order_id, "trackings"))

@@ -309,31 +309,32 @@ class Sandbox:
     def _renderer(self):
         return Renderer(self.store, Links(self.url))
 
-    def _rendered_order(self, order):
-        with self.store.lock:
-            return self._renderer().order(order)
+    def _moved_order(self, change, *args):
+        """Apply a status change from outside the API and render the order;
+        ``silent_status_changes`` keeps the lastUpdatedDates as they were."""
+        silently = self.settings.silent_status_changes
+        with self.store.unstamped() if silently else self.store.lock:
+            return self._renderer().order(change(*args))
 
     def process_order(self, order_id):
-        return self._rendered_order(self.store.process_order(order_id))
+        return self._moved_order(self.store.process_order, order_id)
 
     def submit_order(self, order_id):
-        return self._rendered_order(self.store.submit_order(order_id))
+        return self._moved_order(self.store.submit_order, order_id)
 
     def complete_order(self, order_id, trackings=None, quantities=None):
-        return self._rendered_order(
-            self.store.complete_order(order_id, trackings, quantities)
+        return self._moved_order(
+            self.store.complete_order, order_id, trackings, quantities
         )
 
     def deliver_order(self, order_id):
-        return self._rendered_order(self.store.deliver_order(order_id))
+        return self._moved_order(self.store.deliver_order, order_id)
 
     def cancel_order(self, order_id):
-        return self._rendered_order(self.store.cancel_order(order_id))
+        return self._moved_order(self.store.cancel_order, order_id)
 
     def add_order_hold(self, order_id, description, type="customer"):
-        return self._rendered_order(
-            self.store.add_order_hold(order_id, description, type)
-        )
+        return self._moved_order(self.store.add_order_hold, order_id, description, type)
 
     def purchase_orders(self):
         with self.store.lock:

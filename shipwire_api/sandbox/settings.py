@@ -56,6 +56,10 @@ class SandboxSettings:
     order_status_delivered: str = "completed"
     order_status_cancelled: str = "cancelled"
 
+    # Whether the control endpoints' status changes (process, submit, complete,
+    # deliver, cancel, hold) leave lastUpdatedDate as it was, as Shipwire was seen to.
+    silent_status_changes: bool = False
+
     # Purchase order validation
     field_lengths: dict = field(default_factory=lambda: dict(FIELD_LENGTHS))
     split_external_id_length: int = 30

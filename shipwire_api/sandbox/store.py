@@ -9,6 +9,7 @@ Events are ``(topic, kind, id)`` with kind "purchaseOrder", "order", "orderHolds
 "orderTrackings" (the resource a webhook for the topic carries).
 """
 
+import contextlib
 import copy
 import functools
 import json
@@ -102,6 +103,7 @@ class Store:
         self._events = []
         self._dirty = False
         self._rng = random.Random(settings.seed)
+        self._stamping = True
         self._clear()
         if state_file and os.path.exists(state_file):
             self._load(state_file)
@@ -189,6 +191,17 @@ class Store:
         if self._dirty:
             self._dirty = False
             self.save()
+
+    @contextlib.contextmanager
+    def unstamped(self):
+        """Changes made inside leave every ``lastUpdatedDate`` as it was, as
+        Shipwire was seen to do when an order's status moved."""
+        with self.lock:
+            self._stamping = False
+            try:
+                yield
+            finally:
+                self._stamping = True
 
     def _emit(self, topic, kind, record_id):
         self._events.append((topic, kind, record_id))
@@ -741,7 +754,8 @@ class Store:
 
     def _touch_po(self, po, created=False):
         settings = self.settings
-        po["updated"] = self.clock()
+        if self._stamping:
+            po["updated"] = self.clock()
         status, previous = self.po_status(po), po["status"]
         po["status"] = status
         self._emit(
@@ -752,7 +766,7 @@ class Store:
         if status == previous:
             return
         if status == settings.po_status_completed:
-            po["completedAt"] = po["updated"]
+            po["completedAt"] = self.clock()
         topic = {
             settings.po_status_needs_approval: "purchaseorder.needs-approval",
             settings.po_status_approved: "purchaseorder.approved",
@@ -768,7 +782,8 @@ class Store:
     # --------------------------------------------------------------- fulfillment orders
 
     def _touch_order(self, order, created=False):
-        order["updated"] = self.clock()
+        if self._stamping:
+            order["updated"] = self.clock()
         status, previous = self.order_status(order), order["status"]
         order["status"] = status
         self._emit(

@@ -1,7 +1,9 @@
 import base64
 import threading
+from datetime import datetime, timedelta
 
 import pytest
+import requests
 
 from shipwire_api import (
     ShipwireAuthError,
@@ -472,3 +474,69 @@ def test_an_answer_that_is_not_the_envelope_still_says_why(client, sandbox):
     assert caught.value.status == 400
     assert [e.message for e in caught.value.errors] == ["Bad request"]
     assert str(caught.value) == "Shipwire refused the request: Bad request"
+
+
+def test_search_by_ids_and_status(client, sandbox, exchanges):
+    first, second, third = (
+        client.create_purchase_order(purchase_order(f"IDS-{n}")) for n in (1, 2, 3)
+    )
+    client.cancel_purchase_order(second.id)
+    (order,) = client.purchase_order_orders(third.id)
+
+    found = client.search_purchase_orders(ids=[first.id, str(second.id)])
+    assert sorted(po["id"] for po in found) == [first.id, second.id]
+    assert [po["id"] for po in client.search_purchase_orders(status="canceled")] == [
+        second.id
+    ]
+    by_po = client.search_orders(purchase_order_ids=[third.id])
+    assert [o["id"] for o in by_po] == [order["id"]]
+    assert [o["id"] for o in client.search_orders(ids=[order["id"]])] == [order["id"]]
+    assert client.search_orders(ids=[order["id"]], status="cancelled") == []
+
+    exchanges.clear()
+    cancelled = client.search_orders(status="cancelled")
+
+    assert [o["purchaseOrderId"] for o in cancelled] == [second.id]
+    assert [o["status"] for o in cancelled] == ["cancelled"]
+    assert "status=canceled&" in exchanges[0].url
+
+
+def test_an_empty_id_list_finds_nothing_without_asking(client, sandbox):
+    client.create_purchase_order(purchase_order())
+    count = sandbox.request_count
+
+    assert client.search_orders(purchase_order_ids=[]) == []
+    assert client.search_purchase_orders(ids=[]) == []
+    assert sandbox.request_count == count
+
+
+def test_a_long_id_list_is_searched_in_batches(client, exchanges):
+    first = client.create_purchase_order(purchase_order("MANY-1"))
+    second = client.create_purchase_order(purchase_order("MANY-2"))
+    exchanges.clear()
+
+    ids = [first.id, *range(1, 100), second.id]
+    orders = client.search_orders(purchase_order_ids=ids)
+
+    assert sorted(o["purchaseOrderId"] for o in orders) == [first.id, second.id]
+    assert len(exchanges) == 2
+    assert all(len(exchange.url) < 1000 for exchange in exchanges)
+
+
+def test_a_status_change_that_keeps_its_date_is_seen_only_by_id(client, sandbox):
+    sandbox.settings.silent_status_changes = True
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    # A sync that ran after the create asks for what changed since.
+    stamp = datetime.fromisoformat(order["lastUpdatedDate"]) + timedelta(seconds=1)
+
+    moved = requests.post(
+        f"{sandbox.url}/_sandbox/orders/{order['id']}/process", timeout=5
+    )
+
+    assert moved.json()["resource"]["status"] == "processed"
+    assert client.search_orders(updated_after=stamp) == []
+    assert client.search_purchase_orders(updated_after=stamp) == []
+    (seen,) = client.search_orders(ids=[order["id"]])
+    assert seen["status"] == "processed"
+    assert seen["lastUpdatedDate"] == order["lastUpdatedDate"]
