@@ -120,6 +120,8 @@ def fulfillment_order_values(resource):
     """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource.
     Without a stamp, ``shipwire_updated`` is left out: the one stored stays."""
     routing = _embedded(resource, "routing")
+    options = _embedded(resource, "options")
+    events = _embedded(resource, "events")
     external_id = resource.get("externalId") or ""
     order_no = resource.get("orderNo") or ""
     # The split suffix sits on externalId per the docs, on orderNo in recordings.
@@ -135,6 +137,8 @@ def fulfillment_order_values(resource):
         or "",
         "status": normalize_order_status(resource.get("status")),
         "shipwire_status": resource.get("status") or "",
+        "carrier_code": options.get("carrierCode") or "",
+        "completed_date": parse_shipwire_date(events.get("completedDate")),
         **shipped_quantities(resource),
     }
     updated = last_updated(resource)
@@ -172,6 +176,7 @@ def tracking_values(resource):
         "shipped_date": parse_shipwire_date(
             resource.get("labelCreatedDate") or resource.get("createdDate")
         ),
+        "tracked_date": parse_shipwire_date(resource.get("trackedDate")),
         "delivered_date": parse_shipwire_date(resource.get("deliveredDate")),
     }
 

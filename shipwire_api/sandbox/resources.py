@@ -250,6 +250,8 @@ class Renderer:
                 "warehouseId": routing["warehouseId"],
                 "warehouseExternalId": routing["warehouseExternalId"],
                 "warehouseRegion": routing["warehouseRegion"],
+                # The carrier it shipped with, once it has.
+                "carrierCode": order.get("carrierCode") or options.get("carrierCode"),
             }
         )
         for key in ("shipFrom", "shipTo", "billTo", "commercialInvoice", "packingList"):

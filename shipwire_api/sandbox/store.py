@@ -686,6 +686,7 @@ class Store:
             "items": [],
             "holds": [],
             "trackings": [],
+            "carrierCode": None,
             "created": now,
             "processedAt": now,
             "submittedAt": None,
@@ -902,7 +903,7 @@ class Store:
             item["shipped"] = shipped
         now = self.clock()
         if trackings is None:
-            trackings = [{"carrier": "FEDEX", "carrierCode": "FDX GD"}]
+            trackings = [{"carrier": "USPS", "carrierCode": "USPS PM"}]
         for given in trackings:
             number = (
                 given.get("tracking")
@@ -914,19 +915,21 @@ class Store:
                     "orderId": order["id"],
                     "orderExternalId": order["externalId"],
                     "tracking": number,
-                    "carrier": given.get("carrier", "FEDEX"),
+                    "carrier": given.get("carrier", "USPS"),
                     "carrierCode": given.get("carrierCode")
-                    or given.get("carrier", "FEDEX"),
+                    or given.get("carrier", "USPS PM"),
                     "url": given.get("url") or f"https://tracking.example.com/{number}",
                     "summary": given.get("summary", "Label created"),
                     "summaryDate": now,
                     "labelCreatedDate": now,
                     "createdDate": now,
-                    "trackedDate": None,
+                    "trackedDate": now,
                     "deliveredDate": None,
                 }
             )
             self._emit("tracking.created", "orderTrackings", order["id"])
+        if order["trackings"]:
+            order["carrierCode"] = order["trackings"][0]["carrierCode"]
         order["stage"], order["completedAt"] = "completed", now
         self._after_order_change(order)
         return order
@@ -936,9 +939,7 @@ class Store:
         order = self._movable(ref, "delivered", "delivered")
         now = self.clock()
         for tracking in order["trackings"]:
-            tracking.update(
-                summary="Delivered", summaryDate=now, trackedDate=now, deliveredDate=now
-            )
+            tracking.update(summary="Delivered", summaryDate=now, deliveredDate=now)
         order["stage"], order["deliveredAt"] = "delivered", now
         if order["trackings"]:
             self._emit("tracking.updated", "orderTrackings", order["id"])

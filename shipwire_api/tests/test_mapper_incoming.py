@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from shipwire_api import ShipwireClient
+from shipwire_api.sandbox.samples import sample_purchase_order
+
 ADDON = Path(__file__).resolve().parents[2]
 
 
@@ -78,3 +81,36 @@ def test_an_unknown_status_stays_unknown():
 )
 def test_order_state_is_none_when_it_cannot_be_told(po_status, fulfillment, state):
     assert incoming.order_state(po_status, fulfillment) == state
+
+
+@pytest.fixture
+def client(sandbox):
+    client = ShipwireClient(sandbox.username, sandbox.password, sandbox.url)
+    yield client
+    client.close()
+
+
+def test_a_shipped_order_gives_its_carrier_dates_and_tracking(client, sandbox):
+    created = client.create_purchase_order(sample_purchase_order("MAP-1"))
+    (order,) = client.purchase_order_orders(created.id)
+    waiting = incoming.fulfillment_order_values(order)
+    assert (waiting["status"], waiting["carrier_code"]) == ("unprocessed", "")
+    assert waiting["completed_date"] is False
+
+    sandbox.complete_order(order["id"])
+    shipped = incoming.fulfillment_order_values(client.get_order(order["id"]))
+    (tracking,) = client.order_trackings(order["id"])
+    in_transit = incoming.tracking_values(tracking)
+
+    assert (shipped["status"], shipped["carrier_code"]) == ("completed", "USPS PM")
+    assert shipped["completed_date"]
+    assert in_transit["carrier"] == "USPS"
+    assert in_transit["tracking_number"] and in_transit["url"].startswith("https://")
+    assert in_transit["tracked_date"] and in_transit["delivered_date"] is False
+
+    sandbox.deliver_order(order["id"])
+    (tracking,) = client.order_trackings(order["id"])
+    delivered = incoming.tracking_values(tracking)
+
+    assert delivered["delivered_date"] >= delivered["tracked_date"]
+    assert delivered["tracked_date"] == in_transit["tracked_date"]
