@@ -403,15 +403,19 @@ class ShipwireClient:
         errors, warnings = collect_messages(body)
         return PurchaseOrderResult(single_resource(body) or {}, errors, warnings)
 
-    def _purchase_order_action(self, purchase_order_id, action):
-        path = _path("purchaseOrders", purchase_order_id, action)
-        return self.request("POST", path, operation=action)
+    def _purchase_order_action(self, purchase_order_id, *action):
+        path = _path("purchaseOrders", purchase_order_id, *action)
+        return self.request("POST", path, operation=" ".join(action))
 
     def cancel_purchase_order(self, purchase_order_id):
         return self._purchase_order_action(purchase_order_id, "cancel")
 
     def approve_purchase_order(self, purchase_order_id):
         return self._purchase_order_action(purchase_order_id, "approve")
+
+    def clear_purchase_order_hold(self, purchase_order_id):
+        """Lift the hold put on the PO (the path says "hold", not "holds")."""
+        return self._purchase_order_action(purchase_order_id, "hold", "clear")
 
     def _purchase_order_collection(self, purchase_order_id, name, params=None):
         path = _path("purchaseOrders", purchase_order_id, name)
@@ -458,6 +462,12 @@ class ShipwireClient:
 
     def order_trackings(self, order_id):
         return self._paginate(_path("orders", order_id, "trackings"))
+
+    def clear_order_holds(self, order_id):
+        """Lift the order's holds that can be cleared through the API."""
+        return self.request(
+            "POST", _path("orders", order_id, "holds", "clear"), operation="clear holds"
+        )
 
     def order_holds(self, order_id, include_cleared=False):
         return self._paginate(

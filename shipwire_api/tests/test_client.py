@@ -352,6 +352,8 @@ ID_PATH_CALLS = [
     lambda client, value: client.get_order(value),
     lambda client, value: client.order_trackings(value),
     lambda client, value: client.order_holds(value),
+    lambda client, value: client.clear_order_holds(value),
+    lambda client, value: client.clear_purchase_order_hold(value),
     lambda client, value: client.delete_webhook(value),
 ]
 
@@ -540,3 +542,33 @@ def test_a_status_change_that_keeps_its_date_is_seen_only_by_id(client, sandbox)
     (seen,) = client.search_orders(ids=[order["id"]])
     assert seen["status"] == "processed"
     assert seen["lastUpdatedDate"] == order["lastUpdatedDate"]
+
+
+def test_clearing_an_orders_holds(client, sandbox):
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    sandbox.add_order_hold(order["id"], "Address needs a suite number")
+    assert client.get_order(order["id"])["status"] == "held"
+
+    client.clear_order_holds(order["id"])
+
+    assert client.get_order(order["id"])["status"] == "unprocessed"
+    assert client.order_holds(order["id"]) == []
+    (hold,) = client.order_holds(order["id"], include_cleared=True)
+    assert hold["description"] == "Address needs a suite number"
+    assert hold["clearedDate"] is not None
+
+
+def test_clearing_a_purchase_order_hold(client, sandbox):
+    created = client.create_purchase_order(purchase_order(hold=1))
+    assert created.status == "onHold"
+    assert client.purchase_order_orders(created.id) == []
+
+    client.clear_purchase_order_hold(created.id)
+
+    assert client.get_purchase_order(created.id)["status"] == "approved"
+    (order,) = client.purchase_order_orders(created.id)
+    assert order["status"] == "unprocessed"
+    with pytest.raises(ShipwireStateError) as caught:
+        client.clear_purchase_order_hold(created.id)
+    assert caught.value.errors[0].message == "Purchase order is not on hold"
