@@ -190,10 +190,14 @@ class ShipwireClient:
 
     def _url(self, path_or_url):
         if path_or_url.startswith(("http://", "https://")):
-            # Follow Shipwire's absolute paging links on the host we were given.
+            # Follow Shipwire's absolute paging links, but only ever on the host we
+            # were given; some links (those of /secret) leave out /api/v3.
             parts = urlsplit(path_or_url)
+            path = parts.path
+            if not path.startswith("/api/"):
+                path = f"{API_PREFIX}{path}"
             query = f"?{parts.query}" if parts.query else ""
-            return f"{self.base_url}{parts.path}{query}"
+            return f"{self.base_url}{path}{query}"
         return f"{self.base_url}{API_PREFIX}{path_or_url}"
 
     def request(self, method, path, *, params=None, payload=None, operation=""):

@@ -114,11 +114,14 @@ def page_bounds(request, settings):
     return offset, min(limit, settings.max_page_size)
 
 
-def list_reply(sandbox, request, records, render_entry):
+def list_reply(sandbox, request, records, render_entry, prefixed=True):
     """A page of ``records``.
 
-    The previous/next links keep every query parameter of the request.
+    The previous/next links keep every query parameter of the request. Without
+    ``prefixed`` (or with the setting ``prefixless_paging_links``) their path
+    leaves out /api/v3, as Shipwire's links of /secret were recorded.
     """
+    prefixed = prefixed and not sandbox.settings.prefixless_paging_links
     offset, limit = page_bounds(request, sandbox.settings)
     params = [
         (name, value)
@@ -128,7 +131,9 @@ def list_reply(sandbox, request, records, render_entry):
     ]
 
     def page_url(page_offset, page_limit):
-        return request.links.page(request.api_path, page_offset, page_limit, params)
+        return request.links.page(
+            request.api_path, page_offset, page_limit, params, prefixed
+        )
 
     resource = page_of(records, offset, limit, render_entry, page_url)
     return ok(envelope(200, "Successful", page_url(offset, limit), resource))
@@ -612,7 +617,7 @@ def delete_webhook(sandbox, request, hook_id):
 def secret_entry(request, record):
     # Shipwire's own resourceLocation for secrets leaves out /api/v3.
     return {
-        "resourceLocation": f"{request.links.root}/secret/{record['id']}",
+        "resourceLocation": request.links.url(f"secret/{record['id']}", prefixed=False),
         "resource": dict(record),
     }
 
@@ -628,7 +633,11 @@ def list_secrets(sandbox, request):
     with sandbox.store.lock:
         records = list(sandbox.store.secrets.values())
         return list_reply(
-            sandbox, request, records, lambda record: secret_entry(request, record)
+            sandbox,
+            request,
+            records,
+            lambda record: secret_entry(request, record),
+            prefixed=False,
         )
 
 

@@ -129,7 +129,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             body = json.loads(raw_body) if raw_body.strip() else None
         except ValueError:
             return Reply(400, BAD_REQUEST)
-        links = Links(f"http://{self.headers.get('Host') or sandbox.netloc}")
+        links = Links(
+            sandbox.settings.public_url
+            or f"http://{self.headers.get('Host') or sandbox.netloc}"
+        )
         api_path = parts.path[len(API_PREFIX) :].rstrip("/")
         query = parse_qs(parts.query, keep_blank_values=True)
         request = ApiRequest(
@@ -307,7 +310,7 @@ class Sandbox:
     # ---------------------------------------------------------- state helpers for tests
 
     def _renderer(self):
-        return Renderer(self.store, Links(self.url))
+        return Renderer(self.store, Links(self.settings.public_url or self.url))
 
     def _moved_order(self, change, *args):
         """Apply a status change from outside the API and render the order;

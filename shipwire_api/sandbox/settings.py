@@ -35,6 +35,12 @@ class SandboxSettings:
     latency: float = 0.0
     log_requests: bool = False
     seed: int = 1
+    # The root written into every link, as Shipwire writes its own host
+    # (e.g. "https://api.beta.shipwire.com"); empty: the Host the client used.
+    public_url: str = ""
+    # Whether every list's previous/next links leave out /api/v3; those of /secret
+    # always do, as recorded.
+    prefixless_paging_links: bool = False
 
     # Identifiers
     first_purchase_order_id: int = 665160

@@ -572,3 +572,54 @@ def test_clearing_a_purchase_order_hold(client, sandbox):
     with pytest.raises(ShipwireStateError) as caught:
         client.clear_purchase_order_hold(created.id)
     assert caught.value.errors[0].message == "Purchase order is not on hold"
+
+
+@pytest.fixture
+def small_pages(sandbox, exchanges):
+    client = ShipwireClient(
+        sandbox.username,
+        sandbox.password,
+        sandbox.url,
+        page_size=2,
+        exchange_hook=exchanges.append,
+    )
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("prefixless", [False, True])
+def test_next_links_are_followed_with_or_without_the_api_prefix(
+    small_pages, sandbox, exchanges, prefixless
+):
+    sandbox.settings.prefixless_paging_links = prefixless
+    for number in range(5):
+        small_pages.create_purchase_order(purchase_order(f"LINK-{number}"))
+    exchanges.clear()
+
+    found = small_pages.search_purchase_orders(status="approved")
+
+    assert sorted(po["externalId"] for po in found) == [f"LINK-{n}" for n in range(5)]
+    assert len(exchanges) == 3
+    assert all(
+        e.url.startswith(f"{sandbox.api_url}/purchaseOrders?status=approved&")
+        for e in exchanges
+    )
+
+
+def test_secrets_are_listed_across_pages_whose_links_lack_the_prefix(small_pages):
+    created = [small_pages.create_secret()["id"] for _ in range(3)]
+
+    assert [secret["id"] for secret in small_pages.list_secrets()] == created
+
+
+def test_next_links_are_only_followed_on_the_configured_host(
+    small_pages, sandbox, exchanges
+):
+    sandbox.settings.public_url = "https://api.beta.shipwire.com"
+    for number in range(3):
+        small_pages.create_purchase_order(purchase_order(f"HOST-{number}"))
+    exchanges.clear()
+
+    assert len(small_pages.search_purchase_orders()) == 3
+    assert len(exchanges) == 2
+    assert all(e.url.startswith(sandbox.api_url) for e in exchanges)
