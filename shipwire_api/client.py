@@ -101,9 +101,10 @@ def _checked_ids(values, what):
 def _checked_external_ids(values):
     if values is None:
         return None
+    values = list(values)
     for value in values:
         validate_external_id(value, can_split=False)
-    return list(values)
+    return values
 
 
 # What the id in each collection's paths is called, for error messages.
@@ -392,7 +393,7 @@ class ShipwireClient:
             "externalId": _checked_external_ids(external_ids),
         }
         params = {
-            "status": status and _status_filter(status),
+            "status": _status_filter(status) if status else None,
             "updatedAfter": _date_filter(updated_after),
         }
         return self._search("/purchaseOrders", lists, params, "search")
@@ -458,7 +459,7 @@ class ShipwireClient:
             "externalId": _checked_external_ids(external_ids),
         }
         params = {
-            "status": status and _status_filter(status),
+            "status": _status_filter(status) if status else None,
             "updatedAfter": _date_filter(updated_after),
             "expand": expand,
         }
