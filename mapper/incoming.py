@@ -28,6 +28,7 @@ _PO_STATES = {
 # Shipwire's order statuses, with both spellings of "cancelled" it uses.
 FULFILLMENT_STATES = [
     ("held", "Held"),
+    ("unprocessed", "Waiting at the warehouse"),
     ("processed", "Processed"),
     ("submitted", "At the warehouse"),
     ("completed", "Shipped"),
@@ -49,18 +50,22 @@ def normalize_order_status(status):
 
 
 def purchase_order_state(status):
-    """The sales order's Shipwire state for a PO status; ``approved`` if unknown."""
+    """The sales order's Shipwire state for a PO status; ``None`` if unknown."""
     key = "".join(ch for ch in (status or "").lower() if ch.isalpha())
-    return _PO_STATES.get(key, "approved")
+    return _PO_STATES.get(key)
 
 
 def order_state(po_status, fulfillment_statuses):
     """The Shipwire state of a sales order whose PO exists: it follows the
     fulfillment orders (their normalized statuses) once there are any, else the PO
-    status."""
-    statuses = set(fulfillment_statuses)
+    status. ``None`` when that cannot be told: an unknown PO status and no orders,
+    or only orders of unknown status. An order of unknown status among known ones
+    counts as not yet shipped."""
+    statuses = {normalize_order_status(status) for status in fulfillment_statuses}
     if not statuses:
         return purchase_order_state(po_status)
+    if statuses == {"unknown"}:
+        return None
     live = statuses - {"cancelled"}
     shipped = set(SHIPPED_STATUSES)
     if not live:
@@ -115,6 +120,8 @@ def fulfillment_order_values(resource):
     """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource.
     Without a stamp, ``shipwire_updated`` is left out: the one stored stays."""
     routing = _embedded(resource, "routing")
+    options = _embedded(resource, "options")
+    events = _embedded(resource, "events")
     external_id = resource.get("externalId") or ""
     order_no = resource.get("orderNo") or ""
     # The split suffix sits on externalId per the docs, on orderNo in recordings.
@@ -130,6 +137,8 @@ def fulfillment_order_values(resource):
         or "",
         "status": normalize_order_status(resource.get("status")),
         "shipwire_status": resource.get("status") or "",
+        "carrier_code": options.get("carrierCode") or "",
+        "completed_date": parse_shipwire_date(events.get("completedDate")),
         **shipped_quantities(resource),
     }
     updated = last_updated(resource)
@@ -167,6 +176,7 @@ def tracking_values(resource):
         "shipped_date": parse_shipwire_date(
             resource.get("labelCreatedDate") or resource.get("createdDate")
         ),
+        "tracked_date": parse_shipwire_date(resource.get("trackedDate")),
         "delivered_date": parse_shipwire_date(resource.get("deliveredDate")),
     }
 

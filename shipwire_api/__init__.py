@@ -18,6 +18,9 @@ from .errors import (
 from .identifiers import (
     parse_split_suffix,
     strip_split_suffix,
+    validate_external_id,
+    validate_external_id_prefix,
+    validate_order_no,
 )
 from .signature import (
     SIGNATURE_HEADER,

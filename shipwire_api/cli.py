@@ -1,24 +1,23 @@
 """Command line: ``python -m shipwire_api sandbox ...`` and ``... po <action>``.
 
-Exit codes: 0 success, 2 Shipwire rejected the request, 1 any other error.
+Exit codes: 0 success; 2 Shipwire refused the request (a rejection, or an action the
+record's state does not allow), its messages printed as JSON; 1 any other error.
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 
 from .client import ShipwireClient
-from .errors import ShipwireError, ShipwireRejectedError
+from .errors import ShipwireError, ShipwireRejectedError, ShipwireStateError
 
-EXIT_OK, EXIT_ERROR, EXIT_REJECTED = 0, 1, 2
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
 
 
 def _messages(messages):
-    return [
-        {"type": m.type, "code": m.code, "message": m.message, "field": m.field}
-        for m in messages
-    ]
+    return [dataclasses.asdict(message) for message in messages]
 
 
 def _result(result):
@@ -87,14 +86,14 @@ def main(argv=None):
     args = _po_parser().parse_args(argv[1:])
     try:
         output = _run_po(args)
-    except ShipwireRejectedError as error:
+    except (ShipwireRejectedError, ShipwireStateError) as error:
         _write(sys.stderr, error)
         messages = {
             "errors": _messages(error.errors),
             "warnings": _messages(error.warnings),
         }
         _write(sys.stdout, json.dumps(messages, indent=2))
-        return EXIT_REJECTED
+        return EXIT_REFUSED
     except (ShipwireError, OSError, ValueError) as error:
         _write(sys.stderr, f"error: {error}")
         return EXIT_ERROR

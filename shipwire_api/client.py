@@ -1,5 +1,6 @@
 """HTTP client for Shipwire's Purchase Order, Order, Product and Webhook APIs."""
 
+import itertools
 import json
 import logging
 import time
@@ -21,12 +22,13 @@ from .errors import (
     ShipwireAuthError,
     ShipwireError,
     ShipwireInputError,
+    ShipwireMessage,
     ShipwireNotFoundError,
     ShipwireRejectedError,
     ShipwireStateError,
     ShipwireTransientError,
 )
-from .identifiers import validate_external_id
+from .identifiers import checked_id, validate_external_id, validate_order_no
 
 _logger = logging.getLogger(__name__)
 
@@ -73,34 +75,56 @@ class PurchaseOrderResult:
         return self.purchase_order.get("status")
 
 
-def _format_filter(value):
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, (list, tuple, set)):
-        return ",".join(str(v) for v in value)
-    return str(value)
+# Ids or externalIds sent in one list request at most, so that its URL stays short;
+# a longer list is searched a batch at a time.
+VALUES_PER_REQUEST = 100
 
 
-def _filters(**filters):
-    """Python keyword filters as Shipwire query parameters (``updated_after`` ->
-    ``updatedAfter``); ``None`` values are left out."""
-    params = {}
-    for name, value in filters.items():
-        if value is None:
-            continue
-        head, *rest = name.split("_")
-        params[head + "".join(word.capitalize() for word in rest)] = _format_filter(
-            value
-        )
-    return params
+def _status_filter(status):
+    """Statuses as list filters spell them: "canceled", though orders read
+    "cancelled"."""
+    statuses = [status] if isinstance(status, str) else status
+    return ",".join(
+        "canceled" if value.lower() in ("cancelled", "canceled") else value
+        for value in statuses
+    )
 
 
-def _resource_path(collection, record_id):
-    """``/orders/123``, or ``/orders/E<externalId>`` for an externalId."""
-    record_id = str(record_id)
-    if not record_id.isdigit():
-        record_id = f"E{record_id}"
-    return f"/{collection}/{record_id}"
+def _date_filter(value):
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else value
+
+
+def _checked_ids(values, what):
+    return None if values is None else [checked_id(value, what) for value in values]
+
+
+def _checked_external_ids(values):
+    if values is None:
+        return None
+    values = list(values)
+    for value in values:
+        validate_external_id(value, can_split=False)
+    return values
+
+
+# What the id in each collection's paths is called, for error messages.
+_ID_NAMES = {
+    "purchaseOrders": "purchase order id",
+    "orders": "order id",
+    "webhooks": "webhook id",
+}
+
+
+def _path(collection, record_id, *tail):
+    """``/orders/123/holds``; ``record_id`` must be a Shipwire id (digits)."""
+    segments = (collection, checked_id(record_id, _ID_NAMES[collection]), *tail)
+    return "/" + "/".join(segments)
+
+
+def _external_id_path(collection, external_id):
+    """``/purchaseOrders/E<externalId>``: a record addressed by its externalId."""
+    validate_external_id(external_id, can_split=False)
+    return f"/{collection}/E{external_id}"
 
 
 class ShipwireClient:
@@ -167,10 +191,14 @@ class ShipwireClient:
 
     def _url(self, path_or_url):
         if path_or_url.startswith(("http://", "https://")):
-            # Follow Shipwire's absolute paging links on the host we were given.
+            # Follow Shipwire's absolute paging links, but only ever on the host we
+            # were given; some links (those of /secret) leave out /api/v3.
             parts = urlsplit(path_or_url)
+            path = parts.path
+            if not path.startswith("/api/"):
+                path = f"{API_PREFIX}{path}"
             query = f"?{parts.query}" if parts.query else ""
-            return f"{self.base_url}{parts.path}{query}"
+            return f"{self.base_url}{path}{query}"
         return f"{self.base_url}{API_PREFIX}{path_or_url}"
 
     def request(self, method, path, *, params=None, payload=None, operation=""):
@@ -231,26 +259,50 @@ class ShipwireClient:
                 "try again in a moment.",
                 status=status,
             )
-        errors, warnings = collect_messages(body)
-        message = body.get("message") or f"HTTP {status}"
-        kwargs = {"status": status, "errors": errors, "warnings": warnings}
         if 200 <= status < 300:
             return body
-        if status == 404:
-            raise ShipwireNotFoundError(f"Shipwire: {message}", **kwargs)
-        if status == 422:
-            raise ShipwireStateError(
-                f"Shipwire refused this in the current state: {message}", **kwargs
-            )
+        errors, warnings = collect_messages(body)
+        said = body.get("message") if isinstance(body.get("message"), str) else ""
         if status >= 500:
             raise ShipwireTransientError(
-                f"Shipwire is failing (HTTP {status}: {message}); "
+                f"Shipwire is failing (HTTP {status}{f': {said}' if said else ''}); "
                 "try again in a moment.",
-                **kwargs,
+                status=status,
+                errors=errors,
+                warnings=warnings,
             )
-        raise ShipwireRejectedError(
-            f"Shipwire refused the request: {message}", **kwargs
-        )
+        # A refusal always carries what Shipwire said, even when it is no more than
+        # the envelope's message.
+        if not errors:
+            reason = said or f"Shipwire answered HTTP {status} without a reason"
+            errors = [ShipwireMessage("error", reason)]
+        kwargs = {"status": status, "errors": errors, "warnings": warnings}
+        if status == 404:
+            raise ShipwireNotFoundError("Shipwire could not find it", **kwargs)
+        if status == 422:
+            raise ShipwireStateError(
+                "Shipwire refused this in the current state", **kwargs
+            )
+        raise ShipwireRejectedError("Shipwire refused the request", **kwargs)
+
+    def _search(self, path, lists, params, operation):
+        """Every record matching all ``params`` and, for each ``lists`` filter that
+        is not None, one of its values (an empty list matches nothing)."""
+        if any(values == [] for values in lists.values()):
+            return []
+        batches = [
+            [
+                (name, ",".join(values[start : start + VALUES_PER_REQUEST]))
+                for start in range(0, len(values), VALUES_PER_REQUEST)
+            ]
+            for name, values in lists.items()
+            if values is not None
+        ]
+        given = {name: value for name, value in params.items() if value is not None}
+        found = []
+        for combination in itertools.product(*batches):
+            found += self._paginate(path, {**given, **dict(combination)}, operation)
+        return found
 
     def _paginate(self, path, params=None, operation=""):
         """Every resource of a collection, following ``next`` links to the end."""
@@ -276,6 +328,7 @@ class ShipwireClient:
         external_id = payload.get("externalId")
         can_split = str((payload.get("options") or {}).get("canSplit") or 0) == "1"
         validate_external_id(external_id, can_split)
+        validate_order_no(payload.get("purchaseOrderNo"), can_split)
         payload.setdefault(
             "doNotPersistOnWarnings", int(bool(self.do_not_persist_on_warnings))
         )
@@ -314,38 +367,50 @@ class ShipwireClient:
     def get_purchase_order(self, purchase_order_id, expand=None):
         params = {"expand": expand} if expand else None
         body = self.request(
-            "GET", _resource_path("purchaseOrders", purchase_order_id), params=params
+            "GET", _path("purchaseOrders", purchase_order_id), params=params
         )
         return single_resource(body)
 
     def find_purchase_order(self, external_id):
         """The PO with this externalId, or ``None``."""
-        for purchase_order in self.search_purchase_orders(external_id=external_id):
+        path = _external_id_path("purchaseOrders", external_id)
+        for purchase_order in self.search_purchase_orders(external_ids=[external_id]):
             if purchase_order.get("externalId") == external_id:
                 return purchase_order
         try:
-            return self.get_purchase_order(external_id)
+            return single_resource(self.request("GET", path))
         except ShipwireNotFoundError:
             return None
 
-    def search_purchase_orders(self, **filters):
-        """All POs matching ``external_id``, ``order_no``, ``status``,
-        ``updated_after``... across every page."""
-        return self._paginate("/purchaseOrders", _filters(**filters), "search")
+    def search_purchase_orders(
+        self, *, ids=None, external_ids=None, status=None, updated_after=None
+    ):
+        """All POs matching every filter given, across every page: ``ids`` and
+        ``external_ids`` are lists, ``status`` one status or a list,
+        ``updated_after`` a datetime."""
+        lists = {
+            "purchaseOrderId": _checked_ids(ids, "purchase order id"),
+            "externalId": _checked_external_ids(external_ids),
+        }
+        params = {
+            "status": _status_filter(status) if status else None,
+            "updatedAfter": _date_filter(updated_after),
+        }
+        return self._search("/purchaseOrders", lists, params, "search")
 
     def update_purchase_order(self, purchase_order_id, payload):
         body = self.request(
             "PUT",
-            _resource_path("purchaseOrders", purchase_order_id),
+            _path("purchaseOrders", purchase_order_id),
             payload=payload,
             operation="update",
         )
         errors, warnings = collect_messages(body)
         return PurchaseOrderResult(single_resource(body) or {}, errors, warnings)
 
-    def _purchase_order_action(self, purchase_order_id, action, payload=None):
-        path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{action}"
-        return self.request("POST", path, payload=payload, operation=action)
+    def _purchase_order_action(self, purchase_order_id, *action):
+        path = _path("purchaseOrders", purchase_order_id, *action)
+        return self.request("POST", path, operation=" ".join(action))
 
     def cancel_purchase_order(self, purchase_order_id):
         return self._purchase_order_action(purchase_order_id, "cancel")
@@ -353,8 +418,12 @@ class ShipwireClient:
     def approve_purchase_order(self, purchase_order_id):
         return self._purchase_order_action(purchase_order_id, "approve")
 
+    def clear_purchase_order_hold(self, purchase_order_id):
+        """Lift the hold put on the PO (the path says "hold", not "holds")."""
+        return self._purchase_order_action(purchase_order_id, "hold", "clear")
+
     def _purchase_order_collection(self, purchase_order_id, name, params=None):
-        path = f"{_resource_path('purchaseOrders', purchase_order_id)}/{name}"
+        path = _path("purchaseOrders", purchase_order_id, name)
         return self._paginate(path, params, name)
 
     def purchase_order_orders(self, purchase_order_id):
@@ -368,20 +437,46 @@ class ShipwireClient:
 
     def get_order(self, order_id, expand=None):
         params = {"expand": expand} if expand else None
-        body = self.request("GET", _resource_path("orders", order_id), params=params)
+        body = self.request("GET", _path("orders", order_id), params=params)
         return single_resource(body)
 
-    def search_orders(self, **filters):
-        """All fulfillment orders matching ``purchase_order_id``,
-        ``updated_after``, ``status``... across every page."""
-        return self._paginate("/orders", _filters(**filters), "search orders")
+    def search_orders(
+        self,
+        *,
+        ids=None,
+        purchase_order_ids=None,
+        external_ids=None,
+        status=None,
+        updated_after=None,
+        expand=None,
+    ):
+        """All fulfillment orders matching every filter given, across every page,
+        as ``search_purchase_orders``; ``expand`` embeds sub-resources such as
+        "holds,trackings"."""
+        lists = {
+            "orderId": _checked_ids(ids, "order id"),
+            "purchaseOrderId": _checked_ids(purchase_order_ids, "purchase order id"),
+            "externalId": _checked_external_ids(external_ids),
+        }
+        params = {
+            "status": _status_filter(status) if status else None,
+            "updatedAfter": _date_filter(updated_after),
+            "expand": expand,
+        }
+        return self._search("/orders", lists, params, "search orders")
 
     def order_trackings(self, order_id):
-        return self._paginate(f"{_resource_path('orders', order_id)}/trackings")
+        return self._paginate(_path("orders", order_id, "trackings"))
+
+    def clear_order_holds(self, order_id):
+        """Lift the order's holds that can be cleared through the API."""
+        return self.request(
+            "POST", _path("orders", order_id, "holds", "clear"), operation="clear holds"
+        )
 
     def order_holds(self, order_id, include_cleared=False):
         return self._paginate(
-            f"{_resource_path('orders', order_id)}/holds",
+            _path("orders", order_id, "holds"),
             {"includeCleared": int(include_cleared)},
         )
 
@@ -405,7 +500,7 @@ class ShipwireClient:
         return single_resource(body)
 
     def delete_webhook(self, webhook_id):
-        self.request("DELETE", f"/webhooks/{webhook_id}", operation="webhook")
+        self.request("DELETE", _path("webhooks", webhook_id), operation="webhook")
 
     def list_secrets(self):
         return self._paginate("/secret", operation="secret")

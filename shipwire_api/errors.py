@@ -12,16 +12,26 @@ class ShipwireMessage:
     """One error, warning or info element from a Shipwire answer.
 
     Shipwire uses several shapes (v3 ``errors``/``warnings`` objects, ``v4Errors``,
-    plain strings).
+    plain strings, objects keyed by order id); ``message`` is always a sentence.
+    ``order_no``, ``external_id`` and ``id`` name the order (or PO) it is about,
+    when Shipwire says: a split order's own number, with its ``.N`` suffix.
     """
 
     type: str
     message: str
     code: str = ""
     field: str = ""
+    order_no: str = ""
+    external_id: str = ""
+    id: str = ""
 
     def __str__(self):
-        return f"{self.message} ({self.field})" if self.field else self.message
+        about = ", ".join(
+            part
+            for part in (self.field, self.order_no and f"order {self.order_no}")
+            if part
+        )
+        return f"{self.message} ({about})" if about else self.message
 
 
 class ShipwireError(Exception):

@@ -42,7 +42,7 @@ def fulfillment_orders(client, purchase_order_id):
     if not purchase_order_id:
         return []
     orders = client.search_orders(
-        purchase_order_id=purchase_order_id, expand=ORDER_EXPANSIONS
+        purchase_order_ids=[purchase_order_id], expand=ORDER_EXPANSIONS
     )
     return [
         order

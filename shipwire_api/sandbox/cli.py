@@ -7,7 +7,7 @@ import threading
 
 from .catalogue import DEMO_CATALOGUE
 from .server import Sandbox
-from .settings import SandboxSettings
+from .settings import CHOICES, SandboxSettings
 
 
 def build_parser():
@@ -48,7 +48,9 @@ def build_parser():
         help="duration of latency and timeout faults",
     )
     parser.add_argument(
-        "--split-suffix-on", choices=("externalId", "orderNo"), default="externalId"
+        "--split-suffix-on",
+        choices=CHOICES["split_suffix_on"],
+        default=SandboxSettings.split_suffix_on,
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="seed of the random faults"

@@ -7,6 +7,8 @@ Kinds:
   server_error    answer 500 or 503 without handling
   reset           close the connection without answering or handling
   malformed       handle and commit, then answer with truncated JSON
+  bad_request     answer 400 with a body that is not the envelope,
+                  {"error": "Bad request"}, without handling
 """
 
 import random
@@ -15,7 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-FAULT_KINDS = ("latency", "timeout_commit", "server_error", "reset", "malformed")
+# The faults a retry gets past, which a random mix is made of.
+TRANSIENT_KINDS = ("latency", "timeout_commit", "server_error", "reset", "malformed")
+FAULT_KINDS = (*TRANSIENT_KINDS, "bad_request")
 API_PREFIX = "/api/v3"
 
 
@@ -103,9 +107,9 @@ class Faults:
         return rule
 
     def inject_mix(self, rate, seconds=None):
-        """Spread ``rate`` evenly over every kind of fault."""
-        for kind in FAULT_KINDS:
-            self.inject(kind, rate=rate / len(FAULT_KINDS), seconds=seconds)
+        """Spread ``rate`` evenly over every kind of transient fault."""
+        for kind in TRANSIENT_KINDS:
+            self.inject(kind, rate=rate / len(TRANSIENT_KINDS), seconds=seconds)
 
     def clear(self):
         with self._lock:

@@ -56,18 +56,21 @@ def parse_expand(values):
 
 
 class Links:
-    """Absolute URLs under the root the client used (taken from its Host header)."""
+    """Absolute URLs under a root: the one the client used (taken from its Host
+    header), or the setting ``public_url``."""
 
     def __init__(self, root):
         self.root = root.rstrip("/")
-        self.api = f"{self.root}/api/v3"
 
-    def url(self, path, params=()):
+    def url(self, path, params=(), prefixed=True):
+        """``<root>/api/v3/<path>?<params>``; without /api/v3 unless ``prefixed``."""
         query = urlencode(list(params))
-        return f"{self.api}/{path}" + (f"?{query}" if query else "")
+        base = f"{self.root}/api/v3" if prefixed else self.root
+        return f"{base}/{path}" + (f"?{query}" if query else "")
 
-    def page(self, path, offset, limit, params=()):
-        return self.url(path, [*params, ("offset", offset), ("limit", limit)])
+    def page(self, path, offset, limit, params=(), prefixed=True):
+        paged = [*params, ("offset", offset), ("limit", limit)]
+        return self.url(path, paged, prefixed)
 
 
 class Renderer:
@@ -250,6 +253,8 @@ class Renderer:
                 "warehouseId": routing["warehouseId"],
                 "warehouseExternalId": routing["warehouseExternalId"],
                 "warehouseRegion": routing["warehouseRegion"],
+                # The carrier it shipped with, once it has.
+                "carrierCode": order.get("carrierCode") or options.get("carrierCode"),
             }
         )
         for key in ("shipFrom", "shipTo", "billTo", "commercialInvoice", "packingList"):

@@ -79,6 +79,26 @@ def action_reply(message):
     return ok(envelope(200, message))
 
 
+def error_reply(error, settings):
+    """The answer to a ``SandboxError``; a state refusal lists its errors in the
+    shape the settings ask for."""
+    extra = {}
+    shape, subject = settings.state_refusal_errors, error.subject
+    if subject and shape == "keyed":
+        extra["errors"] = {
+            str(subject["id"]): {
+                "message": {"status": error.message},
+                "type": {"status": "error"},
+            }
+        }
+    elif subject and shape == "list":
+        extra["errors"] = [
+            {"type": "error", "code": "invalidState", "message": error.message}
+            | subject
+        ]
+    return Reply(error.status, envelope(error.status, error.message, **extra))
+
+
 def invalid_request(*errors):
     return Reply(400, envelope(400, "Invalid request", errors=list(errors)))
 
@@ -94,11 +114,14 @@ def page_bounds(request, settings):
     return offset, min(limit, settings.max_page_size)
 
 
-def list_reply(sandbox, request, records, render_entry):
+def list_reply(sandbox, request, records, render_entry, prefixed=True):
     """A page of ``records``.
 
-    The previous/next links keep every query parameter of the request.
+    The previous/next links keep every query parameter of the request. Without
+    ``prefixed`` (or with the setting ``prefixless_paging_links``) their path
+    leaves out /api/v3, as Shipwire's links of /secret were recorded.
     """
+    prefixed = prefixed and not sandbox.settings.prefixless_paging_links
     offset, limit = page_bounds(request, sandbox.settings)
     params = [
         (name, value)
@@ -108,7 +131,9 @@ def list_reply(sandbox, request, records, render_entry):
     ]
 
     def page_url(page_offset, page_limit):
-        return request.links.page(request.api_path, page_offset, page_limit, params)
+        return request.links.page(
+            request.api_path, page_offset, page_limit, params, prefixed
+        )
 
     resource = page_of(records, offset, limit, render_entry, page_url)
     return ok(envelope(200, "Successful", page_url(offset, limit), resource))
@@ -155,7 +180,47 @@ def list_purchase_orders(sandbox, request):
         )
 
 
-def not_kept(request, outcome):
+def reported_problems(store, outcome, data):
+    """The keys reporting the problems of a create or update: ``v4Errors`` and
+    ``v4Warnings``, or (setting ``purchase_order_messages`` "v3") ``errors`` and
+    ``warnings`` as the Order API gives them, once for each fulfillment order (or
+    the order it would have been), naming it. Call under the store lock."""
+    kept = outcome.purchase_order is not None
+    if store.settings.purchase_order_messages == "v4":
+        keys = {"v4Warnings": outcome.warnings}
+        if outcome.errors or not kept:
+            keys["v4Errors"] = outcome.errors
+        return keys
+    orders = store.orders_of(outcome.purchase_order) if kept else []
+    if orders:
+        subjects = [
+            (order["orderNo"], order["externalId"], order["id"]) for order in orders
+        ]
+    else:
+        external_id, order_no = store.order_numbers(data, 1, 1)
+        subjects = [(order_no, external_id, None)]
+    keys = {}
+    for key, code, problems in (
+        ("errors", "orderSubmitFailed", outcome.errors),
+        ("warnings", "orderSubmitWarnings", outcome.warnings),
+    ):
+        if problems:
+            keys[key] = [
+                {
+                    "type": problem["type"],
+                    "code": code,
+                    "message": problem["message"],
+                    "orderNo": order_no,
+                    "externalId": external_id,
+                    "id": order_id,
+                }
+                for order_no, external_id, order_id in subjects
+                for problem in problems
+            ]
+    return keys
+
+
+def not_kept(request, problems):
     """The answer to a PO write that was refused: no PO, only the problems."""
     empty = {"offset": 0, "total": 0, "previous": None, "next": None, "items": []}
     return ok(
@@ -164,8 +229,7 @@ def not_kept(request, outcome):
             "Successful",
             request.links.page("purchaseOrders", 0, 0),
             empty,
-            v4Errors=outcome.errors,
-            v4Warnings=outcome.warnings,
+            **problems,
         )
     )
 
@@ -173,16 +237,17 @@ def not_kept(request, outcome):
 @route("POST", "purchaseOrders")
 def create_purchase_order(sandbox, request):
     store, links = sandbox.store, request.links
-    outcome = store.create_purchase_order(json_object(request))
-    if outcome.purchase_order is None:
-        return not_kept(request, outcome)
-    problems = {"v4Warnings": outcome.warnings}
-    if outcome.errors:
-        problems["v4Errors"] = outcome.errors
+    body = json_object(request)
+    outcome = store.create_purchase_order(body)
     with store.lock:
+        problems = reported_problems(store, outcome, body)
+        if outcome.purchase_order is None:
+            return not_kept(request, problems)
         entry = request.renderer.purchase_order_entry(
             outcome.purchase_order, request.expand
         )
+    if sandbox.settings.purchase_order_messages == "v3":
+        entry = {**problems, **entry}  # v3 repeats them in each item
     created = {
         "offset": 0,
         "total": 1,
@@ -208,13 +273,12 @@ def get_purchase_order(sandbox, request, ref):
 
 @route("PUT", PO)
 def update_purchase_order(sandbox, request, ref):
-    outcome = sandbox.store.update_purchase_order(ref, json_object(request))
-    if outcome.purchase_order is None:
-        return not_kept(request, outcome)
-    problems = {"v4Warnings": outcome.warnings}
-    if outcome.errors:
-        problems["v4Errors"] = outcome.errors
-    with sandbox.store.lock:
+    store, body = sandbox.store, json_object(request)
+    outcome = store.update_purchase_order(ref, body)
+    with store.lock:
+        problems = reported_problems(store, outcome, body)
+        if outcome.purchase_order is None:
+            return not_kept(request, problems)
         entry = request.renderer.purchase_order_entry(
             outcome.purchase_order, request.expand
         )
@@ -553,7 +617,7 @@ def delete_webhook(sandbox, request, hook_id):
 def secret_entry(request, record):
     # Shipwire's own resourceLocation for secrets leaves out /api/v3.
     return {
-        "resourceLocation": f"{request.links.root}/secret/{record['id']}",
+        "resourceLocation": request.links.url(f"secret/{record['id']}", prefixed=False),
         "resource": dict(record),
     }
 
@@ -569,7 +633,11 @@ def list_secrets(sandbox, request):
     with sandbox.store.lock:
         records = list(sandbox.store.secrets.values())
         return list_reply(
-            sandbox, request, records, lambda record: secret_entry(request, record)
+            sandbox,
+            request,
+            records,
+            lambda record: secret_entry(request, record),
+            prefixed=False,
         )
 
 

@@ -22,7 +22,7 @@ from . import control
 from .catalogue import DEMO_CATALOGUE
 from .faults import Faults
 from .resources import Links, Renderer, envelope
-from .routes import ApiRequest, Reply, resolve
+from .routes import ApiRequest, Reply, error_reply, resolve
 from .settings import SandboxSettings
 from .store import SandboxError, Store
 from .webhooks import WebhookDispatcher
@@ -34,6 +34,8 @@ UNAUTHORIZED_HEADERS = [
     ("WWW-Authenticate", 'Basic realm="Shipwire API"'),
     ("WWW-Authenticate", 'OAuth realm="Shipwire API"'),
 ]
+# Shipwire's answer to a request it cannot read: not the envelope.
+BAD_REQUEST = {"error": "Bad request"}
 SERVER_ERROR_MESSAGES = {
     500: "Internal Server Error",
     502: "Bad Gateway",
@@ -95,6 +97,9 @@ class SandboxHandler(BaseHTTPRequestHandler):
             message = SERVER_ERROR_MESSAGES.get(fault.status, "Server Error")
             self._send(Reply(fault.status, envelope(fault.status, message)), started)
             return
+        if fault and fault.kind == "bad_request":
+            self._send(Reply(400, BAD_REQUEST), started)
+            return
         reply = self._api_reply(parts, raw_body)
         if fault and fault.kind == "timeout_commit":
             if fault.on_fire:
@@ -123,8 +128,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw_body) if raw_body.strip() else None
         except ValueError:
-            return Reply(400, envelope(400, "Invalid JSON"))
-        links = Links(f"http://{self.headers.get('Host') or sandbox.netloc}")
+            return Reply(400, BAD_REQUEST)
+        links = Links(
+            sandbox.settings.public_url
+            or f"http://{self.headers.get('Host') or sandbox.netloc}"
+        )
         api_path = parts.path[len(API_PREFIX) :].rstrip("/")
         query = parse_qs(parts.query, keep_blank_values=True)
         request = ApiRequest(
@@ -138,7 +146,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 **{name: unquote(value) for name, value in params.items()},
             )
         except SandboxError as error:
-            return Reply(error.status, envelope(error.status, error.message))
+            return error_reply(error, sandbox.settings)
         except Exception:  # noqa: BLE001 - a sandbox bug must answer 500, not drop the connection
             traceback.print_exc()
             return Reply(500, envelope(500, "Internal Server Error"))
@@ -302,33 +310,34 @@ class Sandbox:
     # ---------------------------------------------------------- state helpers for tests
 
     def _renderer(self):
-        return Renderer(self.store, Links(self.url))
+        return Renderer(self.store, Links(self.settings.public_url or self.url))
 
-    def _rendered_order(self, order):
-        with self.store.lock:
-            return self._renderer().order(order)
+    def _moved_order(self, change, *args):
+        """Apply a status change from outside the API and render the order;
+        ``silent_status_changes`` keeps the lastUpdatedDates as they were."""
+        silently = self.settings.silent_status_changes
+        with self.store.unstamped() if silently else self.store.lock:
+            return self._renderer().order(change(*args))
 
     def process_order(self, order_id):
-        return self._rendered_order(self.store.process_order(order_id))
+        return self._moved_order(self.store.process_order, order_id)
 
     def submit_order(self, order_id):
-        return self._rendered_order(self.store.submit_order(order_id))
+        return self._moved_order(self.store.submit_order, order_id)
 
     def complete_order(self, order_id, trackings=None, quantities=None):
-        return self._rendered_order(
-            self.store.complete_order(order_id, trackings, quantities)
+        return self._moved_order(
+            self.store.complete_order, order_id, trackings, quantities
         )
 
     def deliver_order(self, order_id):
-        return self._rendered_order(self.store.deliver_order(order_id))
+        return self._moved_order(self.store.deliver_order, order_id)
 
     def cancel_order(self, order_id):
-        return self._rendered_order(self.store.cancel_order(order_id))
+        return self._moved_order(self.store.cancel_order, order_id)
 
     def add_order_hold(self, order_id, description, type="customer"):
-        return self._rendered_order(
-            self.store.add_order_hold(order_id, description, type)
-        )
+        return self._moved_order(self.store.add_order_hold, order_id, description, type)
 
     def purchase_orders(self):
         with self.store.lock:

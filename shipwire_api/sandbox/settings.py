@@ -6,6 +6,12 @@ reassigned while the sandbox runs; the next request sees the new value.
 
 from dataclasses import dataclass, field, fields
 
+# Settings that take one of a few values.
+CHOICES = {
+    "split_suffix_on": ("externalId", "orderNo"),
+    "state_refusal_errors": ("keyed", "list", "none"),
+    "purchase_order_messages": ("v4", "v3"),
+}
 FIELD_LENGTHS = {
     "externalId": 32,
     "purchaseOrderNo": 25,
@@ -29,6 +35,12 @@ class SandboxSettings:
     latency: float = 0.0
     log_requests: bool = False
     seed: int = 1
+    # The root written into every link, as Shipwire writes its own host
+    # (e.g. "https://api.beta.shipwire.com"); empty: the Host the client used.
+    public_url: str = ""
+    # Whether every list's previous/next links leave out /api/v3; those of /secret
+    # always do, as recorded.
+    prefixless_paging_links: bool = False
 
     # Identifiers
     first_purchase_order_id: int = 665160
@@ -41,8 +53,18 @@ class SandboxSettings:
     po_status_partially_completed: str = "partiallyCompleted"
     po_status_completed: str = "completed"
     po_status_canceled: str = "canceled"
-    # Responses spell it "cancelled", filters and topics "canceled".
+    # Fulfillment order statuses as responses spell them, where unsure: an order
+    # accepted and waiting reads "unprocessed" (recorded); a delivered one still
+    # reads "completed", its trackings telling the delivery; responses spell it
+    # "cancelled", filters and topics "canceled". The others are held, processed,
+    # submitted and completed.
+    order_status_unprocessed: str = "unprocessed"
+    order_status_delivered: str = "completed"
     order_status_cancelled: str = "cancelled"
+
+    # Whether the control endpoints' status changes (process, submit, complete,
+    # deliver, cancel, hold) leave lastUpdatedDate as it was, as Shipwire was seen to.
+    silent_status_changes: bool = False
 
     # Purchase order validation
     field_lengths: dict = field(default_factory=lambda: dict(FIELD_LENGTHS))
@@ -58,9 +80,20 @@ class SandboxSettings:
     refused_update_carries_purchase_order: bool = True
     uppercase_addresses: bool = False
 
-    # Splitting across warehouses: the docs suffix externalId, a 2015 recording orderNo.
-    split_suffix_on: str = "externalId"
-    suffix_unsplit: bool = False
+    # Splitting across warehouses: the docs suffix externalId, a 2015 recording
+    # orderNo, and did so on an order that could split but did not.
+    split_suffix_on: str = "orderNo"
+    suffix_unsplit: bool = True
+
+    # Where a purchase order create or update reports its problems: "v4" (v4Errors,
+    # v4Warnings: documented) or "v3" (errors, warnings, as the Order API answers).
+    purchase_order_messages: str = "v4"
+
+    # How a 422 (an action the record's state does not allow) lists its errors:
+    # "keyed" {"<id>": {"message": {"status": text}, "type": {"status": "error"}}}
+    # as recorded; "list" [{type, code, message, orderNo, externalId, id}]; "none"
+    # (the envelope's message alone).
+    state_refusal_errors: str = "keyed"
 
     # Webhooks
     allow_http_webhooks: bool = True
@@ -89,8 +122,8 @@ class SandboxSettings:
             current = getattr(self, name)
             if not _same_kind(current, value):
                 raise ValueError(f"Setting {name} expects {type(current).__name__}")
-            if name == "split_suffix_on" and value not in ("externalId", "orderNo"):
-                raise ValueError("split_suffix_on must be externalId or orderNo")
+            if name in CHOICES and value not in CHOICES[name]:
+                raise ValueError(f"{name} must be one of {', '.join(CHOICES[name])}")
         for name, value in changes.items():
             setattr(
                 self,

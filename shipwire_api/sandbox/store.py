@@ -9,6 +9,7 @@ Events are ``(topic, kind, id)`` with kind "purchaseOrder", "order", "orderHolds
 "orderTrackings" (the resource a webhook for the topic carries).
 """
 
+import contextlib
 import copy
 import functools
 import json
@@ -23,8 +24,17 @@ from .allocation import plan_fulfillment
 from .catalogue import normalize_catalogue
 from .validation import is_flag_set, problem, validate_purchase_order
 
-OPEN_STAGES = ("processed", "submitted")
+# An order's stages, in order: accepted and waiting, cleared for the warehouse, at
+# the warehouse, shipped, delivered; or "cancelled".
+OPEN_STAGES = ("unprocessed", "processed", "submitted")
 SHIPPED_STAGES = ("completed", "delivered")
+# The stages a control action may move an order on from, by the stage it moves to.
+MOVES = {
+    "processed": ("unprocessed", "processed"),  # again: it lifts holds added since
+    "submitted": ("unprocessed", "processed"),
+    "completed": OPEN_STAGES,
+    "delivered": ("completed",),
+}
 ORDER_STATUS_TOPICS = {
     "processed": "order.processed",
     "submitted": "order.submitted",
@@ -40,12 +50,28 @@ Outcome = namedtuple("Outcome", "purchase_order errors warnings")
 
 
 class SandboxError(Exception):
-    """A request the current state does not allow, with the HTTP status to answer."""
+    """A request the current state does not allow, with the HTTP status to answer.
 
-    def __init__(self, status, message):
+    ``subject`` (``{"id", "orderNo", "externalId"}``) names the purchase order or
+    order whose state refused it.
+    """
+
+    def __init__(self, status, message, subject=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.subject = subject
+
+
+def refusal(record, message):
+    """The 422 for an action the state of a purchase order or order does not allow."""
+    data = record.get("data")  # a purchase order keeps what was sent under "data"
+    subject = {
+        "id": record["id"],
+        "orderNo": data.get("purchaseOrderNo") if data else record["orderNo"],
+        "externalId": (data or record).get("externalId"),
+    }
+    return SandboxError(422, message, subject)
 
 
 def mutation(method):
@@ -77,6 +103,7 @@ class Store:
         self._events = []
         self._dirty = False
         self._rng = random.Random(settings.seed)
+        self._stamping = True
         self._clear()
         if state_file and os.path.exists(state_file):
             self._load(state_file)
@@ -164,6 +191,17 @@ class Store:
         if self._dirty:
             self._dirty = False
             self.save()
+
+    @contextlib.contextmanager
+    def unstamped(self):
+        """Changes made inside leave every ``lastUpdatedDate`` as it was, as
+        Shipwire was seen to do when an order's status moved."""
+        with self.lock:
+            self._stamping = False
+            try:
+                yield
+            finally:
+                self._stamping = True
 
     def _emit(self, topic, kind, record_id):
         self._events.append((topic, kind, record_id))
@@ -259,12 +297,15 @@ class Store:
         return settings.po_status_approved
 
     def order_status(self, order):
-        stage = order["stage"]
-        if stage == "cancelled":
-            return self.settings.order_status_cancelled
+        stage, settings = order["stage"], self.settings
         if stage in OPEN_STAGES and active(order["holds"]):
             return "held"
-        return stage
+        spelled = {
+            "unprocessed": settings.order_status_unprocessed,
+            "delivered": settings.order_status_delivered,
+            "cancelled": settings.order_status_cancelled,
+        }
+        return spelled.get(stage, stage)
 
     def list_purchase_orders(self, filters, updated_after=None):
         """Purchase orders matching every filter.
@@ -299,7 +340,7 @@ class Store:
     @staticmethod
     def _select(records, fields, filters, updated_after):
         wanted = {
-            name: {_status_key(v) if name == "status" else v for v in values}
+            name: {value.lower() if name == "status" else value for value in values}
             for name, values in filters.items()
             if name in fields
         }
@@ -378,7 +419,7 @@ class Store:
                 "Please make a POST if you wish to create a purchase order.",
             ) from None
         if po["canceled"] or self._has_shipped(po):
-            raise SandboxError(422, "Purchase order cannot be updated")
+            raise refusal(po, "Purchase order cannot be updated")
         reject_problems = is_flag_set(body.get("doNotPersistOnWarnings"))
         changes = {
             key: value for key, value in body.items() if key not in SERVER_OWNED_FIELDS
@@ -420,7 +461,7 @@ class Store:
     def approve_purchase_order(self, ref):
         po = self.purchase_order(ref)
         if self.po_status(po) != self.settings.po_status_needs_approval:
-            raise SandboxError(422, "Purchase order cannot be approved")
+            raise refusal(po, "Purchase order cannot be approved")
         po["approved"], po["approvedAt"] = True, self.clock()
         po["data"].setdefault("options", {})["isApproved"] = 1
         self._advance(po)
@@ -431,7 +472,7 @@ class Store:
     def cancel_purchase_order(self, ref):
         po = self.purchase_order(ref)
         if po["canceled"] or self._has_shipped(po):
-            raise SandboxError(422, "Purchase order cannot be cancelled")
+            raise refusal(po, "Purchase order cannot be cancelled")
         for order in self.orders_of(po):
             if order["stage"] in OPEN_STAGES:
                 self._cancel(order)
@@ -444,7 +485,7 @@ class Store:
     def hold_purchase_order(self, ref, description=None):
         po = self.purchase_order(ref)
         if po["canceled"] or self.po_status(po) == self.settings.po_status_completed:
-            raise SandboxError(422, "Purchase order cannot be held")
+            raise refusal(po, "Purchase order cannot be held")
         self._add_hold(po, "customer", description or "Held by request", "customer")
         self._sync_order_holds(po)
         self._touch_po(po)
@@ -455,7 +496,7 @@ class Store:
         po = self.purchase_order(ref)
         holds = [hold for hold in active(po["holds"]) if hold["source"] == "customer"]
         if not holds:
-            raise SandboxError(422, "Purchase order is not on hold")
+            raise refusal(po, "Purchase order is not on hold")
         now = self.clock()
         for hold in holds:
             hold["cleared"] = now
@@ -563,6 +604,19 @@ class Store:
             self._release_stock(order)
         self._allocate(po, reuse=reusable)
 
+    def order_numbers(self, data, number, count):
+        """``(externalId, orderNo)`` of fulfillment order ``number`` of ``count`` made
+        of a purchase order: split ones get a ``.N`` suffix, and so does a lone
+        one that could have split when ``suffix_unsplit`` is set."""
+        external_id, order_no = data.get("externalId"), data.get("purchaseOrderNo")
+        options = data.get("options") if isinstance(data.get("options"), dict) else {}
+        can_split = is_flag_set(options.get("canSplit"))
+        if not (count > 1 or (can_split and self.settings.suffix_unsplit)):
+            return external_id, order_no
+        if self.settings.split_suffix_on == "orderNo":
+            return external_id, _with_suffix(order_no, number)
+        return _with_suffix(external_id, number), order_no
+
     def _warehouse_preference(self, options):
         def preferred(warehouse):
             return (
@@ -589,21 +643,15 @@ class Store:
             self.stock,
             is_flag_set(options.get("canSplit")),
         )
-        suffixed = len(groups) > 1 or self.settings.suffix_unsplit
         for number, (warehouse, taken) in enumerate(groups, 1):
             reused = reuse[number - 1] if number <= len(reuse) else None
             order = reused or self._new_order(po)
-            external_id = po["data"].get("externalId")
-            order_no = po["data"].get("purchaseOrderNo")
-            if suffixed and self.settings.split_suffix_on == "orderNo":
-                order_no = _with_suffix(order_no, number)
-            elif suffixed:
-                external_id = _with_suffix(external_id, number)
+            external_id, order_no = self.order_numbers(po["data"], number, len(groups))
             order.update(
                 externalId=external_id,
                 orderNo=order_no,
                 warehouse=warehouse,
-                stage="processed",
+                stage="unprocessed",
             )
             order["items"] = [
                 self._order_item(order, po["items"][index], quantity)
@@ -633,11 +681,12 @@ class Store:
             "externalId": None,
             "orderNo": None,
             "warehouse": None,
-            "stage": "processed",
+            "stage": "unprocessed",
             "reserved": False,
             "items": [],
             "holds": [],
             "trackings": [],
+            "carrierCode": None,
             "created": now,
             "processedAt": now,
             "submittedAt": None,
@@ -706,7 +755,8 @@ class Store:
 
     def _touch_po(self, po, created=False):
         settings = self.settings
-        po["updated"] = self.clock()
+        if self._stamping:
+            po["updated"] = self.clock()
         status, previous = self.po_status(po), po["status"]
         po["status"] = status
         self._emit(
@@ -717,7 +767,7 @@ class Store:
         if status == previous:
             return
         if status == settings.po_status_completed:
-            po["completedAt"] = po["updated"]
+            po["completedAt"] = self.clock()
         topic = {
             settings.po_status_needs_approval: "purchaseorder.needs-approval",
             settings.po_status_approved: "purchaseorder.approved",
@@ -733,7 +783,8 @@ class Store:
     # --------------------------------------------------------------- fulfillment orders
 
     def _touch_order(self, order, created=False):
-        order["updated"] = self.clock()
+        if self._stamping:
+            order["updated"] = self.clock()
         status, previous = self.order_status(order), order["status"]
         order["status"] = status
         self._emit(
@@ -765,7 +816,7 @@ class Store:
 
     def _require_open(self, order, action):
         if order["stage"] not in OPEN_STAGES:
-            raise SandboxError(422, f"Order cannot be {action}")
+            raise refusal(order, f"Order cannot be {action}")
 
     @mutation
     def cancel_order(self, ref):
@@ -814,22 +865,27 @@ class Store:
         ):
             self._reserve_stock(order)
 
+    def _movable(self, ref, stage, action):
+        """The order, once it is known that ``action`` may move it on to ``stage``:
+        only processing moves a held order, and lifts its holds."""
+        order = self.order(ref)
+        held = stage != "processed" and active(order["holds"])
+        if order["stage"] not in MOVES[stage] or held:
+            raise refusal(order, f"Order cannot be {action}")
+        return order
+
     @mutation
     def process_order(self, ref):
         """Lift every hold of an order that is not yet at the warehouse."""
-        order = self.order(ref)
-        if order["stage"] != "processed":
-            raise SandboxError(422, "Order cannot be processed")
+        order = self._movable(ref, "processed", "processed")
         self._clear_holds(order)
-        order["processedAt"] = self.clock()
+        order["stage"], order["processedAt"] = "processed", self.clock()
         self._after_order_change(order)
         return order
 
     @mutation
     def submit_order(self, ref):
-        order = self.order(ref)
-        if self.order_status(order) != "processed":
-            raise SandboxError(422, "Order cannot be submitted")
+        order = self._movable(ref, "submitted", "submitted")
         order["stage"], order["submittedAt"] = "submitted", self.clock()
         self._after_order_change(order)
         return order
@@ -837,9 +893,7 @@ class Store:
     @mutation
     def complete_order(self, ref, trackings=None, quantities=None):
         """Ship the order; ``quantities`` ({sku: quantity}) ships less than ordered."""
-        order = self.order(ref)
-        if self.order_status(order) not in OPEN_STAGES:
-            raise SandboxError(422, "Order cannot be completed")
+        order = self._movable(ref, "completed", "completed")
         remaining = dict(quantities or {})
         for item in order["items"]:
             shipped = item["quantity"]
@@ -849,7 +903,7 @@ class Store:
             item["shipped"] = shipped
         now = self.clock()
         if trackings is None:
-            trackings = [{"carrier": "FEDEX", "carrierCode": "FDX GD"}]
+            trackings = [{"carrier": "USPS", "carrierCode": "USPS PM"}]
         for given in trackings:
             number = (
                 given.get("tracking")
@@ -861,33 +915,31 @@ class Store:
                     "orderId": order["id"],
                     "orderExternalId": order["externalId"],
                     "tracking": number,
-                    "carrier": given.get("carrier", "FEDEX"),
+                    "carrier": given.get("carrier", "USPS"),
                     "carrierCode": given.get("carrierCode")
-                    or given.get("carrier", "FEDEX"),
+                    or given.get("carrier", "USPS PM"),
                     "url": given.get("url") or f"https://tracking.example.com/{number}",
                     "summary": given.get("summary", "Label created"),
                     "summaryDate": now,
                     "labelCreatedDate": now,
                     "createdDate": now,
-                    "trackedDate": None,
+                    "trackedDate": now,
                     "deliveredDate": None,
                 }
             )
             self._emit("tracking.created", "orderTrackings", order["id"])
+        if order["trackings"]:
+            order["carrierCode"] = order["trackings"][0]["carrierCode"]
         order["stage"], order["completedAt"] = "completed", now
         self._after_order_change(order)
         return order
 
     @mutation
     def deliver_order(self, ref):
-        order = self.order(ref)
-        if order["stage"] != "completed":
-            raise SandboxError(422, "Order cannot be delivered")
+        order = self._movable(ref, "delivered", "delivered")
         now = self.clock()
         for tracking in order["trackings"]:
-            tracking.update(
-                summary="Delivered", summaryDate=now, trackedDate=now, deliveredDate=now
-            )
+            tracking.update(summary="Delivered", summaryDate=now, deliveredDate=now)
         order["stage"], order["deliveredAt"] = "delivered", now
         if order["trackings"]:
             self._emit("tracking.updated", "orderTrackings", order["id"])
@@ -960,5 +1012,5 @@ def _with_suffix(identifier, number):
 
 
 def _status_key(status):
-    """Compare statuses case-insensitively, "canceled" and "cancelled" alike."""
+    """A status as list filters spell it: in lower case, and "canceled"."""
     return str(status).lower().replace("cancelled", "canceled")

@@ -79,3 +79,19 @@ def test_other_errors_exit_1(run, tmp_path):
     wrong = run("po", "get", "1", "--password", "wrong")
     assert wrong.returncode == 1
     assert "credentials" in wrong.stderr
+
+
+def test_a_state_refusal_exits_2_with_shipwires_messages(run, tmp_path, sandbox):
+    created = run("po", "create", str(po_file(tmp_path)))
+    po_id = str(json.loads(created.stdout)["purchaseOrder"]["id"])
+    assert run("po", "approve", po_id).returncode == 0
+    (order,) = sandbox.orders(po_id)
+    sandbox.complete_order(order["id"])
+
+    for action in ("cancel", "approve"):
+        result = run("po", action, po_id)
+
+        assert result.returncode == 2, result.stderr
+        (error,) = json.loads(result.stdout)["errors"]
+        assert error["message"].startswith("Purchase order cannot be")
+        assert error["id"] == po_id

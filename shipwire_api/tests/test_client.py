@@ -1,7 +1,9 @@
 import base64
 import threading
+from datetime import datetime, timedelta
 
 import pytest
+import requests
 
 from shipwire_api import (
     ShipwireAuthError,
@@ -200,25 +202,41 @@ def test_external_id_too_long_is_refused_before_any_request(
     assert sandbox.request_count == 0
 
 
-def test_split_across_two_warehouses(client, sandbox):
-    payload = purchase_order(sku="ONLY-LAX", canSplit=1)
+def split_payload(external_id="ODOO-1"):
+    payload = purchase_order(external_id, sku="ONLY-LAX", canSplit=1)
     payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
-
-    result = client.create_purchase_order(payload)
-
-    orders = client.search_orders(purchase_order_id=result.id)
-    assert sorted(o["externalId"] for o in orders) == ["ODOO-1.1", "ODOO-1.2"]
+    return payload
 
 
-def test_split_suffix_on_order_number(client, sandbox):
-    sandbox.settings.split_suffix_on = "orderNo"
-    payload = purchase_order(sku="ONLY-LAX", canSplit=1)
-    payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
-
-    result = client.create_purchase_order(payload)
+def test_split_orders_get_the_suffix_on_their_order_number(client):
+    result = client.create_purchase_order(split_payload())
 
     orders = client.purchase_order_orders(result.id)
     assert sorted(o["orderNo"] for o in orders) == ["SO-ODOO-1.1", "SO-ODOO-1.2"]
+    assert {o["externalId"] for o in orders} == {"ODOO-1"}
+
+
+def test_split_suffix_on_external_id(client, sandbox):
+    sandbox.settings.split_suffix_on = "externalId"
+
+    result = client.create_purchase_order(split_payload())
+
+    orders = client.purchase_order_orders(result.id)
+    assert sorted(o["externalId"] for o in orders) == ["ODOO-1.1", "ODOO-1.2"]
+
+
+def test_a_refused_order_that_could_split_is_named_with_its_suffix(client, sandbox):
+    sandbox.settings.purchase_order_messages = "v3"
+
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.create_purchase_order(purchase_order(sku="NOPE-9", canSplit=1))
+
+    (error,) = caught.value.errors
+    assert (error.order_no, error.external_id, error.id) == (
+        "SO-ODOO-1.1",
+        "ODOO-1",
+        "",
+    )
 
 
 def test_search_follows_every_page(client, sandbox, exchanges):
@@ -307,3 +325,301 @@ def test_eight_concurrent_clients_keep_the_sandbox_consistent(sandbox):
     assert len(purchase_orders) == 80
     assert len({po["id"] for po in purchase_orders}) == 80
     assert len({po["externalId"] for po in purchase_orders}) == 80
+
+
+UNSAFE_IDS = [
+    "1/2",
+    "..",
+    "12?x=1",
+    "12#top",
+    "12%2F3",
+    "1 2",
+    "１２",  # fullwidth digits
+    "١٢",  # Arabic-Indic digits
+    "",
+    "9" * 200,
+    -1,
+    True,
+    None,
+]
+ID_PATH_CALLS = [
+    lambda client, value: client.get_purchase_order(value),
+    lambda client, value: client.update_purchase_order(value, {}),
+    lambda client, value: client.cancel_purchase_order(value),
+    lambda client, value: client.approve_purchase_order(value),
+    lambda client, value: client.purchase_order_orders(value),
+    lambda client, value: client.purchase_order_items(value),
+    lambda client, value: client.get_order(value),
+    lambda client, value: client.order_trackings(value),
+    lambda client, value: client.order_holds(value),
+    lambda client, value: client.clear_order_holds(value),
+    lambda client, value: client.clear_purchase_order_hold(value),
+    lambda client, value: client.delete_webhook(value),
+]
+
+
+@pytest.mark.parametrize("value", UNSAFE_IDS, ids=repr)
+def test_an_id_that_is_not_digits_never_reaches_a_url(client, sandbox, value):
+    for call in ID_PATH_CALLS:
+        with pytest.raises(ShipwireInputError) as caught:
+            call(client, value)
+        assert repr(value) in str(caught.value)
+        assert "digits only" in str(caught.value)
+
+    assert sandbox.request_count == 0
+
+
+@pytest.mark.parametrize("value", [665160, "665160"])
+def test_ids_are_accepted_as_int_or_digit_strings(client, value):
+    with pytest.raises(ShipwireNotFoundError):
+        client.get_purchase_order(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["A/B", "A?B", "A#B", "A%2FB", "A B", "ODOO-é", "A" * 200, ""],
+    ids=repr,
+)
+def test_an_unsafe_external_id_never_reaches_a_url(client, sandbox, value):
+    with pytest.raises(ShipwireInputError) as caught:
+        client.find_purchase_order(value)
+    with pytest.raises(ShipwireInputError):
+        client.create_purchase_order(purchase_order(value))
+
+    assert "externalId" in str(caught.value)
+    assert sandbox.request_count == 0
+
+
+def test_an_order_number_too_long_to_split_is_refused_before_any_request(
+    client, sandbox
+):
+    payload = purchase_order("ODOO-1", canSplit=1)
+    payload["purchaseOrderNo"] = "S" * 24
+
+    with pytest.raises(ShipwireInputError) as caught:
+        client.create_purchase_order(payload)
+
+    assert "purchaseOrderNo" in str(caught.value) and "23" in str(caught.value)
+    assert sandbox.request_count == 0
+    payload["options"]["canSplit"] = 0
+    assert client.create_purchase_order(payload).id
+
+
+def shipped_purchase_order(client, sandbox):
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    sandbox.complete_order(order["id"])
+    return created
+
+
+@pytest.mark.parametrize("shape", ["keyed", "list", "none"])
+def test_a_state_refusal_carries_shipwires_words_in_every_shape(client, sandbox, shape):
+    sandbox.settings.state_refusal_errors = shape
+    shipped = shipped_purchase_order(client, sandbox)
+
+    with pytest.raises(ShipwireStateError) as caught:
+        client.cancel_purchase_order(shipped.id)
+
+    (error,) = caught.value.errors
+    assert (caught.value.status, error.type) == (422, "error")
+    assert error.message == "Purchase order cannot be cancelled"
+    assert str(caught.value).startswith(
+        "Shipwire refused this in the current state: Purchase order cannot be cancelled"
+    )
+    if shape != "none":
+        assert error.id == str(shipped.id)
+
+
+def unverifiable(payload):
+    payload["shipTo"]["address1"] = "1 Main Lane UNVERIFIED"
+    return payload
+
+
+def test_messages_repeated_in_the_item_are_kept_once_per_order(client, sandbox):
+    sandbox.settings.purchase_order_messages = "v3"
+    payload = unverifiable(purchase_order("WARN-1", sku="ONLY-LAX", canSplit=1))
+    payload["items"].append({"sku": "ONLY-PHL", "quantity": 1})
+
+    split = client.create_purchase_order(payload)
+    single = client.create_purchase_order(unverifiable(purchase_order("WARN-2")))
+
+    orders = {o["id"]: o for o in client.purchase_order_orders(split.id)}
+    assert [w.message for w in split.warnings] == [
+        "Could not verify shipping address"
+    ] * 2
+    assert {int(w.id) for w in split.warnings} == set(orders)
+    for warning in split.warnings:
+        order = orders[int(warning.id)]
+        assert (warning.order_no, warning.external_id) == (
+            order["orderNo"],
+            order["externalId"],
+        )
+    assert [w.message for w in single.warnings] == ["Could not verify shipping address"]
+
+
+def test_plain_string_errors_are_messages(client):
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.create_webhook("order.created", "ftp://example.com/hook")
+
+    assert [(e.type, e.message) for e in caught.value.errors] == [
+        ("error", "Invalid URL")
+    ]
+    assert str(caught.value) == "Shipwire refused the request: Invalid URL"
+
+
+def test_an_answer_that_is_not_the_envelope_still_says_why(client, sandbox):
+    sandbox.faults.inject("bad_request", count=1)
+
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.get_purchase_order(1)
+
+    assert caught.value.status == 400
+    assert [e.message for e in caught.value.errors] == ["Bad request"]
+    assert str(caught.value) == "Shipwire refused the request: Bad request"
+
+
+def test_search_by_ids_and_status(client, sandbox, exchanges):
+    first, second, third = (
+        client.create_purchase_order(purchase_order(f"IDS-{n}")) for n in (1, 2, 3)
+    )
+    client.cancel_purchase_order(second.id)
+    (order,) = client.purchase_order_orders(third.id)
+
+    found = client.search_purchase_orders(ids=[first.id, str(second.id)])
+    assert sorted(po["id"] for po in found) == [first.id, second.id]
+    assert [po["id"] for po in client.search_purchase_orders(status="canceled")] == [
+        second.id
+    ]
+    by_po = client.search_orders(purchase_order_ids=[third.id])
+    assert [o["id"] for o in by_po] == [order["id"]]
+    assert [o["id"] for o in client.search_orders(ids=[order["id"]])] == [order["id"]]
+    assert client.search_orders(ids=[order["id"]], status="cancelled") == []
+
+    exchanges.clear()
+    cancelled = client.search_orders(status="cancelled")
+
+    assert [o["purchaseOrderId"] for o in cancelled] == [second.id]
+    assert [o["status"] for o in cancelled] == ["cancelled"]
+    assert "status=canceled&" in exchanges[0].url
+
+
+def test_an_empty_id_list_finds_nothing_without_asking(client, sandbox):
+    client.create_purchase_order(purchase_order())
+    count = sandbox.request_count
+
+    assert client.search_orders(purchase_order_ids=[]) == []
+    assert client.search_purchase_orders(ids=[]) == []
+    assert sandbox.request_count == count
+
+
+def test_a_long_id_list_is_searched_in_batches(client, exchanges):
+    first = client.create_purchase_order(purchase_order("MANY-1"))
+    second = client.create_purchase_order(purchase_order("MANY-2"))
+    exchanges.clear()
+
+    ids = [first.id, *range(1, 100), second.id]
+    orders = client.search_orders(purchase_order_ids=ids)
+
+    assert sorted(o["purchaseOrderId"] for o in orders) == [first.id, second.id]
+    assert len(exchanges) == 2
+    assert all(len(exchange.url) < 1000 for exchange in exchanges)
+
+
+def test_a_status_change_that_keeps_its_date_is_seen_only_by_id(client, sandbox):
+    sandbox.settings.silent_status_changes = True
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    # A sync that ran after the create asks for what changed since.
+    stamp = datetime.fromisoformat(order["lastUpdatedDate"]) + timedelta(seconds=1)
+
+    moved = requests.post(
+        f"{sandbox.url}/_sandbox/orders/{order['id']}/process", timeout=5
+    )
+
+    assert moved.json()["resource"]["status"] == "processed"
+    assert client.search_orders(updated_after=stamp) == []
+    assert client.search_purchase_orders(updated_after=stamp) == []
+    (seen,) = client.search_orders(ids=[order["id"]])
+    assert seen["status"] == "processed"
+    assert seen["lastUpdatedDate"] == order["lastUpdatedDate"]
+
+
+def test_clearing_an_orders_holds(client, sandbox):
+    created = client.create_purchase_order(purchase_order())
+    (order,) = client.purchase_order_orders(created.id)
+    sandbox.add_order_hold(order["id"], "Address needs a suite number")
+    assert client.get_order(order["id"])["status"] == "held"
+
+    client.clear_order_holds(order["id"])
+
+    assert client.get_order(order["id"])["status"] == "unprocessed"
+    assert client.order_holds(order["id"]) == []
+    (hold,) = client.order_holds(order["id"], include_cleared=True)
+    assert hold["description"] == "Address needs a suite number"
+    assert hold["clearedDate"] is not None
+
+
+def test_clearing_a_purchase_order_hold(client, sandbox):
+    created = client.create_purchase_order(purchase_order(hold=1))
+    assert created.status == "onHold"
+    assert client.purchase_order_orders(created.id) == []
+
+    client.clear_purchase_order_hold(created.id)
+
+    assert client.get_purchase_order(created.id)["status"] == "approved"
+    (order,) = client.purchase_order_orders(created.id)
+    assert order["status"] == "unprocessed"
+    with pytest.raises(ShipwireStateError) as caught:
+        client.clear_purchase_order_hold(created.id)
+    assert caught.value.errors[0].message == "Purchase order is not on hold"
+
+
+@pytest.fixture
+def small_pages(sandbox, exchanges):
+    client = ShipwireClient(
+        sandbox.username,
+        sandbox.password,
+        sandbox.url,
+        page_size=2,
+        exchange_hook=exchanges.append,
+    )
+    yield client
+    client.close()
+
+
+@pytest.mark.parametrize("prefixless", [False, True])
+def test_next_links_are_followed_with_or_without_the_api_prefix(
+    small_pages, sandbox, exchanges, prefixless
+):
+    sandbox.settings.prefixless_paging_links = prefixless
+    for number in range(5):
+        small_pages.create_purchase_order(purchase_order(f"LINK-{number}"))
+    exchanges.clear()
+
+    found = small_pages.search_purchase_orders(status="approved")
+
+    assert sorted(po["externalId"] for po in found) == [f"LINK-{n}" for n in range(5)]
+    assert len(exchanges) == 3
+    assert all(
+        e.url.startswith(f"{sandbox.api_url}/purchaseOrders?status=approved&")
+        for e in exchanges
+    )
+
+
+def test_secrets_are_listed_across_pages_whose_links_lack_the_prefix(small_pages):
+    created = [small_pages.create_secret()["id"] for _ in range(3)]
+
+    assert [secret["id"] for secret in small_pages.list_secrets()] == created
+
+
+def test_next_links_are_only_followed_on_the_configured_host(
+    small_pages, sandbox, exchanges
+):
+    sandbox.settings.public_url = "https://api.beta.shipwire.com"
+    for number in range(3):
+        small_pages.create_purchase_order(purchase_order(f"HOST-{number}"))
+    exchanges.clear()
+
+    assert len(small_pages.search_purchase_orders()) == 3
+    assert len(exchanges) == 2
+    assert all(e.url.startswith(sandbox.api_url) for e in exchanges)

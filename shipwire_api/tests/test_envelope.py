@@ -1,4 +1,3 @@
-from shipwire_api import parse_split_suffix, strip_split_suffix
 from shipwire_api.envelope import collect_messages, mentions_duplicate
 
 
@@ -46,11 +45,3 @@ def test_duplicate_is_found_in_any_place_and_case():
     assert mentions_duplicate({"v4Errors": [{"message": "Duplicate externalId"}]})
     assert mentions_duplicate({"errors": ["duplicate"]})
     assert not mentions_duplicate({"message": "Successful", "errors": ["No items"]})
-
-
-def test_split_suffix_helpers():
-    assert parse_split_suffix("ODOO-42.2") == ("ODOO-42", 2)
-    assert parse_split_suffix("ODOO-42") == ("ODOO-42", None)
-    assert strip_split_suffix("SO0042.1") == "SO0042"
-    assert strip_split_suffix("1.5.10") == "1.5"
-    assert strip_split_suffix("") == ""

@@ -45,7 +45,7 @@ def test_control_drives_order_lifecycle(api, po_body):
         api.control("POST", f"/orders/{order['id']}/deliver").json()["resource"][
             "status"
         ]
-        == "delivered"
+        == "completed"  # a delivery shows on its trackings
     )
     refused = api.control("POST", f"/orders/{order['id']}/cancel")
     assert (refused.status_code, refused.json()["message"]) == (
@@ -63,9 +63,9 @@ def test_control_drives_order_lifecycle(api, po_body):
 
 def test_control_settings_faults_stats_catalogue_and_reset(sandbox, api, po_body):
     settings = api.control(
-        "PATCH", "/settings", {"split_suffix_on": "orderNo", "max_page_size": 50}
+        "PATCH", "/settings", {"split_suffix_on": "externalId", "max_page_size": 50}
     )
-    assert settings.json()["resource"]["split_suffix_on"] == "orderNo"
+    assert settings.json()["resource"]["split_suffix_on"] == "externalId"
     assert sandbox.settings.max_page_size == 50
     assert api.control("GET", "/settings").json()["resource"]["max_page_size"] == 50
     assert api.control("PATCH", "/settings", {"no_such_setting": 1}).status_code == 400
@@ -183,7 +183,7 @@ def test_command_line_serves_until_terminated():
         "--password",
         "secret",
         "--split-suffix-on",
-        "orderNo",
+        "externalId",
     ]
     environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
     with subprocess.Popen(
@@ -203,7 +203,7 @@ def test_command_line_serves_until_terminated():
             settings = requests.get(
                 f"{api_url[: -len('/api/v3')]}/_sandbox/settings", timeout=5
             ).json()["resource"]
-            assert settings["split_suffix_on"] == "orderNo"
+            assert settings["split_suffix_on"] == "externalId"
         finally:
             process.send_signal(signal.SIGTERM)
             assert process.wait(timeout=10) == 0

@@ -197,3 +197,21 @@ def test_products_list_the_catalogue(api):
     assert (
         api.get(f"/products/{product['id']}").json()["resource"]["sku"] == "DIAMOND-1"
     )
+
+
+def test_paging_links_of_secrets_and_on_request_all_lists_lack_the_prefix(
+    sandbox, api, po_body
+):
+    for _ in range(3):
+        api.post("/secret")
+    secrets = api.get("/secret", params={"limit": 2}).json()["resource"]
+    assert secrets["next"] == f"{sandbox.url}/secret?offset=2&limit=2"
+
+    api.create_ok(po_body("BARE-1"))
+    api.create_ok(po_body("BARE-2"))
+    sandbox.settings.prefixless_paging_links = True
+    sandbox.settings.public_url = "https://api.beta.shipwire.com"
+    page = api.get("/purchaseOrders", params={"limit": 1}).json()["resource"]
+    assert page["next"] == (
+        "https://api.beta.shipwire.com/purchaseOrders?offset=1&limit=1"
+    )

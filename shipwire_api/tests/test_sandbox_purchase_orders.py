@@ -15,7 +15,7 @@ def test_approved_create_yields_one_po_and_its_order(api, po_body):
     assert po["status"] == "approved" and po["externalId"] == "OK-1"
     assert po["events"]["resource"]["approvalDate"] is not None
     [order] = api.orders_of(po["id"])
-    assert order["status"] == "processed"
+    assert order["status"] == "unprocessed"
     assert order["purchaseOrderId"] == po["id"]
     assert order["purchaseOrderExternalId"] == "OK-1"
     assert order["purchaseOrderNo"] == "SO-OK-1"
@@ -142,7 +142,7 @@ def test_problem_create_without_do_not_persist_is_held_until_a_put_fixes_it(
     assert fixed["resourceLocation"].endswith(f"/purchaseOrders/{po['id']}")
     assert "v4Warnings" in fixed and "v4Errors" not in fixed
     [order] = api.orders_of(po["id"])
-    assert order["status"] == "processed"
+    assert order["status"] == "unprocessed"
     assert api.get(f"/purchaseOrders/{po['id']}/holds").json()["resource"]["total"] == 0
     cleared = api.get(
         f"/purchaseOrders/{po['id']}/holds", params={"includeCleared": 1}
@@ -260,12 +260,16 @@ def test_split_across_warehouses_suffixes_ids(sandbox, api, po_body, suffix_on):
     assert [entry["resource"]["id"] for entry in siblings] == [orders[1]["id"]]
 
 
-def test_one_warehouse_order_is_not_suffixed_unless_asked(sandbox, api, po_body):
+def test_one_warehouse_order_is_suffixed_when_it_could_have_split(
+    sandbox, api, po_body
+):
     [order] = api.orders_of(api.create_ok(po_body("ONE-1", canSplit=1))["id"])
-    assert order["externalId"] == "ONE-1"
-    sandbox.settings.suffix_unsplit = True
-    [order] = api.orders_of(api.create_ok(po_body("ONE-2", canSplit=1))["id"])
-    assert order["externalId"] == "ONE-2.1"
+    assert (order["orderNo"], order["externalId"]) == ("SO-ONE-1.1", "ONE-1")
+    [order] = api.orders_of(api.create_ok(po_body("ONE-2"))["id"])
+    assert order["orderNo"] == "SO-ONE-2"
+    sandbox.settings.suffix_unsplit = False
+    [order] = api.orders_of(api.create_ok(po_body("ONE-3", canSplit=1))["id"])
+    assert order["orderNo"] == "SO-ONE-3"
 
 
 def test_scarce_stock_splits_or_holds(api, po_body):
@@ -344,7 +348,7 @@ def test_po_status_follows_its_orders_and_cancel_is_refused_after_shipping(
         0
     ]["resource"]
     assert delivered["deliveredDate"] is not None
-    assert api.get(f"/orders/{first['id']}").json()["resource"]["status"] == "delivered"
+    assert api.get(f"/orders/{first['id']}").json()["resource"]["status"] == "completed"
 
 
 def test_cancel_cancels_every_order(api, po_body):
@@ -376,7 +380,9 @@ def test_order_cancel_and_holds(sandbox, api, po_body):
     holds = api.get(f"/orders/{order['id']}/holds").json()["resource"]["items"]
     assert holds[0]["resource"]["type"] == "customer"
     assert api.post(f"/orders/{order['id']}/holds/clear").status_code == 200
-    assert api.get(f"/orders/{order['id']}").json()["resource"]["status"] == "processed"
+    assert (
+        api.get(f"/orders/{order['id']}").json()["resource"]["status"] == "unprocessed"
+    )
     assert (
         api.post(f"/orders/{order['id']}/cancel").json()["message"] == "Order cancelled"
     )
@@ -408,7 +414,7 @@ def test_po_hold_and_clear_return_to_the_previous_status(api, po_body):
     [order] = api.orders_of(approved["id"])
     assert order["status"] == "held"
     api.post(f"/purchaseOrders/{approved['id']}/hold/clear")
-    assert api.orders_of(approved["id"])[0]["status"] == "processed"
+    assert api.orders_of(approved["id"])[0]["status"] == "unprocessed"
     assert (
         api.get(f"/purchaseOrders/{approved['id']}").json()["resource"]["status"]
         == "approved"
@@ -429,7 +435,7 @@ def test_put_changing_items_reallocates_open_orders(api, po_body):
     )
     orders = api.orders_of(po["id"])
     assert orders[0]["id"] == order["id"]
-    assert [o["externalId"] for o in orders] == ["REALLOC-1.1", "REALLOC-1.2"]
+    assert [o["orderNo"] for o in orders] == ["SO-REALLOC-1.1", "SO-REALLOC-1.2"]
 
 
 def test_put_with_errors_and_do_not_persist_changes_nothing(api, po_body):

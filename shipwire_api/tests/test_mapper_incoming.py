@@ -1,0 +1,116 @@
+"""What Odoo records are told about Shipwire's statuses, trackings and orders.
+
+The mapper lives in the addon next to this package and imports it relatively, so the
+addon is loaded here as a plain package; nothing of Odoo is imported.
+"""
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from shipwire_api import ShipwireClient
+from shipwire_api.sandbox.samples import sample_purchase_order
+
+ADDON = Path(__file__).resolve().parents[2]
+
+
+def _load_incoming():
+    spec = importlib.util.spec_from_file_location(
+        "sale_stock_shipwire",
+        ADDON / "__init__.py",
+        submodule_search_locations=[str(ADDON)],
+    )
+    package = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = package
+    spec.loader.exec_module(package)
+    module = importlib.import_module("sale_stock_shipwire.mapper.incoming")
+    assert "odoo" not in sys.modules, "the mapper must load without Odoo"
+    return module
+
+
+incoming = _load_incoming()
+
+WIRE_STATUSES = {
+    "held": "held",
+    "submitted": "submitted",
+    "unprocessed": "unprocessed",
+    "processed": "processed",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "canceled": "cancelled",
+    "Completed": "completed",
+}
+
+
+@pytest.mark.parametrize(("status", "normalized"), WIRE_STATUSES.items())
+def test_every_status_seen_on_the_wire_is_known(status, normalized):
+    assert incoming.normalize_order_status(status) == normalized
+    labels = dict(incoming.FULFILLMENT_STATES)
+    assert labels[normalized] != labels["unknown"]
+
+
+def test_waiting_orders_have_a_label_of_their_own():
+    labels = dict(incoming.FULFILLMENT_STATES)
+    assert labels["unprocessed"] == "Waiting at the warehouse"
+
+
+def test_an_unknown_status_stays_unknown():
+    assert incoming.normalize_order_status("teleported") == "unknown"
+    assert incoming.purchase_order_state("teleported") is None
+    assert incoming.purchase_order_state(None) is None
+
+
+@pytest.mark.parametrize(
+    ("po_status", "fulfillment", "state"),
+    [
+        ("approved", [], "approved"),
+        ("onHold", [], "held"),
+        ("teleported", [], None),
+        (None, [], None),
+        ("approved", ["unknown"], None),
+        ("approved", ["teleported"], None),
+        ("approved", ["unprocessed"], "approved"),
+        ("approved", ["held", "unprocessed"], "held"),
+        ("approved", ["completed", "unknown"], "partially_shipped"),
+        ("teleported", ["completed", "cancelled"], "shipped"),
+        ("completed", ["cancelled", "canceled"], "cancelled"),
+    ],
+)
+def test_order_state_is_none_when_it_cannot_be_told(po_status, fulfillment, state):
+    assert incoming.order_state(po_status, fulfillment) == state
+
+
+@pytest.fixture
+def client(sandbox):
+    client = ShipwireClient(sandbox.username, sandbox.password, sandbox.url)
+    yield client
+    client.close()
+
+
+def test_a_shipped_order_gives_its_carrier_dates_and_tracking(client, sandbox):
+    created = client.create_purchase_order(sample_purchase_order("MAP-1"))
+    (order,) = client.purchase_order_orders(created.id)
+    waiting = incoming.fulfillment_order_values(order)
+    assert (waiting["status"], waiting["carrier_code"]) == ("unprocessed", "")
+    assert waiting["completed_date"] is False
+
+    sandbox.complete_order(order["id"])
+    shipped = incoming.fulfillment_order_values(client.get_order(order["id"]))
+    (tracking,) = client.order_trackings(order["id"])
+    in_transit = incoming.tracking_values(tracking)
+
+    assert (shipped["status"], shipped["carrier_code"]) == ("completed", "USPS PM")
+    assert shipped["completed_date"]
+    assert in_transit["carrier"] == "USPS"
+    assert in_transit["tracking_number"] and in_transit["url"].startswith("https://")
+    assert in_transit["tracked_date"] and in_transit["delivered_date"] is False
+
+    sandbox.deliver_order(order["id"])
+    (tracking,) = client.order_trackings(order["id"])
+    delivered = incoming.tracking_values(tracking)
+
+    assert delivered["delivered_date"] >= delivered["tracked_date"]
+    assert delivered["tracked_date"] == in_transit["tracked_date"]
