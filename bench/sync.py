@@ -14,6 +14,8 @@ Then, with --latency seconds added to every request, two situations are measured
   sent. This is the pure cost of resyncing the open POs.
 - 30% shipped: the sandbox completes (ships, with one tracking number) 30% of the
   fulfillment orders, so the sync must bring trackings in and validate deliveries.
+- reconcile: nothing new by date, but every open PO unseen for longer than the
+  account's "re-read after" hours, so the sync reads them all again by id.
 
 In each, the naive baseline runs first: ``action_shipwire_refresh()`` on every open
 order (one order at a time: GET its PO, GET its fulfillment orders), then the
@@ -420,7 +422,7 @@ def report(results, problems, shipped_count, fo_count, options):
     for result in (base_b, sync_b, small_b):
         print(_row(result))
     print(f"30% shipped ({shipped_count} FOs completed with a tracking number)")
-    for result in (base_a, sync_a, small_a, resync):
+    for result in (base_a, sync_a, small_a, resync, results["reconcile"]):
         print(_row(result))
     print()
     print("SQL per batch (batch size: queries, commits excluded):")
@@ -466,6 +468,20 @@ def report(results, problems, shipped_count, fo_count, options):
                 "HTTP requests, 30% shipped", base_a, sync_a, "requests", REQUEST_TARGET
             ),
             ratio(base_a, sync_a, "requests") >= REQUEST_TARGET,
+        )
+    )
+    reconcile = results["reconcile"]
+    checks.append(
+        (
+            ratio_text(
+                "HTTP requests, reconcile of every open PO (against the no-change "
+                "baseline)",
+                base_b,
+                reconcile,
+                "requests",
+                REQUEST_TARGET,
+            ),
+            ratio(base_b, reconcile, "requests") >= REQUEST_TARGET,
         )
     )
     # Per-order growth of SQL in the no-change resync, between the two accounts.
@@ -579,6 +595,32 @@ def run(registry, sandboxes, options, log):
             backend = env["shipwire.backend"].browse(backend_id)
             return run_sync(env, counters, label, backend, classes)
 
+    def reconciled(backend_id):
+        """A sync that finds nothing new by date, but every open PO due to be read
+        again: the cost of the reconcile pass alone."""
+        with fresh_env(registry) as env:
+            backend = env["shipwire.backend"].browse(backend_id)
+            only_active(env, backend)
+            backend.sync_cursor = backend.last_sync_date
+            env.cr.execute(
+                "UPDATE shipwire_purchase_order SET last_sync = last_sync - "
+                "make_interval(hours => %s + 1) WHERE backend_id = %s",
+                [backend.reconcile_after_hours, backend_id],
+            )
+            env.cr.commit()
+        with fresh_env(registry) as env:
+            backend = env["shipwire.backend"].browse(backend_id)
+            open_count = len(
+                _orders(env, backend).filtered(
+                    lambda order: order.shipwire_state in OPEN_STATES
+                )
+            )
+            result = run_sync(
+                env, counters, "sync + reconcile of open POs", backend, classes
+            )
+            result["open"] = open_count
+            return result
+
     def baseline(shipped=None):
         with fresh_env(registry) as env:
             only_active(env, env["shipwire.backend"].browse(large_id))
@@ -629,6 +671,11 @@ def run(registry, sandboxes, options, log):
     with fresh_env(registry) as env:
         large = env["shipwire.backend"].browse(large_id)
         problems += state_problems(env, large, shipped, "resync")
+    log("reconcile: every open PO unseen for longer than the account allows ...")
+    results["reconcile"] = reconciled(large_id)
+    with fresh_env(registry) as env:
+        large = env["shipwire.backend"].browse(large_id)
+        problems += state_problems(env, large, shipped, "reconcile")
 
     for key in ("baseline_b", "baseline_a"):
         expected = 2 * results[key]["orders"]
@@ -637,6 +684,11 @@ def run(registry, sandboxes, options, log):
                 f"{key}: {results[key]['requests']} requests, not 2 per order "
                 f"({expected})"
             )
+    if results["reconcile"]["stored"] < results["reconcile"]["open"]:
+        problems.append(
+            f"reconcile: read {results['reconcile']['stored']} of "
+            f"{results['reconcile']['open']} open POs"
+        )
     for key in ("sync_b", "sync_a", "resync", "small_b", "small_a"):
         if results[key]["stored"] < results[key]["orders"]:
             problems.append(

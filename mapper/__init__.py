@@ -3,9 +3,13 @@
 from .incoming import (
     fulfillment_order_values,
     hold_values,
+    is_newer,
     is_older,
     last_updated,
+    order_moves_back,
     order_state,
+    purchase_order_moves_back,
+    purchase_order_state,
     tracking_values,
 )
 from .outgoing import (

@@ -116,6 +116,49 @@ def is_older(incoming, stored):
     return bool(incoming and stored and incoming < stored)
 
 
+def is_newer(incoming, stored):
+    """Whether an update stamped ``incoming`` is newer than the stored one."""
+    return bool(incoming and (not stored or incoming > stored))
+
+
+# How far an order has gone. Shipwire can change a status without a new
+# lastUpdatedDate (held, then unprocessed, recorded with one stamp); an update that
+# is not newer may then move an order forward, never back.
+_ORDER_PROGRESS = {
+    "held": 0,
+    "unprocessed": 1,
+    "processed": 2,
+    "submitted": 3,
+    "completed": 4,
+    "delivered": 5,
+    "returned": 6,
+    "cancelled": 6,
+}
+_STATE_PROGRESS = {
+    "held": 0,
+    "needs_approval": 0,
+    "approved": 1,
+    "partially_shipped": 2,
+    "shipped": 3,
+    "cancelled": 3,
+}
+
+
+def order_moves_back(stored_status, incoming_status):
+    """Whether a fulfillment order going from one normalized status to the other
+    goes backwards (an unknown status goes nowhere)."""
+    stored = _ORDER_PROGRESS.get(stored_status)
+    incoming = _ORDER_PROGRESS.get(normalize_order_status(incoming_status))
+    return stored is not None and (incoming is None or incoming < stored)
+
+
+def purchase_order_moves_back(stored_status, incoming_status):
+    """Whether a PO going from one Shipwire status to the other goes backwards."""
+    stored = _STATE_PROGRESS.get(purchase_order_state(stored_status))
+    incoming = _STATE_PROGRESS.get(purchase_order_state(incoming_status))
+    return stored is not None and (incoming is None or incoming < stored)
+
+
 def fulfillment_order_values(resource):
     """Values of a ``shipwire.fulfillment.order`` from a Shipwire order resource.
     Without a stamp, ``shipwire_updated`` is left out: the one stored stays."""

@@ -6,6 +6,8 @@ from datetime import datetime, time, timezone
 from ..shipwire_api.identifiers import (
     EXTERNAL_ID_MAX_LENGTH,
     EXTERNAL_ID_MAX_LENGTH_WHEN_SPLIT,
+    ORDER_NO_MAX_LENGTH,
+    ORDER_NO_MAX_LENGTH_WHEN_SPLIT,
 )
 
 # Field lengths Shipwire accepts, per address key.
@@ -19,7 +21,6 @@ ADDRESS_LIMITS = {
     "postalCode": 10,
 }
 SKU_MAX_LENGTH = 50
-PURCHASE_ORDER_NO_MAX_LENGTH = 25
 # Which Odoo contact field feeds each Shipwire address key, for error messages.
 ADDRESS_FIELD_LABELS = {
     "name": "Name",
@@ -259,14 +260,26 @@ def order_problems(order, backend):
                 limit=limit,
             )
         )
-    if len(order.name) > PURCHASE_ORDER_NO_MAX_LENGTH:
+    if backend.can_split and len(order.name) > ORDER_NO_MAX_LENGTH_WHEN_SPLIT:
+        problems.append(
+            _(
+                "%(order)s: with splitting allowed, Shipwire adds .1, .2 to the "
+                "order number, which must stay within %(max)s characters: order "
+                "references of %(limit)s characters at most. Shorten the order "
+                "reference or the prefix of the sales order sequence.",
+                order=order.name,
+                max=ORDER_NO_MAX_LENGTH,
+                limit=ORDER_NO_MAX_LENGTH_WHEN_SPLIT,
+            )
+        )
+    elif len(order.name) > ORDER_NO_MAX_LENGTH:
         problems.append(
             _(
                 "%(order)s: Shipwire accepts order numbers of %(limit)s characters "
                 "at most; shorten the order reference or the prefix of the sales "
                 "order sequence.",
                 order=order.name,
-                limit=PURCHASE_ORDER_NO_MAX_LENGTH,
+                limit=ORDER_NO_MAX_LENGTH,
             )
         )
     ship_to_required = REQUIRED_SHIP_TO

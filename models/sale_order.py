@@ -249,6 +249,12 @@ class SaleOrder(models.Model):
             purchase_orders._po_action("cancel", "cancel_purchase_order")
         return True
 
+    def action_shipwire_clear_holds(self):
+        ensure_group(self.env, GROUP_MANAGER)
+        for purchase_orders in self._shipwire_as_module()._shipwire_existing_pos():
+            purchase_orders._clear_holds()
+        return True
+
     def action_shipwire_refresh(self):
         ensure_group(self.env, GROUP_USER)
         for purchase_orders in self._shipwire_as_module()._shipwire_existing_pos():

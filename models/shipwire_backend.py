@@ -1,10 +1,17 @@
+import contextlib
 import secrets
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import GROUP_ADMIN, GROUP_MANAGER, GROUP_USER, WEBHOOK_ROUTE
-from ..shipwire_api import ShipwireClient, ShipwireError
+from ..shipwire_api import (
+    ShipwireClient,
+    ShipwireError,
+    ShipwireInputError,
+    ShipwireNotFoundError,
+    validate_external_id_prefix,
+)
 
 # Where the credentials are sent: changing it is an administrator's call, as they are.
 SERVER_FIELDS = {"environment", "custom_url"}
@@ -114,6 +121,14 @@ class ShipwireBackend(models.Model):
     service_level_ids = fields.One2many(
         "shipwire.service.level", "backend_id", string="Service levels"
     )
+    reconcile_after_hours = fields.Integer(
+        string="Re-read open POs after (hours)",
+        default=6,
+        required=True,
+        help="Shipwire may change a status without marking the PO as updated, so "
+        "the sync also reads again, in a few list calls, the open POs it has not "
+        "seen change for this long.",
+    )
     exchange_retention_days = fields.Integer(
         string="Keep API calls (days)", default=30, required=True
     )
@@ -176,9 +191,30 @@ class ShipwireBackend(models.Model):
             )
         return super().write(vals)
 
-    @api.constrains("read_timeout", "exchange_retention_days")
+    @api.constrains("external_id_prefix", "can_split")
+    def _check_external_id_prefix(self):
+        for backend in self:
+            try:
+                validate_external_id_prefix(
+                    backend.external_id_prefix, backend.can_split
+                )
+            except ShipwireInputError as error:
+                raise ValidationError(
+                    self.env._(
+                        "%(account)s: %(error)s", account=backend.name, error=error
+                    )
+                ) from None
+
+    @api.constrains("read_timeout", "exchange_retention_days", "reconcile_after_hours")
     def _check_limits(self):
         for backend in self:
+            if backend.reconcile_after_hours < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(account)s: re-read open POs after 1 hour at least.",
+                        account=backend.name,
+                    )
+                )
             if backend.read_timeout <= 0:
                 raise ValidationError(
                     self.env._(
@@ -322,16 +358,31 @@ class ShipwireBackend(models.Model):
         try:
             secret = client.create_secret()
             # Kept at once: Shipwire may sign with it even if a later step fails.
-            backend.webhook_secret_ids = [
-                fields.Command.create(
-                    {"shipwire_id": str(secret["id"]), "secret": secret["secret"]}
+            new_secret = (
+                self.env["shipwire.webhook.secret"]
+                .sudo()
+                .create(
+                    {
+                        "backend_id": self.id,
+                        "shipwire_id": str(secret["id"]),
+                        "secret": secret["secret"],
+                    }
                 )
-            ]
+            )
             for subscription in client.list_webhooks():
                 if subscription.get("url") == backend.webhook_url:
                     client.delete_webhook(subscription["id"])
             for topic in WEBHOOK_TOPICS:
                 client.create_webhook(topic, backend.webhook_url)
+            # Only the new secret signs from now on: the older ones this account
+            # made go, at Shipwire and here.
+            superseded = backend.webhook_secret_ids - new_secret
+            for shipwire_id in set(superseded.mapped("shipwire_id")) - {
+                new_secret.shipwire_id
+            }:
+                with contextlib.suppress(ShipwireNotFoundError):
+                    client.delete_secret(shipwire_id)
+            superseded.unlink()
         except ShipwireError as error:
             kind = "danger"
             message = self.env._(

@@ -5,7 +5,9 @@ from ..const import FIX_PO_ACTIVITY, SHIPPED_STATUSES
 from ..mapper import (
     fulfillment_order_values,
     hold_values,
+    is_newer,
     is_older,
+    order_moves_back,
     tracking_values,
 )
 from ..mapper.incoming import FULFILLMENT_STATES
@@ -55,6 +57,10 @@ class ShipwireFulfillmentOrder(models.Model):
     delivery_done = fields.Boolean(
         help="Shipwire's shipment was applied to the Odoo delivery, or tried."
     )
+    carrier_code = fields.Char(
+        string="Carrier", help="The carrier and service that shipped it."
+    )
+    completed_date = fields.Datetime(string="Shipped on")
     delivery_problem = fields.Text(
         help="Why the shipment could not be validated on an Odoo delivery; "
         "cleared once the delivery is validated."
@@ -89,7 +95,7 @@ class ShipwireFulfillmentOrder(models.Model):
             )
 
     @api.model
-    def _shipwire_upsert(self, resources_by_purchase_order):
+    def _shipwire_upsert(self, resources_by_purchase_order, replayable=False):
         """Create or update fulfillment orders, with their trackings and holds.
 
         ``resources_by_purchase_order`` maps PO records to Shipwire order resources.
@@ -118,7 +124,7 @@ class ShipwireFulfillmentOrder(models.Model):
                     )
                     new_values.append(values)
                     new_resources.append(resource)
-                elif fulfillment_order._shipwire_is_newer(values):
+                elif fulfillment_order._shipwire_is_newer(values, replayable):
                     fulfillment_order.write(values)
                     changed |= fulfillment_order
                     updated.append((fulfillment_order, resource))
@@ -128,9 +134,18 @@ class ShipwireFulfillmentOrder(models.Model):
         )
         return changed | created
 
-    def _shipwire_is_newer(self, values):
-        """Whether ``values`` from Shipwire are news for this fulfillment order."""
-        if is_older(values.get("shipwire_updated"), self.shipwire_updated):
+    def _shipwire_is_newer(self, values, replayable):
+        """Whether ``values`` from Shipwire are news for this fulfillment order. A
+        replayable update (a webhook) that is not newer may move the order
+        forward, never back."""
+        incoming = values.get("shipwire_updated")
+        if is_older(incoming, self.shipwire_updated):
+            return False
+        if (
+            replayable
+            and not is_newer(incoming, self.shipwire_updated)
+            and order_moves_back(self.status, values["shipwire_status"])
+        ):
             return False
         return any(self[name] != value for name, value in values.items())
 

@@ -1,11 +1,16 @@
-from datetime import timedelta
-
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 
 from ..const import FIX_PO_ACTIVITY, GROUP_MANAGER, GROUP_USER, TODO_ACTIVITY
-from ..mapper import is_older, last_updated, order_state
+from ..mapper import (
+    is_newer,
+    is_older,
+    last_updated,
+    order_state,
+    purchase_order_moves_back,
+    purchase_order_state,
+)
 from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError
 from .shipwire_backend import ensure_group
 from .shipwire_message import CONNECTION_CODE
@@ -36,9 +41,6 @@ PROBLEM_STATES = ("failed", "rejected", "held", "not_delivered", "cancelled")
 # States in which Shipwire may still ship the order.
 LIVE_STATES = ("held", "needs_approval", "approved", "partially_shipped")
 ACTIVITY_SUMMARY_PREFIX = "Shipwire: "
-RETRY_FIRST_DELAY = timedelta(minutes=5)
-RETRY_MAX_DELAY = timedelta(hours=6)
-RETRY_MAX_DOUBLINGS = 7  # 5 min doubled 7 times passes 6 h
 
 
 class ShipwirePurchaseOrder(models.Model):
@@ -168,6 +170,10 @@ class ShipwirePurchaseOrder(models.Model):
         ensure_group(self.env, GROUP_MANAGER)
         return self._orders_as_module().action_shipwire_cancel()
 
+    def action_clear_holds(self):
+        ensure_group(self.env, GROUP_MANAGER)
+        return self._orders_as_module().action_shipwire_clear_holds()
+
     def action_open_sale_order(self):
         self.ensure_one()
         return {
@@ -215,38 +221,6 @@ class ShipwirePurchaseOrder(models.Model):
             )
         self.last_sync = fields.Datetime.now()
 
-    def _schedule_retry(self):
-        """The retry job sends these again later: 5 minutes, doubling, 6 h at most."""
-        now = fields.Datetime.now()
-        for purchase_order in self:
-            doublings = min(purchase_order.retry_count, RETRY_MAX_DOUBLINGS)
-            delay = min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
-            purchase_order.write(
-                {
-                    "retry_count": purchase_order.retry_count + 1,
-                    "next_retry": now + delay,
-                }
-            )
-
-    def _apply_unreadable(self, error):
-        """Shipwire answered a send, but storing its answer failed: the PO may exist
-        at Shipwire, so the retry job reads it again (and links it)."""
-        self.state = "failed"
-        self._schedule_retry()
-        # Resolved, as an outage is, once Shipwire's PO is read.
-        self.env["shipwire.message"].create(
-            {
-                "purchase_order_id": self.id,
-                "severity": "error",
-                "code": CONNECTION_CODE,
-                "text": self.env._(
-                    "Shipwire's answer could not be stored (%(error)s). The PO is "
-                    "read again automatically; it is not sent twice.",
-                    error=error,
-                ),
-            }
-        )
-
     def _apply_snapshot(self, operation, current):
         result = current.result
         if result is None:
@@ -282,10 +256,12 @@ class ShipwirePurchaseOrder(models.Model):
             )
 
     @api.model
-    def _store_remote(self, remote_by_purchase_order):
+    def _store_remote(self, remote_by_purchase_order, replayable=False):
         """Store what Shipwire holds: ``{PO record: (PO resource or None, [fulfillment
         order resources] or None)}``. Works on batches: writes are merged by the ORM
-        and records are created in one go per model."""
+        and records are created in one go per model. ``replayable`` resources came
+        in a webhook, which anybody who captured one can send again: without a
+        newer stamp they may move an order forward, never back."""
         now = fields.Datetime.now()
         resources_by_purchase_order = {}
         for purchase_order, (
@@ -296,7 +272,9 @@ class ShipwirePurchaseOrder(models.Model):
             if resource:
                 purchase_order._resolve_connection_messages()
                 updated = last_updated(resource)
-                if not is_older(updated, purchase_order.shipwire_updated):
+                if purchase_order._takes_update(
+                    updated, resource.get("status"), replayable
+                ):
                     values.update(
                         retry_count=0,
                         next_retry=False,
@@ -310,10 +288,21 @@ class ShipwirePurchaseOrder(models.Model):
             if fulfillment_orders:
                 resources_by_purchase_order[purchase_order] = fulfillment_orders
         changed = self.env["shipwire.fulfillment.order"]._shipwire_upsert(
-            resources_by_purchase_order
+            resources_by_purchase_order, replayable
         )
         changed._shipwire_follow_up()
         self.union(*remote_by_purchase_order)._update_state()
+
+    def _takes_update(self, updated, status, replayable):
+        """An older update changes nothing; a replayable one that is not newer may
+        move the PO forward, never back."""
+        if is_older(updated, self.shipwire_updated):
+            return False
+        return (
+            not replayable
+            or is_newer(updated, self.shipwire_updated)
+            or not purchase_order_moves_back(self.shipwire_status, status)
+        )
 
     def _update_state(self):
         for purchase_order in self:
@@ -326,9 +315,18 @@ class ShipwirePurchaseOrder(models.Model):
     def _state_from_remote(self):
         if not (self.shipwire_id or self.fulfillment_order_ids):
             return self.state
+        unknown = self.fulfillment_order_ids.filtered(
+            lambda fo: fo.status == "unknown"
+        ).mapped("shipwire_status")
+        if self.shipwire_status and not purchase_order_state(self.shipwire_status):
+            unknown.append(self.shipwire_status)
+        if unknown:
+            self._note_unknown_status(unknown)
         state = order_state(
-            self.shipwire_status, self.fulfillment_order_ids.mapped("status")
-        )
+            self.shipwire_status, self.fulfillment_order_ids.mapped("shipwire_status")
+        ) or purchase_order_state(self.shipwire_status)
+        if state is None:
+            return self.state
         if state in ("shipped", "partially_shipped") and any(
             self.fulfillment_order_ids.mapped("delivery_problem")
         ):
@@ -357,6 +355,18 @@ class ShipwirePurchaseOrder(models.Model):
         stale.resolved = True
         if self.state == "failed":
             self._note_recovered()
+
+    def _note_unknown_status(self, statuses):
+        """Shipwire wrote a status this module does not know: the state does not
+        follow it, and the order says so, once per status."""
+        text = self.env._(
+            "Shipwire reported a status this module does not know: %(statuses)s. "
+            "The order's state does not follow it; look at the PO at Shipwire.",
+            statuses=", ".join(sorted(set(statuses))),
+        )
+        open_texts = self.message_ids.filtered(lambda m: not m.resolved).mapped("text")
+        if text not in open_texts:
+            self._add_messages([text], severity="warning")
 
     def _note_recovered(self):
         self._add_messages(

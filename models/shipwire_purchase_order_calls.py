@@ -1,19 +1,28 @@
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
-from ..mapper import purchase_order_payload, purchase_order_update_payload
+from ..mapper import (
+    purchase_order_payload,
+    purchase_order_state,
+    purchase_order_update_payload,
+)
 from ..shipwire_api import snapshot
+from .shipwire_message import CONNECTION_CODE
 
 _logger = logging.getLogger(__name__)
 
 MAX_PARALLEL_CALLS = 8
 # Past this, the retry job stops after its round and the scheduler runs it again.
 RETRY_TIME_BUDGET = 60
+RETRY_FIRST_DELAY = timedelta(minutes=5)
+RETRY_MAX_DELAY = timedelta(hours=6)
+RETRY_MAX_DOUBLINGS = 7  # 5 min doubled 7 times passes 6 h
 
 
 class ShipwirePurchaseOrderCalls(models.AbstractModel):
@@ -110,6 +119,23 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             )
         return True
 
+    def _clear_holds(self):
+        """Clear at Shipwire the holds of the PO and of its held fulfillment
+        orders, then read the PO as it now is."""
+        for purchase_order in self:
+            held = purchase_order.fulfillment_order_ids.filtered("active_hold_count")
+            po_held = purchase_order_state(purchase_order.shipwire_status) == "held"
+
+            def clear(client, po=purchase_order, held=held, po_held=po_held):
+                if po_held:
+                    client.clear_purchase_order_hold(po.shipwire_id)
+                for fulfillment_order in held:
+                    client.clear_order_holds(fulfillment_order.shipwire_id)
+                return snapshot.fetch(client, po.shipwire_id, None)
+
+            purchase_order._run("clear holds", clear)
+        return True
+
     def _run(self, operation, call):
         """Run ``call(client)`` for this PO and apply what it returns or raises."""
         self.ensure_one()
@@ -124,6 +150,38 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
 
     def _record_exchanges(self, exchanges):
         self.env["shipwire.exchange"]._record(self.backend_id, exchanges, self)
+
+    def _schedule_retry(self):
+        """The retry job sends these again later: 5 minutes, doubling, 6 h at most."""
+        now = fields.Datetime.now()
+        for purchase_order in self:
+            doublings = min(purchase_order.retry_count, RETRY_MAX_DOUBLINGS)
+            delay = min(RETRY_FIRST_DELAY * 2**doublings, RETRY_MAX_DELAY)
+            purchase_order.write(
+                {
+                    "retry_count": purchase_order.retry_count + 1,
+                    "next_retry": now + delay,
+                }
+            )
+
+    def _apply_unreadable(self, error):
+        """Shipwire answered a send, but storing its answer failed: the PO may exist
+        at Shipwire, so the retry job reads it again (and links it)."""
+        self.state = "failed"
+        self._schedule_retry()
+        # Resolved, as an outage is, once Shipwire's PO is read.
+        self.env["shipwire.message"].create(
+            {
+                "purchase_order_id": self.id,
+                "severity": "error",
+                "code": CONNECTION_CODE,
+                "text": self.env._(
+                    "Shipwire's answer could not be stored (%(error)s). The PO is "
+                    "read again automatically; it is not sent twice.",
+                    error=error,
+                ),
+            }
+        )
 
     @api.model
     def _cron_retry_failed_sends(self):

@@ -12,6 +12,7 @@ from odoo.tools import split_every
 from ..shipwire_api import ShipwireError, strip_split_suffix
 from ..shipwire_api.envelope import collection_items
 from ..shipwire_api.snapshot import ORDER_EXPANSIONS
+from .shipwire_purchase_order import LIVE_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -125,7 +126,65 @@ class ShipwireSync(models.AbstractModel):
             }
         )
         self._commit_progress()
-        return done, 0
+        reconciled, stale = self._reconcile(
+            backend, SYNC_TIME_BUDGET - (time.monotonic() - clock)
+        )
+        return done + reconciled, stale
+
+    @api.model
+    def _reconcile(self, backend, budget):
+        """Read again, in list calls by id, the open POs the sync has not seen
+        change for a while: Shipwire may change a status without a new
+        lastUpdatedDate, which a sync by date never sees. Returns ``(done,
+        remaining)`` POs; the rest waits for the next run."""
+        clock = time.monotonic()
+        PurchaseOrder = self.env["shipwire.purchase.order"]
+        domain = [
+            ("backend_id", "=", backend.id),
+            ("state", "in", LIVE_STATES),
+            ("shipwire_id", "!=", False),
+            (
+                "last_sync",
+                "<",
+                fields.Datetime.now() - timedelta(hours=backend.reconcile_after_hours),
+            ),
+        ]
+        done = 0
+        while time.monotonic() - clock < budget:
+            stale = PurchaseOrder.search(
+                domain, limit=SYNC_BATCH_SIZE, order="last_sync"
+            )
+            if not stale:
+                break
+            ids = stale.mapped("shipwire_id")
+            exchanges = []
+            try:
+                client = backend._make_client(exchanges.append)
+                try:
+                    purchase_orders = client.search_purchase_orders(ids=ids)
+                    orders = client.search_orders(
+                        purchase_order_ids=ids, expand=ORDER_EXPANSIONS
+                    )
+                finally:
+                    client.close()
+            except (ShipwireError, UserError) as error:
+                self.env["shipwire.exchange"]._record(backend, exchanges)
+                backend.write(
+                    {
+                        "last_sync_error": str(error),
+                        "last_sync_error_date": fields.Datetime.now(),
+                    }
+                )
+                break
+            self.env["shipwire.exchange"]._record(backend, exchanges)
+            # Read: each waits a while again, listed or not.
+            stale.last_sync = fields.Datetime.now()
+            self._store_batch(
+                backend, _group_by_purchase_order(purchase_orders, orders)
+            )
+            self._commit_progress()
+            done += len(stale)
+        return done, PurchaseOrder.search_count(domain)
 
     def _commit_progress(self):
         # Each batch is kept even if a later one fails; tests run in one transaction.
@@ -225,7 +284,7 @@ class ShipwireSync(models.AbstractModel):
             entry = (resource, None)
         matched = self._match(backend, {key: entry})
         if matched:
-            self.env["shipwire.purchase.order"]._store_remote(matched)
+            self.env["shipwire.purchase.order"]._store_remote(matched, replayable=True)
             # The sales orders' state follows now, as this user, and not when the
             # request ends, as the public user.
             self.env.flush_all()

@@ -22,6 +22,7 @@ class ShipwireTracking(models.Model):
     tracking_number = fields.Char(required=True)
     url = fields.Char(string="Tracking URL")
     shipped_date = fields.Datetime(string="Shipped")
+    tracked_date = fields.Datetime(string="Tracked")
     delivered_date = fields.Datetime(string="Delivered")
 
     _sql_constraints = [

@@ -1,4 +1,6 @@
-from odoo import fields, models
+import json
+
+from odoo import api, fields, models
 
 
 class StockPicking(models.Model):
@@ -10,6 +12,25 @@ class StockPicking(models.Model):
         string="Shipwire fulfillment orders",
         readonly=True,
     )
+
+    @api.depends("shipwire_fulfillment_order_ids.tracking_ids.url")
+    def _compute_carrier_tracking_url(self):
+        """Shipwire's tracking links: one link, or Odoo's list of ``[number, link]``
+        pairs for several."""
+        result = super()._compute_carrier_tracking_url()
+        for picking in self:
+            trackings = (
+                picking.sudo()
+                .shipwire_fulfillment_order_ids.filtered("delivery_done")
+                .tracking_ids.filtered("url")
+            )
+            if len(trackings) == 1:
+                picking.carrier_tracking_url = trackings.url
+            elif trackings:
+                picking.carrier_tracking_url = json.dumps(
+                    [[tracking.tracking_number, tracking.url] for tracking in trackings]
+                )
+        return result
 
     def _action_done(self):
         """A delivery Shipwire shipped, validated by hand after all: the PO's

@@ -112,6 +112,7 @@ _ID_NAMES = {
     "purchaseOrders": "purchase order id",
     "orders": "order id",
     "webhooks": "webhook id",
+    "secret": "secret id",
 }
 
 
@@ -501,6 +502,9 @@ class ShipwireClient:
 
     def delete_webhook(self, webhook_id):
         self.request("DELETE", _path("webhooks", webhook_id), operation="webhook")
+
+    def delete_secret(self, secret_id):
+        self.request("DELETE", _path("secret", secret_id), operation="secret")
 
     def list_secrets(self):
         return self._paginate("/secret", operation="secret")

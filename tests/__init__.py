@@ -9,6 +9,7 @@ from . import (
     test_retry_job,
     test_send,
     test_shipment_follow_up,
+    test_shipwire_answers,
     test_sync,
     test_tour,
     test_webhook,

@@ -25,7 +25,7 @@ class TestSend(ShipwireCase):
         )
         fulfillment = order.shipwire_fulfillment_order_ids
         self.assertEqual(len(fulfillment), 1)
-        self.assertEqual(fulfillment.status, "processed")
+        self.assertEqual(fulfillment.status, "unprocessed")
         self.assertEqual(fulfillment.picking_id, order.picking_ids)
         self.assertTrue(
             any(

@@ -32,11 +32,13 @@ class TestWebhook(ShipwireCase, HttpCase):
             self.fo_id, expand="holds,trackings,items"
         )
 
-    def _post(self, payload, secret=SECRET, url=None, raw=None):
+    def _post(self, payload, secret=SECRET, url=None, raw=None, secret_id="1"):
         body = raw if raw is not None else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
         if secret:
-            headers[SIGNATURE_HEADER] = build_signature_header(body, [("1", secret)])
+            headers[SIGNATURE_HEADER] = build_signature_header(
+                body, [(secret_id, secret)]
+            )
         return self.url_open(url or self._url(), data=body, headers=headers)
 
     def _completed_payload(self):
@@ -100,7 +102,7 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.assertEqual(self._post(payload, secret="aa" * 64).status_code, 403)
         self.assertEqual(self._post(payload, secret=None).status_code, 401)
         self.assertEqual(self.order.shipwire_state, "approved")
-        self.assertEqual(self.fulfillment.status, "processed")
+        self.assertEqual(self.fulfillment.status, "unprocessed")
 
         self.assertEqual(self._post(payload).status_code, 200)
         self.assertEqual(self.order.shipwire_state, "shipped")
@@ -202,7 +204,7 @@ class TestWebhook(ShipwireCase, HttpCase):
 
         self.assertEqual(response.status_code, 200)
         self.assertEqual(self.order.shipwire_state, "approved")
-        self.assertEqual(self.fulfillment.status, "processed")
+        self.assertEqual(self.fulfillment.status, "unprocessed")
 
     def test_odoos_retry_after_a_serialization_failure_verifies_and_applies(self):
         Sync = type(self.env["shipwire.sync"])
@@ -259,3 +261,50 @@ class TestWebhook(ShipwireCase, HttpCase):
                 )
                 self.assertEqual(response.status_code, 403)
         self.assertEqual(self.order.shipwire_state, "approved")
+
+    def test_registering_again_retires_the_older_secrets_at_both_ends(self):
+        self.backend.action_register_webhooks()
+        first = self.backend.sudo().webhook_secret_ids
+        self.assertEqual(len(first), 1, "the setUp's unknown secret is retired too")
+        first_id = first.shipwire_id
+
+        self.backend.action_register_webhooks()
+
+        second = self.backend.sudo().webhook_secret_ids
+        self.assertEqual(len(second), 1)
+        self.assertNotEqual(second.shipwire_id, first_id)
+        # Odoo's server thread handles Shipwire's deliveries on this test's cursor.
+        self.env.flush_all()
+        at_shipwire = self._sandbox_client().list_secrets()
+        self.assertEqual([str(s["id"]) for s in at_shipwire], [second.shipwire_id])
+        payload = self._completed_payload()
+        self.assertEqual(self._post(payload, secret=SECRET).status_code, 403)
+        response = self._post(
+            payload, secret=second.secret, secret_id=second.shipwire_id
+        )
+        self.assertEqual(response.status_code, 200)
+        # Shipwire's own deliveries of that shipment, to the subscriptions made.
+        self.assertTrue(self.sandbox.wait_for_deliveries(timeout=20))
+
+    def test_a_replayed_update_never_moves_an_order_back(self):
+        held = self._order_resource()
+        self.sandbox.complete_order(self.fo_id)
+        shipped = self._order_resource()
+        self.assertEqual(
+            self._post(
+                {"topic": "order.completed", "body": {"resource": shipped}}
+            ).status_code,
+            200,
+        )
+        self.assertEqual(self.order.shipwire_state, "shipped")
+
+        # A captured older delivery, replayed with the shipped one's stamp or none.
+        for stamp in (shipped.get("lastUpdatedDate"), None):
+            with self.subTest(stamp=stamp):
+                replay = dict(held, status="held", lastUpdatedDate=stamp)
+                response = self._post(
+                    {"topic": "order.hold.added", "body": {"resource": replay}}
+                )
+                self.assertEqual(response.status_code, 200)
+                self.assertEqual(self.fulfillment.status, "completed")
+                self.assertEqual(self.order.shipwire_state, "shipped")

@@ -64,7 +64,7 @@ registry.category("web_tour.tours").add("shipwire_send_tour", {
         {
             content: "The fulfillment order Shipwire made is listed, from Los Angeles",
             trigger:
-                ".o_field_widget[name=shipwire_fulfillment_order_ids] .o_data_row:contains(Los Angeles) .badge:contains(Processed)",
+                ".o_field_widget[name=shipwire_fulfillment_order_ids] .o_data_row:contains(Los Angeles) .badge:contains(Waiting at the warehouse)",
         },
         {
             content: "The PO id is shown",
