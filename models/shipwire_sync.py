@@ -40,9 +40,11 @@ class ShipwireSync(models.AbstractModel):
         the others, and the job itself does not fail because of Shipwire."""
         done = remaining = 0
         for backend in self.env["shipwire.backend"].search([]):
+            # No savepoint around an account: its run commits batch by batch, and
+            # each batch is stored in a savepoint of its own. What fails outside
+            # them (reading Shipwire's pages) has written nothing yet.
             try:
-                with self.env.cr.savepoint():
-                    progress = self.with_company(backend.company_id)._sync(backend)
+                progress = self.with_company(backend.company_id)._sync(backend)
             except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
                 raise
             except Exception as error:  # noqa: BLE001 - the next accounts go on
@@ -195,15 +197,18 @@ class ShipwireSync(models.AbstractModel):
     def _store_batch(self, backend, remote):
         """Store one batch; a record that fails is logged on it, the rest go on."""
         PurchaseOrder = self.env["shipwire.purchase.order"]
-        matched = self._match(backend, remote)
+        matched = {}
         try:
             with self.env.cr.savepoint():
+                matched = self._match(backend, remote)
                 PurchaseOrder._store_remote(matched)
             return
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise
         except Exception:  # noqa: BLE001 - any record may fail; retried one by one
             _logger.info("Shipwire sync batch failed; storing its orders one by one")
+        if not matched:
+            matched = self._match_one_by_one(backend, remote)
         for purchase_order, entry in matched.items():
             try:
                 with self.env.cr.savepoint():
@@ -218,6 +223,21 @@ class ShipwireSync(models.AbstractModel):
                 purchase_order._add_messages([failure])
                 # The next runs only read what changes: a person has to look.
                 purchase_order._schedule_activity(self.env._("sync failed"), [failure])
+
+    @api.model
+    def _match_one_by_one(self, backend, remote):
+        """``_match`` entry by entry: one that cannot be matched is logged and left
+        out, the others are stored."""
+        matched = {}
+        for key, entry in remote.items():
+            try:
+                with self.env.cr.savepoint():
+                    matched.update(self._match(backend, {key: entry}))
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                raise
+            except Exception:  # noqa: BLE001
+                _logger.exception("Shipwire PO %s could not be matched", key)
+        return matched
 
     @api.model
     def _match(self, backend, remote):

@@ -147,6 +147,9 @@ class TestConcurrency(TransactionCase):
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             env["sale.order"].browse(self.synced_order_id).action_shipwire_send()
             cr.commit()  # pylint: disable=invalid-commit
+            # The job as the scheduler runs it, committing batch by batch.
+            env["shipwire.sync"]._cron_sync()
+            cr.commit()  # pylint: disable=invalid-commit
 
         with self.registry.cursor() as sync_cr:
             env = api.Environment(sync_cr, api.SUPERUSER_ID, {})
