@@ -9,8 +9,13 @@ from odoo.tools import mute_logger
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import order_problems
 from .shipwire_backend import ensure_group
-from .shipwire_purchase_order import LIVE_STATES, STATES_AT_SHIPWIRE
+from .shipwire_purchase_order import (
+    ACCOUNT_LOCKED_STATES,
+    LIVE_STATES,
+    STATES_AT_SHIPWIRE,
+)
 
+EMPLOYEES = "base.group_user"
 WINDOW_TYPES = [
     ("ON", "On"),
     ("BEFORE", "Before"),
@@ -37,6 +42,7 @@ PROTECTED_FIELDS = {
 class SaleOrder(models.Model):
     _inherit = "sale.order"
 
+    # Shipwire's data is for employees: none of it shows to portal users.
     shipwire_backend_id = fields.Many2one(
         "shipwire.backend",
         string="Shipwire account",
@@ -46,6 +52,7 @@ class SaleOrder(models.Model):
         readonly=False,
         check_company=True,
         copy=False,
+        groups=EMPLOYEES,
         help="Chosen from the order's warehouse.",
     )
     shipwire_purchase_order_ids = fields.One2many(
@@ -54,6 +61,7 @@ class SaleOrder(models.Model):
         string="Shipwire POs",
         readonly=True,
         copy=False,
+        groups=EMPLOYEES,
     )
     shipwire_purchase_order_id = fields.Many2one(
         "shipwire.purchase.order",
@@ -62,6 +70,7 @@ class SaleOrder(models.Model):
         store=True,
         index="btree_not_null",
         copy=False,
+        groups=EMPLOYEES,
         help="The PO at the order's Shipwire account.",
     )
     shipwire_state = fields.Selection(
@@ -70,37 +79,60 @@ class SaleOrder(models.Model):
         index=True,
         tracking=True,
         string="Shipwire state",
+        groups=EMPLOYEES,
     )
     shipwire_po_id = fields.Char(
-        related="shipwire_purchase_order_id.shipwire_id", string="Shipwire PO id"
+        related="shipwire_purchase_order_id.shipwire_id",
+        string="Shipwire PO id",
+        groups=EMPLOYEES,
     )
     shipwire_po_status = fields.Char(
         related="shipwire_purchase_order_id.shipwire_status",
         string="Shipwire PO status",
+        groups=EMPLOYEES,
     )
     shipwire_external_id = fields.Char(
-        related="shipwire_purchase_order_id.external_id", string="Shipwire externalId"
+        related="shipwire_purchase_order_id.external_id",
+        string="Shipwire externalId",
+        groups=EMPLOYEES,
     )
     shipwire_last_sync = fields.Datetime(
-        related="shipwire_purchase_order_id.last_sync", string="Last Shipwire sync"
+        related="shipwire_purchase_order_id.last_sync",
+        string="Last Shipwire sync",
+        groups=EMPLOYEES,
     )
     shipwire_next_retry = fields.Datetime(
-        related="shipwire_purchase_order_id.next_retry", string="Next automatic send"
+        related="shipwire_purchase_order_id.next_retry",
+        string="Next automatic send",
+        groups=EMPLOYEES,
     )
+    # Of every PO the order had, at any account: the history stays.
     shipwire_message_ids = fields.One2many(
-        related="shipwire_purchase_order_id.message_ids", string="Shipwire messages"
+        "shipwire.message",
+        "sale_order_id",
+        string="Shipwire messages",
+        readonly=True,
+        copy=False,
+        groups=EMPLOYEES,
     )
     shipwire_fulfillment_order_ids = fields.One2many(
-        related="shipwire_purchase_order_id.fulfillment_order_ids",
+        "shipwire.fulfillment.order",
+        "sale_order_id",
         string="Fulfillment orders",
+        readonly=True,
+        copy=False,
+        groups=EMPLOYEES,
     )
     shipwire_exchange_ids = fields.One2many(
-        related="shipwire_purchase_order_id.exchange_ids",
+        "shipwire.exchange",
+        "sale_order_id",
         string="Shipwire API calls",
+        readonly=True,
+        copy=False,
         groups=GROUP_USER,
     )
     shipwire_fulfillment_order_count = fields.Integer(
-        compute="_compute_shipwire_fulfillment_order_count"
+        compute="_compute_shipwire_fulfillment_order_count", groups=EMPLOYEES
     )
     shipwire_shipping_window_type = fields.Selection(
         WINDOW_TYPES, string="Shipping window"
@@ -135,8 +167,8 @@ class SaleOrder(models.Model):
                 (mapping.warehouse_id, mapping.company_id), mapping.backend_id
             )
         for order in self:
-            if order.shipwire_po_id:
-                continue  # the account that holds the PO stays
+            if order._shipwire_account_locked():
+                continue  # the account that holds (or may hold) the PO stays
             order.shipwire_backend_id = backend_by_warehouse.get(
                 (order.warehouse_id, order.warehouse_id.company_id),
                 self.env["shipwire.backend"],
@@ -166,22 +198,37 @@ class SaleOrder(models.Model):
 
     def write(self, vals):
         self._shipwire_refuse_protected(vals)
-        if "shipwire_backend_id" in vals:
-            at_shipwire = self.filtered(
-                lambda o: (
-                    o.shipwire_state in STATES_AT_SHIPWIRE
-                    and o.shipwire_backend_id.id != vals["shipwire_backend_id"]
+        if vals.get("state") == "cancel":
+            self._shipwire_check_cancel()
+        locked = self.filtered(lambda order: order._shipwire_account_locked())
+        where = {
+            order: (order.shipwire_backend_id, order.warehouse_id) for order in locked
+        }
+        result = super().write(vals)
+        moved = locked.filtered(
+            lambda order: (
+                (order.shipwire_backend_id, order.warehouse_id) != where[order]
+            )
+        )
+        if moved:
+            raise UserError(
+                self.env._(
+                    "%(orders)s: Shipwire holds or may hold a PO of this order, so "
+                    "it stays with its Shipwire account and warehouse. Cancel it at "
+                    "Shipwire first, or Refresh a failed send.",
+                    orders=", ".join(moved.mapped("name")),
                 )
             )
-            if at_shipwire:
-                raise UserError(
-                    self.env._(
-                        "%(orders)s: the PO is at Shipwire already, so the order "
-                        "stays with its Shipwire account.",
-                        orders=", ".join(at_shipwire.mapped("name")),
-                    )
-                )
-        return super().write(vals)
+        return result
+
+    def _shipwire_account_locked(self):
+        """Whether a PO of this order is, or may be, at its account."""
+        self.ensure_one()
+        return any(
+            po.state in ACCOUNT_LOCKED_STATES
+            and po.backend_id == self.shipwire_backend_id
+            for po in self.sudo().shipwire_purchase_order_ids
+        )
 
     def _shipwire_refuse_protected(self, vals):
         protected = sorted(PROTECTED_FIELDS & vals.keys())
@@ -312,8 +359,13 @@ class SaleOrder(models.Model):
 
     def _action_cancel(self):
         """Every way of cancelling passes here (the form's button, the list's mass
-        cancel wizard): Odoo's cancel does not stop Shipwire's warehouse, so a live
-        PO has to be cancelled at Shipwire first."""
+        cancel wizard), or through ``write``."""
+        self._shipwire_check_cancel()
+        return super()._action_cancel()
+
+    def _shipwire_check_cancel(self):
+        """Odoo's cancel does not stop Shipwire's warehouse: a live PO has to be
+        cancelled at Shipwire first."""
         reasons = []
         for order in self:
             if order.shipwire_state == "failed":
@@ -335,7 +387,6 @@ class SaleOrder(models.Model):
                 )
         if reasons:
             raise UserError("\n".join([self.env._("Not cancelled:"), *reasons]))
-        return super()._action_cancel()
 
     def action_shipwire_open_purchase_order(self):
         self.ensure_one()

@@ -8,9 +8,10 @@ class ShipwireExtendedAttribute(models.Model):
     _inherit = ["shipwire.order.document"]
     _description = "Shipwire extended attribute"
     _order = "sequence, id"
+    _check_company_auto = True
 
     sale_order_id = fields.Many2one(
-        "sale.order", required=True, ondelete="cascade", index=True
+        "sale.order", required=True, ondelete="cascade", index=True, check_company=True
     )
     company_id = fields.Many2one(related="sale_order_id.company_id", store=True)
     sequence = fields.Integer(default=10)
@@ -22,3 +23,10 @@ class ShipwireExtendedAttribute(models.Model):
         default="string",
         required=True,
     )
+
+    def write(self, vals):
+        result = super().write(vals)
+        if "sale_order_id" in vals:
+            # Odoo checked the orders the attributes were on; now the new ones.
+            self.check_access("write")
+        return result

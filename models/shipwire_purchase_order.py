@@ -36,6 +36,9 @@ STATES_AT_SHIPWIRE = (
     "not_delivered",
     "cancelled",
 )
+# States in which Shipwire holds, or may hold (a send that failed), a PO: the order
+# stays with its account.
+ACCOUNT_LOCKED_STATES = (*STATES_AT_SHIPWIRE, "failed")
 # States that ask a person to fix something; leaving them closes the request.
 PROBLEM_STATES = ("failed", "rejected", "held", "not_delivered", "cancelled")
 # States in which Shipwire may still ship the order.

@@ -1,8 +1,8 @@
 """The link between a sales order and its Shipwire PO is a record only the module
 writes: every way a user might change it is refused, and nothing reaches Shipwire."""
 
-from odoo import fields
-from odoo.exceptions import AccessError
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import JsonRpcException
 
@@ -168,8 +168,9 @@ class TestPurchaseOrderRecord(ShipwireCase):
     def test_the_account_stays_while_the_po_is_at_shipwire(self):
         order = self._sent()
         other_account = self.backend.copy({"name": "Other", "warehouse_ids": []})
-        with self.assertRaisesRegex(Exception, "stays with its Shipwire account"):
+        with self.assertRaises(UserError) as refusal:
             order.with_user(self.salesman).shipwire_backend_id = other_account
+        self.assertIn("stays with its Shipwire account", str(refusal.exception))
         self.assertEqual(order.shipwire_backend_id, self.backend)
 
     def test_choosing_accounts_costs_the_same_for_many_orders(self):
@@ -220,3 +221,110 @@ class TestPurchaseOrderRecordOverRpc(HttpCase, ShipwireCase):
 
         self.assertEqual(self.sandbox.request_count, requests_before)
         self.assertNotEqual(order.shipwire_po_id, TRAVERSAL)
+
+
+@tagged("post_install", "-at_install")
+class TestPurchaseOrderRecordEdges(ShipwireCase):
+    """What an outside review tried against the PO record, refused."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.salesman = new_test_user(
+            cls.env,
+            login="edge_salesman",
+            groups="sales_team.group_sale_salesman_all_leads",
+        )
+        cls.other_account = cls.env["shipwire.backend"].create(
+            {"name": "Second account", "environment": "custom", "custom_url": "x"}
+        )
+
+    def _as_salesman(self, order):
+        return order.with_user(self.salesman)
+
+    def test_the_account_of_an_order_at_shipwire_cannot_be_changed_in_any_spelling(
+        self,
+    ):
+        order = self._order()
+        order.action_shipwire_send()
+        backend_id = self.backend.id
+        for value in (False, float(backend_id), self.other_account.id, True):
+            with self.subTest(value=value), self.assertRaises(UserError):
+                self._as_salesman(order).write({"shipwire_backend_id": value})
+        self.assertEqual(order.shipwire_backend_id, self.backend)
+        self.assertEqual(order.shipwire_state, "approved")
+
+    def test_a_failed_send_keeps_its_account_and_warehouse(self):
+        self.sandbox.faults.inject("server_error")
+        order = self._order()
+        order.action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "failed")
+        self.other_account.warehouse_ids = [
+            Command.create(
+                {
+                    "warehouse_id": self.env["stock.warehouse"]
+                    .create({"name": "Second", "code": "SEC"})
+                    .id
+                }
+            )
+        ]
+        for values in (
+            {"shipwire_backend_id": self.other_account.id},
+            {"warehouse_id": self.other_account.warehouse_ids.warehouse_id.id},
+        ):
+            with self.subTest(values=values), self.assertRaises(UserError):
+                self._as_salesman(order).write(values)
+        self.assertEqual(order.shipwire_backend_id, self.backend)
+
+    def test_writing_the_cancelled_state_meets_the_guard(self):
+        order = self._order()
+        order.action_shipwire_send()
+        manager = order.with_user(self.manager)
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            manager.write({"state": "cancel"})
+        self.assertEqual(order.state, "sale")
+
+    def test_an_extended_attribute_cannot_be_moved_onto_anothers_order(self):
+        own = new_test_user(
+            self.env, login="edge_own", groups="sales_team.group_sale_salesman"
+        )
+        mine = self._order(user_id=own.id)
+        theirs = self._order()
+        attribute = (
+            self.env["shipwire.extended.attribute"]
+            .with_user(own)
+            .create({"sale_order_id": mine.id, "name": "Dept", "value": "7"})
+        )
+        with self.assertRaises(AccessError):
+            attribute.write({"sale_order_id": theirs.id})
+        self.assertEqual(attribute.sale_order_id, mine)
+
+    def test_portal_customers_see_no_shipwire_data_on_their_orders(self):
+        order = self._order()
+        order.action_shipwire_send()
+        portal = new_test_user(
+            self.env, login="edge_portal", groups="base.group_portal"
+        )
+        order.sudo().message_subscribe(partner_ids=portal.partner_id.ids)
+        order.sudo().partner_id = portal.partner_id
+        as_portal = order.with_user(portal)
+        self.assertEqual(as_portal.read(["name"])[0]["name"], order.name)
+        for field_name in ("shipwire_state", "shipwire_po_id", "shipwire_backend_id"):
+            with self.subTest(field=field_name), self.assertRaises(AccessError):
+                as_portal.read([field_name])
+
+    def test_orders_are_searched_by_their_shipwire_messages_and_shipments(self):
+        order = self._order()
+        order.action_shipwire_send()
+        not_sent = self._order()
+        SaleOrder = self.env["sale.order"].with_user(self.clerk)
+        both = [("id", "in", (order | not_sent).ids)]
+        self.assertEqual(
+            SaleOrder.search(
+                [*both, ("shipwire_fulfillment_order_ids.status", "=", "unprocessed")]
+            ),
+            order,
+        )
+        self.assertFalse(
+            SaleOrder.search([*both, ("shipwire_message_ids.severity", "=", "error")])
+        )
