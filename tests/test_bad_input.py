@@ -7,7 +7,7 @@ the same cases.
 """
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ShipwireCase
@@ -527,3 +527,11 @@ class TestBadInput(ShipwireCase):
         bad.sudo().partner_shipping_id.city = "Rancho Santa Margarita"
         orders.action_shipwire_send()
         self.assertEqual(len(self.sandbox.purchase_orders()), 3)
+
+    def test_external_id_prefix_that_would_break_urls_or_matching_is_refused(self):
+        for prefix in ("A/", "ODOO 1-", "X.1", "Ü-", "A" * 40):
+            with self.subTest(prefix=prefix):
+                with self.assertRaises(ValidationError) as refusal:
+                    self.backend.external_id_prefix = prefix
+                self.assertIn(self.backend.name, str(refusal.exception))
+        self.assertEqual(self.backend.external_id_prefix, "ODOO-")
