@@ -5,8 +5,10 @@ from werkzeug.wrappers import Response
 
 from odoo import SUPERUSER_ID, http
 from odoo.http import request
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..const import WEBHOOK_ROUTE
+from ..models.shipwire_sync import SYNC_JOB
 from ..shipwire_api import SIGNATURE_HEADER, verify_signature
 
 _logger = logging.getLogger(__name__)
@@ -85,7 +87,9 @@ class ShipwireWebhookController(http.Controller):
             return _answer(400, "body is not JSON")
         if not isinstance(payload, dict) or not isinstance(payload.get("topic"), str):
             return _answer(400, "no topic")
-        resource = (payload.get("body") or {}).get("resource")
+        if not isinstance(payload.get("body"), dict):
+            return _answer(400, "no body")
+        resource = payload["body"].get("resource")
         # Applied as the scheduled jobs are, not as the public user: chatter,
         # followers and activities then look the same whichever brought the news.
         sync = (
@@ -93,8 +97,18 @@ class ShipwireWebhookController(http.Controller):
             .with_user(SUPERUSER_ID)
             .with_company(backend.company_id)
         )
-        if not sync._handle_webhook(
-            backend.with_env(sync.env), payload["topic"], resource
-        ):
+        try:
+            with request.env.cr.savepoint():
+                known = sync._handle_webhook(
+                    backend.with_env(sync.env), payload["topic"], resource
+                )
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            raise  # Odoo retries the request
+        except Exception:  # noqa: BLE001 - a signed body we cannot read
+            _logger.exception("Shipwire webhook for %s not understood", backend.name)
+            # Nothing is lost: the sync reads what changed at Shipwire.
+            sync.env.ref(SYNC_JOB)._trigger()
+            return _answer(400, "resource not understood")
+        if not known:
             return _answer(400, "unknown topic")
         return _answer(200, "ok")

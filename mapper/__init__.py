@@ -1,6 +1,7 @@
 """Plain functions between Odoo records and Shipwire JSON."""
 
 from .incoming import (
+    as_text,
     fulfillment_order_values,
     hold_values,
     is_newer,
@@ -10,6 +11,7 @@ from .incoming import (
     order_state,
     purchase_order_moves_back,
     purchase_order_state,
+    shipwire_id,
     tracking_values,
 )
 from .outgoing import (

@@ -39,8 +39,23 @@ FULFILLMENT_STATES = [
 ]
 
 
+def shipwire_id(value):
+    """A Shipwire id as text, or ``""`` for anything that is not one (a list, a
+    word, a path): such a value never becomes a record's id."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return str(value)
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return value
+    return ""
+
+
+def as_text(value):
+    """A text value from Shipwire, or ``""`` for anything else."""
+    return value if isinstance(value, str) else ""
+
+
 def normalize_order_status(status):
-    status = (status or "").strip().lower()
+    status = as_text(status).strip().lower()
     if status in ("canceled", "cancelled"):
         return "cancelled"
     if status == "tracked":
@@ -51,7 +66,7 @@ def normalize_order_status(status):
 
 def purchase_order_state(status):
     """The sales order's Shipwire state for a PO status; ``None`` if unknown."""
-    key = "".join(ch for ch in (status or "").lower() if ch.isalpha())
+    key = "".join(ch for ch in as_text(status).lower() if ch.isalpha())
     return _PO_STATES.get(key)
 
 
@@ -144,19 +159,35 @@ _STATE_PROGRESS = {
 }
 
 
+def _moves_back(progress, stored, incoming, shipped):
+    if stored not in progress:
+        return False
+    if incoming not in progress:
+        return True  # an unknown status goes nowhere
+    if incoming == "cancelled":
+        return stored in shipped  # what left the warehouse is not cancelled
+    return progress[incoming] < progress[stored]
+
+
 def order_moves_back(stored_status, incoming_status):
-    """Whether a fulfillment order going from one normalized status to the other
-    goes backwards (an unknown status goes nowhere)."""
-    stored = _ORDER_PROGRESS.get(stored_status)
-    incoming = _ORDER_PROGRESS.get(normalize_order_status(incoming_status))
-    return stored is not None and (incoming is None or incoming < stored)
+    """Whether a fulfillment order going from one normalized status to Shipwire's
+    ``incoming_status`` goes backwards."""
+    return _moves_back(
+        _ORDER_PROGRESS,
+        stored_status,
+        normalize_order_status(incoming_status),
+        (*SHIPPED_STATUSES, "returned"),
+    )
 
 
 def purchase_order_moves_back(stored_status, incoming_status):
     """Whether a PO going from one Shipwire status to the other goes backwards."""
-    stored = _STATE_PROGRESS.get(purchase_order_state(stored_status))
-    incoming = _STATE_PROGRESS.get(purchase_order_state(incoming_status))
-    return stored is not None and (incoming is None or incoming < stored)
+    return _moves_back(
+        _STATE_PROGRESS,
+        purchase_order_state(stored_status),
+        purchase_order_state(incoming_status),
+        ("partially_shipped", "shipped"),
+    )
 
 
 def fulfillment_order_values(resource):
@@ -170,7 +201,7 @@ def fulfillment_order_values(resource):
     # The split suffix sits on externalId per the docs, on orderNo in recordings.
     split_number = parse_split_suffix(external_id)[1] or parse_split_suffix(order_no)[1]
     values = {
-        "shipwire_id": str(resource["id"]),
+        "shipwire_id": shipwire_id(resource.get("id")),
         "external_id": external_id,
         "order_no": order_no,
         "split_number": split_number or 0,
@@ -179,7 +210,7 @@ def fulfillment_order_values(resource):
         or resource.get("warehouseName")
         or "",
         "status": normalize_order_status(resource.get("status")),
-        "shipwire_status": resource.get("status") or "",
+        "shipwire_status": as_text(resource.get("status")),
         "carrier_code": options.get("carrierCode") or "",
         "completed_date": parse_shipwire_date(events.get("completedDate")),
         **shipped_quantities(resource),
@@ -193,14 +224,15 @@ def fulfillment_order_values(resource):
 def shipped_quantities(resource):
     """``{"shipped_quantities": {sku: units}}`` for a shipped order whose items came
     along; nothing otherwise."""
-    items = (resource.get("items") or {}).get("resource")
+    items = resource.get("items")
+    items = items.get("resource") if isinstance(items, dict) else None
     if (
         not isinstance(items, dict)
         or normalize_order_status(resource.get("status")) not in SHIPPED_STATUSES
     ):
         return {}
     shipped = {}
-    for item in collection_items(items):
+    for item in filter(lambda item: isinstance(item, dict), collection_items(items)):
         sku = item.get("sku")
         # The name of the shipped count is unknown: take the likeliest present.
         for key in ("shipped", "shippedQuantity", "quantityShipped", "quantity"):
@@ -212,7 +244,7 @@ def shipped_quantities(resource):
 
 def tracking_values(resource):
     return {
-        "shipwire_id": str(resource.get("id") or ""),
+        "shipwire_id": shipwire_id(resource.get("id")),
         "carrier": resource.get("carrier") or resource.get("carrierCode") or "",
         "tracking_number": str(resource.get("tracking") or ""),
         "url": resource.get("url") or "",
@@ -226,7 +258,7 @@ def tracking_values(resource):
 
 def hold_values(resource):
     return {
-        "shipwire_id": str(resource.get("id") or ""),
+        "shipwire_id": shipwire_id(resource.get("id")),
         "hold_type": resource.get("type") or "",
         "description": resource.get("description") or "",
         "applied_date": parse_shipwire_date(resource.get("appliedDate")),

@@ -12,6 +12,7 @@ from ..mapper import (
 )
 from ..mapper.incoming import FULFILLMENT_STATES
 from ..shipwire_api.envelope import collection_items
+from .shipwire_message import DELIVERY_CODE
 
 
 class ShipwireFulfillmentOrder(models.Model):
@@ -114,6 +115,8 @@ class ShipwireFulfillmentOrder(models.Model):
         for purchase_order, resources in resources_by_purchase_order.items():
             for resource in resources:
                 values = fulfillment_order_values(resource)
+                if not values["shipwire_id"]:
+                    continue  # not an order Shipwire could name again
                 fulfillment_order = known.get(
                     (purchase_order.id, values["shipwire_id"])
                 )
@@ -158,11 +161,16 @@ class ShipwireFulfillmentOrder(models.Model):
         ):
             new_values = []
             for fulfillment_order, resource in pairs:
-                embedded = (resource.get(key) or {}).get("resource")
+                embedded = resource.get(key)
+                embedded = (
+                    embedded.get("resource") if isinstance(embedded, dict) else None
+                )
                 if not isinstance(embedded, dict):
                     continue  # a link only: Shipwire did not expand it
                 known = {r[identity]: r for r in fulfillment_order[field_name]}
                 for item in collection_items(embedded):
+                    if not isinstance(item, dict):
+                        continue
                     values = values_of(item)
                     record = known.get(values[identity])
                     if not values[identity]:
@@ -240,6 +248,7 @@ class ShipwireFulfillmentOrder(models.Model):
                 units, move.product_uom
             )
             move.picked = bool(units)
+        self.picking_id = picking
         if not any(picking.move_ids.mapped("picked")):
             self._shipwire_not_delivered(
                 self.env._(
@@ -250,7 +259,6 @@ class ShipwireFulfillmentOrder(models.Model):
                 picking,
             )
             return
-        self.picking_id = picking
         self._shipwire_update_tracking_reference()
         try:
             with self.env.cr.savepoint():
@@ -285,9 +293,17 @@ class ShipwireFulfillmentOrder(models.Model):
             reason=reason,
         )
         purchase_order = self.purchase_order_id
-        purchase_order._add_messages([text])
+        self.env["shipwire.message"].create(
+            {
+                "purchase_order_id": purchase_order.id,
+                "severity": "error",
+                "code": DELIVERY_CODE,
+                "text": text,
+            }
+        )
+        # Closed with the problem, once the delivery is validated.
         purchase_order._schedule_activity(
-            self.env._("Validate %(name)s by hand", name=name), [text]
+            self.env._("Validate %(name)s by hand", name=name), [text], FIX_PO_ACTIVITY
         )
 
     def _shipwire_handle_cancel(self):

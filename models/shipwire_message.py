@@ -5,6 +5,8 @@ from ..shipwire_api import ShipwireTransientError
 # The code of a message saying Shipwire could not be reached or gave no readable
 # answer: anything read from Shipwire afterwards supersedes it.
 CONNECTION_CODE = "connection"
+# The code of a message saying a shipment could not be applied to a delivery.
+DELIVERY_CODE = "delivery"
 
 
 class ShipwireMessage(models.Model):

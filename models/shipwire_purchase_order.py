@@ -4,12 +4,14 @@ from odoo import api, fields, models
 
 from ..const import FIX_PO_ACTIVITY, GROUP_MANAGER, GROUP_USER, TODO_ACTIVITY
 from ..mapper import (
+    as_text,
     is_newer,
     is_older,
     last_updated,
     order_state,
     purchase_order_moves_back,
     purchase_order_state,
+    shipwire_id,
 )
 from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError
 from .shipwire_backend import ensure_group
@@ -281,10 +283,9 @@ class ShipwirePurchaseOrder(models.Model):
                     values.update(
                         retry_count=0,
                         next_retry=False,
-                        shipwire_id=str(
-                            resource.get("id") or purchase_order.shipwire_id
-                        ),
-                        shipwire_status=resource.get("status") or "",
+                        shipwire_id=shipwire_id(resource.get("id"))
+                        or purchase_order.shipwire_id,
+                        shipwire_status=as_text(resource.get("status")),
                         shipwire_updated=updated or purchase_order.shipwire_updated,
                     )
             purchase_order.write(values)

@@ -9,6 +9,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import split_every
 
+from ..mapper import shipwire_id
 from ..shipwire_api import ShipwireError, strip_split_suffix
 from ..shipwire_api.envelope import collection_items
 from ..shipwire_api.snapshot import ORDER_EXPANSIONS
@@ -159,6 +160,9 @@ class ShipwireSync(models.AbstractModel):
             if not stale:
                 break
             ids = stale.mapped("shipwire_id")
+            # Read or not, each waits its time again: no PO holds up the others.
+            stale.last_sync = fields.Datetime.now()
+            self._commit_progress()
             exchanges = []
             try:
                 client = backend._make_client(exchanges.append)
@@ -179,8 +183,6 @@ class ShipwireSync(models.AbstractModel):
                 )
                 break
             self.env["shipwire.exchange"]._record(backend, exchanges)
-            # Read: each waits a while again, listed or not.
-            stale.last_sync = fields.Datetime.now()
             self._store_batch(
                 backend, _group_by_purchase_order(purchase_orders, orders)
             )
@@ -297,10 +299,10 @@ class ShipwireSync(models.AbstractModel):
             self._handle_tracking_webhook(backend, resource)
             return True
         if kind == "order":
-            key = str(resource.get("purchaseOrderId") or "")
+            key = shipwire_id(resource.get("purchaseOrderId"))
             entry = (None, [resource])
         else:
-            key = str(resource.get("id") or "")
+            key = shipwire_id(resource.get("id"))
             entry = (resource, None)
         matched = self._match(backend, {key: entry})
         if matched:
@@ -314,8 +316,12 @@ class ShipwireSync(models.AbstractModel):
 
     @api.model
     def _handle_tracking_webhook(self, backend, trackings):
-        items = collection_items(trackings) or [trackings]
-        order_ids = {str(item.get("orderId")) for item in items if item.get("orderId")}
+        items = [
+            item
+            for item in collection_items(trackings) or [trackings]
+            if isinstance(item, dict) and shipwire_id(item.get("orderId"))
+        ]
+        order_ids = {shipwire_id(item["orderId"]) for item in items}
         fulfillment_orders = self.env["shipwire.fulfillment.order"].search(
             [
                 ("shipwire_id", "in", list(order_ids)),
@@ -334,7 +340,7 @@ class ShipwireSync(models.AbstractModel):
                                 "items": [
                                     item
                                     for item in items
-                                    if str(item.get("orderId"))
+                                    if shipwire_id(item["orderId"])
                                     == fulfillment_order.shipwire_id
                                 ]
                             }
@@ -353,14 +359,14 @@ def _group_by_purchase_order(purchase_orders, orders):
     without a usable key is logged and left out: the others go on."""
     remote = defaultdict(lambda: [None, []])
     for purchase_order in purchase_orders:
-        key = isinstance(purchase_order, dict) and _scalar(purchase_order.get("id"))
+        key = isinstance(purchase_order, dict) and shipwire_id(purchase_order.get("id"))
         if key:
             remote[key][0] = purchase_order
         else:
             _logger.warning("Shipwire listed a PO without id: %.200r", purchase_order)
     for order in orders:
         key = isinstance(order, dict) and (
-            _scalar(order.get("purchaseOrderId"))
+            shipwire_id(order.get("purchaseOrderId"))
             or strip_split_suffix(
                 _scalar(order.get("purchaseOrderExternalId"))
                 or _scalar(order.get("externalId"))

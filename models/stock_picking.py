@@ -2,6 +2,8 @@ import json
 
 from odoo import api, fields, models
 
+from .shipwire_message import DELIVERY_CODE
+
 
 class StockPicking(models.Model):
     _inherit = "stock.picking"
@@ -41,5 +43,9 @@ class StockPicking(models.Model):
         )
         if unapplied:
             unapplied.delivery_problem = False
-            unapplied.purchase_order_id._update_state()
+            purchase_orders = unapplied.purchase_order_id
+            purchase_orders.message_ids.filtered(
+                lambda m: m.code == DELIVERY_CODE and not m.resolved
+            ).resolved = True
+            purchase_orders._update_state()
         return result

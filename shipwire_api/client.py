@@ -308,8 +308,14 @@ class ShipwireClient:
     def _paginate(self, path, params=None, operation=""):
         """Every resource of a collection, following ``next`` links to the end."""
         params = {**(params or {}), "offset": 0, "limit": self.page_size}
-        next_url, resources = path, []
+        next_url, resources, seen = path, [], set()
         while next_url:
+            if next_url in seen:
+                raise ShipwireTransientError(
+                    f"Shipwire's paging of {path} leads back to a page it gave "
+                    "already; the listing was stopped. Try again later."
+                )
+            seen.add(next_url)
             body = self.request("GET", next_url, params=params, operation=operation)
             page = body.get("resource") or {}
             resources.extend(collection_items(page))

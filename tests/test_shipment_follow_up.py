@@ -70,3 +70,5 @@ class TestShipmentFollowUp(ShipwireCase):
         self.assertEqual(picking.state, "done")
         self.assertEqual(order.shipwire_state, "shipped")
         self.assertFalse(order.shipwire_fulfillment_order_ids.delivery_problem)
+        self.assertFalse(self._messages(order, "error"))
+        self.assertFalse(order.activity_ids.filtered(lambda a: "by hand" in a.summary))

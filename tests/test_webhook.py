@@ -308,3 +308,60 @@ class TestWebhook(ShipwireCase, HttpCase):
                 self.assertEqual(response.status_code, 200)
                 self.assertEqual(self.fulfillment.status, "completed")
                 self.assertEqual(self.order.shipwire_state, "shipped")
+
+    def test_signed_bodies_of_the_wrong_shape_get_a_4xx_and_change_nothing(self):
+        po_id = self.order.shipwire_po_id
+        cases = {
+            "body is a list": {"topic": "v1.order.updated", "body": [1]},
+            "body is text": {"topic": "v1.order.updated", "body": "x"},
+            "tracking items are not objects": {
+                "topic": "v1.tracking.created",
+                "body": {"resource": {"items": [1, "a", {"resource": [1]}]}},
+            },
+            "order without id": {
+                "topic": "order.updated",
+                "body": {"resource": {"purchaseOrderId": int(po_id), "status": "held"}},
+            },
+            "order status is a list": {
+                "topic": "order.updated",
+                "body": {
+                    "resource": {
+                        "id": self.fo_id,
+                        "purchaseOrderId": int(po_id),
+                        "status": ["held"],
+                        "items": [1],
+                        "holds": [1],
+                    }
+                },
+            },
+            "PO id is not an id": {
+                "topic": "purchaseorder.updated",
+                "body": {
+                    "resource": {
+                        "id": [int(po_id)],
+                        "externalId": self.order.shipwire_external_id,
+                        "status": {"a": 1},
+                        "lastUpdatedDate": "2099-01-01T00:00:00-08:00",
+                    }
+                },
+            },
+        }
+        for case, payload in cases.items():
+            with self.subTest(case=case):
+                status = self._post(payload).status_code
+                self.assertTrue(200 <= status < 500, f"{case}: {status}")
+        self.assertEqual(self.order.shipwire_po_id, po_id)
+        self.assertEqual(self.order.shipwire_state, "approved")
+        self.assertEqual(self.fulfillment.status, "unprocessed")
+
+    def test_a_replayed_cancellation_does_not_undo_a_shipment(self):
+        self.sandbox.complete_order(self.fo_id)
+        shipped = self._order_resource()
+        self._post({"topic": "order.completed", "body": {"resource": shipped}})
+        self.assertEqual(self.order.shipwire_state, "shipped")
+
+        replay = dict(shipped, status="cancelled")
+        self._post({"topic": "order.canceled", "body": {"resource": replay}})
+
+        self.assertEqual(self.fulfillment.status, "completed")
+        self.assertEqual(self.order.shipwire_state, "shipped")

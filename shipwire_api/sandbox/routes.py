@@ -131,6 +131,8 @@ def list_reply(sandbox, request, records, render_entry, prefixed=True):
     ]
 
     def page_url(page_offset, page_limit):
+        if sandbox.settings.looping_paging_links:
+            page_offset = 0
         return request.links.page(
             request.api_path, page_offset, page_limit, params, prefixed
         )

@@ -41,6 +41,8 @@ class SandboxSettings:
     # Whether every list's previous/next links leave out /api/v3; those of /secret
     # always do, as recorded.
     prefixless_paging_links: bool = False
+    # A fault: every list's next link leads back to the first page.
+    looping_paging_links: bool = False
 
     # Identifiers
     first_purchase_order_id: int = 665160

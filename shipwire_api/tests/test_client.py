@@ -606,6 +606,17 @@ def test_next_links_are_followed_with_or_without_the_api_prefix(
     )
 
 
+def test_paging_that_leads_back_to_a_page_is_stopped(small_pages, sandbox, exchanges):
+    for number in range(3):
+        small_pages.create_purchase_order(purchase_order(f"LOOP-{number}"))
+    sandbox.settings.looping_paging_links = True
+    exchanges.clear()
+
+    with pytest.raises(ShipwireTransientError, match="leads back"):
+        small_pages.search_purchase_orders()
+    assert len(exchanges) == 2
+
+
 def test_secrets_are_listed_across_pages_whose_links_lack_the_prefix(small_pages):
     created = [small_pages.create_secret()["id"] for _ in range(3)]
 

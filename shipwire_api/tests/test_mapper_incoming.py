@@ -114,3 +114,49 @@ def test_a_shipped_order_gives_its_carrier_dates_and_tracking(client, sandbox):
 
     assert delivered["delivered_date"] >= delivered["tracked_date"]
     assert delivered["tracked_date"] == in_transit["tracked_date"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "received", "back"),
+    [
+        ("unprocessed", "held", True),
+        ("held", "unprocessed", False),
+        ("completed", "cancelled", True),
+        ("delivered", "held", True),
+        ("processed", "cancelled", False),
+        ("completed", "weirdStatus", True),
+        ("cancelled", "completed", True),
+    ],
+)
+def test_a_replayed_status_may_move_an_order_forward_only(stored, received, back):
+    assert incoming.order_moves_back(stored, received) is back
+
+
+@pytest.mark.parametrize(
+    ("stored", "received", "back"),
+    [
+        ("completed", "canceled", True),
+        ("approved", "canceled", False),
+        ("approved", "onHold", True),
+        ("onHold", "approved", False),
+    ],
+)
+def test_a_replayed_po_status_may_move_a_po_forward_only(stored, received, back):
+    assert incoming.purchase_order_moves_back(stored, received) is back
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (665160, "665160"),
+        ("665160", "665160"),
+        ([665160], ""),
+        ("../x?y", ""),
+        ("١٢٣", ""),
+        (True, ""),
+        (None, ""),
+        (-3, ""),
+    ],
+)
+def test_only_real_ids_become_record_ids(value, expected):
+    assert incoming.shipwire_id(value) == expected
