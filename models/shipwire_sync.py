@@ -68,28 +68,11 @@ class ShipwireSync(models.AbstractModel):
         started = fields.Datetime.now()
         window_start = backend.sync_window_start or started
         since = (backend.sync_cursor or started - FIRST_SYNC_LOOKBACK) - SYNC_OVERLAP
-        exchanges = []
-        try:
-            client = backend._make_client(exchanges.append)
-            try:
-                updated_after = since.replace(tzinfo=timezone.utc)
-                purchase_orders = client.search_purchase_orders(
-                    updated_after=updated_after
-                )
-                orders = client.search_orders(
-                    updated_after=updated_after, expand=ORDER_EXPANSIONS
-                )
-            finally:
-                client.close()
-        except (ShipwireError, UserError) as error:
-            self.env["shipwire.exchange"]._record(backend, exchanges)
-            backend.write(
-                {"last_sync_error": str(error), "last_sync_error_date": started}
-            )
+        updated_after = {"updated_after": since.replace(tzinfo=timezone.utc)}
+        remote = self._read_remote(backend, updated_after, updated_after)
+        if remote is None:
             self._commit_progress()
             return 0, 0
-        self.env["shipwire.exchange"]._record(backend, exchanges)
-        remote = _group_by_purchase_order(purchase_orders, orders)
         keys = sorted(remote, key=lambda key: (len(key), key))
         if backend.sync_resume_key:
             resume = (len(backend.sync_resume_key), backend.sync_resume_key)
@@ -163,32 +146,42 @@ class ShipwireSync(models.AbstractModel):
             # Read or not, each waits its time again: no PO holds up the others.
             stale.last_sync = fields.Datetime.now()
             self._commit_progress()
-            exchanges = []
-            try:
-                client = backend._make_client(exchanges.append)
-                try:
-                    purchase_orders = client.search_purchase_orders(ids=ids)
-                    orders = client.search_orders(
-                        purchase_order_ids=ids, expand=ORDER_EXPANSIONS
-                    )
-                finally:
-                    client.close()
-            except (ShipwireError, UserError) as error:
-                self.env["shipwire.exchange"]._record(backend, exchanges)
-                backend.write(
-                    {
-                        "last_sync_error": str(error),
-                        "last_sync_error_date": fields.Datetime.now(),
-                    }
-                )
-                break
-            self.env["shipwire.exchange"]._record(backend, exchanges)
-            self._store_batch(
-                backend, _group_by_purchase_order(purchase_orders, orders)
+            remote = self._read_remote(
+                backend, {"ids": ids}, {"purchase_order_ids": ids}
             )
+            if remote is None:
+                break
+            self._store_batch(backend, remote)
             self._commit_progress()
             done += len(stale)
         return done, PurchaseOrder.search_count(domain)
+
+    @api.model
+    def _read_remote(self, backend, purchase_order_filters, order_filters):
+        """The POs and fulfillment orders Shipwire lists with these filters,
+        grouped by PO, the calls logged; ``None`` when Shipwire could not be read
+        (the account shows why)."""
+        exchanges = []
+        try:
+            client = backend._make_client(exchanges.append)
+            try:
+                purchase_orders = client.search_purchase_orders(
+                    **purchase_order_filters
+                )
+                orders = client.search_orders(expand=ORDER_EXPANSIONS, **order_filters)
+            finally:
+                client.close()
+        except (ShipwireError, UserError) as error:
+            backend.write(
+                {
+                    "last_sync_error": str(error),
+                    "last_sync_error_date": fields.Datetime.now(),
+                }
+            )
+            return None
+        finally:
+            self.env["shipwire.exchange"]._record(backend, exchanges)
+        return _group_by_purchase_order(purchase_orders, orders)
 
     def _commit_progress(self):
         # Each batch is kept even if a later one fails; tests run in one transaction.
