@@ -536,7 +536,8 @@ class Driver:
         try:
             for _attempt in range(20):
                 try:
-                    open_orders = client.search_orders(status="processed")
+                    # Accepted and waiting at the warehouse: nothing moves them on.
+                    open_orders = client.search_orders(status="unprocessed")
                     break
                 except ShipwireError:
                     continue  # the 20% faults also hit this bench's own reads
