@@ -668,28 +668,73 @@ def worker_main(options):
 # -- the final check ---------------------------------------------------------------
 
 
-def expected_state(purchase_order, fulfillment_orders):
-    """The Shipwire state an order must have in Odoo: the addon's rule (README, "The
-    states of an order") applied to the sandbox's resources, not to Odoo's copies."""
-    from odoo.addons.sale_stock_shipwire.mapper.incoming import (
-        normalize_order_status,
-        order_state,
-    )
+# What the sandbox's statuses say about an order, written out here from the sandbox
+# (shipwire_api/sandbox/store.py and settings.py), independently of the addon's mapper.
+PO_STATUS_STATES = {
+    "needsApproval": "needs_approval",
+    "onHold": "held",
+    "approved": "approved",
+    "partiallyCompleted": "partially_shipped",
+    "completed": "shipped",
+    "canceled": "cancelled",
+}
+SHIPPED_STATUSES = ("completed", "delivered")
+WAITING_STATUSES = ("unprocessed", "processed", "submitted")
 
-    return order_state(
-        purchase_order.get("status"),
-        [normalize_order_status(fo.get("status")) for fo in fulfillment_orders],
-    )
+
+def order_status(fulfillment_order):
+    """A fulfillment order's status as the sandbox reads it, "canceled" spelled
+    "cancelled" (list filters spell it one way, responses the other)."""
+    status = (fulfillment_order.get("status") or "").lower()
+    return "cancelled" if status == "canceled" else status
+
+
+def active_holds(fulfillment_order):
+    """The holds the sandbox lists for a fulfillment order read with expand=holds:
+    only active ones."""
+    holds = (fulfillment_order.get("holds") or {}).get("resource") or {}
+    return holds.get("items") or []
+
+
+def expected_state(purchase_order, fulfillment_orders):
+    """The Shipwire state an order must show in Odoo, from what the sandbox holds:
+
+    - no fulfillment orders (yet): the PO status says it (PO_STATUS_STATES);
+    - every fulfillment order cancelled: cancelled;
+    - of the others, every one shipped (completed or delivered): shipped;
+      some of them: partially_shipped;
+    - one of them held (status held, or an active hold), or the PO on hold: held;
+    - all of them waiting or at the warehouse (unprocessed, processed, submitted):
+      approved.
+
+    None when the sandbox's statuses fit none of these: the order then disagrees.
+    "not_delivered" (shipped, but Odoo's delivery not validated) is never expected:
+    nothing in the soak stops Odoo's deliveries."""
+    if not fulfillment_orders:
+        return PO_STATUS_STATES.get(purchase_order.get("status"))
+    live = [fo for fo in fulfillment_orders if order_status(fo) != "cancelled"]
+    if not live:
+        return "cancelled"
+    shipped = [fo for fo in live if order_status(fo) in SHIPPED_STATUSES]
+    if len(shipped) == len(live):
+        return "shipped"
+    if shipped:
+        return "partially_shipped"
+    if purchase_order.get("status") == "onHold" or any(
+        order_status(fo) == "held" or active_holds(fo) for fo in live
+    ):
+        return "held"
+    if all(order_status(fo) in WAITING_STATUSES for fo in live):
+        return "approved"
+    return None
 
 
 def final_check(env, sandbox_url, ids, prefix):
     """Compare every order with the sandbox (faults off)."""
-    from odoo.addons.sale_stock_shipwire.mapper.incoming import normalize_order_status
-
     client = sandbox_client(sandbox_url)
     try:
         purchase_orders = client.search_purchase_orders()
-        fulfillment_orders = client.search_orders()
+        fulfillment_orders = client.search_orders(expand="holds")
     finally:
         client.close()
     by_external_id = collections.defaultdict(list)
@@ -722,7 +767,17 @@ def final_check(env, sandbox_url, ids, prefix):
         wanted = expected_state(linked, remote_fos)
         reasons = []
         if order.shipwire_state != wanted:
-            reasons.append(f"state {state}, sandbox says {wanted}")
+            delivery_problems = [
+                problem
+                for problem in order.shipwire_fulfillment_order_ids.mapped(
+                    "delivery_problem"
+                )
+                if problem
+            ]
+            reasons.append(
+                f"state {state}, sandbox says {wanted}"
+                + "".join(f" (delivery: {problem})" for problem in delivery_problems)
+            )
             problems["state"].append(order.id)
         if order.shipwire_po_id != str(linked["id"]):
             reasons.append(f"PO id {order.shipwire_po_id}, sandbox {linked['id']}")
@@ -738,10 +793,7 @@ def final_check(env, sandbox_url, ids, prefix):
         local = sorted(
             (fo.shipwire_id, fo.status) for fo in order.shipwire_fulfillment_order_ids
         )
-        remote = sorted(
-            (str(fo["id"]), normalize_order_status(fo.get("status")))
-            for fo in remote_fos
-        )
+        remote = sorted((str(fo["id"]), order_status(fo)) for fo in remote_fos)
         if local != remote:
             reasons.append(f"fulfillment orders {local}, sandbox {remote}")
             problems["fulfillment_orders"].append(order.id)
