@@ -398,17 +398,19 @@ class Driver:
     # -- scheduled jobs ------------------------------------------------------------
 
     def signature(self):
-        """What moves, per order: state, PO id and status, fulfillment orders."""
+        """What moves, per order: state, PO id and status, fulfillment orders. An
+        order without PO record counts as not sent."""
         self.cr.rollback()
         self.cr.execute(
             """
-            SELECT po.sale_order_id, po.state, po.shipwire_id, po.shipwire_status,
+            SELECT so.id, po.state, po.shipwire_id, po.shipwire_status,
                    string_agg(fo.shipwire_id || ':' || fo.status, ','
                               ORDER BY fo.shipwire_id)
-              FROM shipwire_purchase_order po
+              FROM sale_order so
+              LEFT JOIN shipwire_purchase_order po ON po.sale_order_id = so.id
               LEFT JOIN shipwire_fulfillment_order fo ON fo.purchase_order_id = po.id
-             WHERE po.sale_order_id IN %s
-             GROUP BY po.id
+             WHERE so.id IN %s
+             GROUP BY so.id, po.id
             """,
             [tuple(self.ids)],
         )
