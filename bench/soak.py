@@ -53,8 +53,12 @@ its holds) from the sandbox. Report: POs at the sandbox against orders sent
 (missing, extra), duplicates (externalIds with more than one PO), orders left failed
 or unsent, orders whose Odoo record disagrees with the sandbox (the expected state
 is the soak's own rule over the sandbox's statuses and holds: ``expected_state``).
-Target 0,0,0,0 and every process fault done; exits 1 otherwise. Skips (exit 0)
-without Odoo 18.
+Each run ends with one line ``SOAK RESULT <json>``: orders, missing, extra,
+duplicates, left_failed, disagreeing, requests (API requests the sandbox answered),
+faulted, killed_workers, dropped_connections, kept_unlinked_at_kill,
+process_faults_missed, linked_repeats (repeated sends answered "duplicate" and
+linked), wall_seconds. Target: every loss figure 0 and every process fault done;
+exits 1 otherwise. Skips (exit 0) without Odoo 18.
 
     python3 bench/soak.py [--orders 1000] [--runs single|concurrent|both]
                           [--max-rounds 30] [--keep-db]
@@ -1786,6 +1790,23 @@ def report(
         if len(check[name]) > 10:
             log(f"  {name}: ... {len(check[name]) - 10} more")
     log(f"target 0,0,0,0           : {'met' if met else 'missed'}")
+    summary = {
+        "run": kind,
+        "orders": sent,
+        "missing": missing,
+        "extra": extra,
+        "duplicates": duplicates,
+        "left_failed": left,
+        "disagreeing": disagreeing,
+        "requests": api_requests,
+        "faulted": sum(fired.values()),
+        **faults_done,
+        "linked_repeats": check["recovered"],
+        "converged_with_faults": converged,
+        "wall_seconds": round(times["wall"]),
+        "met": met,
+    }
+    log("SOAK RESULT " + json.dumps(summary))
     return 0 if met else 1
 
 
