@@ -4,6 +4,8 @@ import time
 from collections import defaultdict
 from datetime import timedelta, timezone
 
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -18,6 +20,13 @@ from .shipwire_purchase_order import LIVE_STATES
 _logger = logging.getLogger(__name__)
 
 SYNC_JOB = "sale_stock_shipwire.ir_cron_shipwire_sync"
+# Another transaction changed the same records, or created the same fulfillment
+# order or tracking number first (two syncs, a sync and a webhook): not a fault of
+# the records. The batch is undone and read again a minute later.
+CONCURRENT_WRITES = (
+    *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY,
+    psycopg2.errors.UniqueViolation,
+)
 # A sync that met a concurrent update runs again this much later.
 SYNC_CONFLICT_DELAY = timedelta(minutes=1)
 # Look back a little before the last sync, in case of clock skew.
@@ -46,7 +55,7 @@ class ShipwireSync(models.AbstractModel):
             # them (reading Shipwire's pages) has written nothing yet.
             try:
                 progress = self.with_company(backend.company_id)._sync(backend)
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            except CONCURRENT_WRITES:
                 raise
             except Exception as error:  # noqa: BLE001 - the next accounts go on
                 _logger.exception("Shipwire sync of %s failed", backend.name)
@@ -82,17 +91,12 @@ class ShipwireSync(models.AbstractModel):
         for batch in split_every(SYNC_BATCH_SIZE, keys):
             try:
                 self._store_batch(backend, {key: remote[key] for key in batch})
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            except CONCURRENT_WRITES:
                 # Another transaction changed these orders meanwhile (a webhook, a
                 # refresh): not a fault of the records. The batch was undone and the
                 # cursor stays put, so the next run reads it again. Odoo counts a
                 # run that did nothing as finished: the trigger brings it on.
-                _logger.info(
-                    "Shipwire sync of %s met a concurrent update", backend.name
-                )
-                self.env.ref(SYNC_JOB)._trigger(
-                    fields.Datetime.now() + SYNC_CONFLICT_DELAY
-                )
+                self._retry_soon(backend)
                 return done, len(keys) - done
             done += len(batch)
             if done < len(keys) and time.monotonic() - clock > SYNC_TIME_BUDGET:
@@ -151,7 +155,11 @@ class ShipwireSync(models.AbstractModel):
             )
             if remote is None:
                 break
-            self._store_batch(backend, remote)
+            try:
+                self._store_batch(backend, remote)
+            except CONCURRENT_WRITES:
+                self._retry_soon(backend)
+                break
             self._commit_progress()
             done += len(stale)
         return done, PurchaseOrder.search_count(domain)
@@ -183,6 +191,13 @@ class ShipwireSync(models.AbstractModel):
             self.env["shipwire.exchange"]._record(backend, exchanges)
         return _group_by_purchase_order(purchase_orders, orders)
 
+    def _retry_soon(self, backend):
+        """A batch met a concurrent update and was undone; the cursor stays put,
+        so a run a minute later reads it again. Odoo counts a run that did nothing
+        as finished: the trigger brings the next one on."""
+        _logger.info("Shipwire sync of %s met a concurrent update", backend.name)
+        self.env.ref(SYNC_JOB)._trigger(fields.Datetime.now() + SYNC_CONFLICT_DELAY)
+
     def _commit_progress(self):
         # Each batch is kept even if a later one fails; tests run in one transaction.
         if not getattr(threading.current_thread(), "testing", False):
@@ -198,7 +213,7 @@ class ShipwireSync(models.AbstractModel):
                 matched = self._match(backend, remote)
                 PurchaseOrder._store_remote(matched)
             return
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+        except CONCURRENT_WRITES:
             raise
         except Exception:  # noqa: BLE001 - any record may fail; retried one by one
             _logger.info("Shipwire sync batch failed; storing its orders one by one")
@@ -208,7 +223,7 @@ class ShipwireSync(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     PurchaseOrder._store_remote({purchase_order: entry})
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            except CONCURRENT_WRITES:
                 raise
             except Exception as error:  # noqa: BLE001
                 _logger.exception(
@@ -228,7 +243,7 @@ class ShipwireSync(models.AbstractModel):
             try:
                 with self.env.cr.savepoint():
                     matched.update(self._match(backend, {key: entry}))
-            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            except CONCURRENT_WRITES:
                 raise
             except Exception:  # noqa: BLE001
                 _logger.exception("Shipwire PO %s could not be matched", key)

@@ -276,6 +276,35 @@ class TestSync(ShipwireCase):
         self.assertEqual(order.shipwire_state, "shipped")
         self.assertEqual(order.picking_ids.carrier_tracking_ref, "9400")
 
+    def test_a_record_created_meanwhile_by_another_sync_is_no_failure(self):
+        order = self._order()
+        order.action_shipwire_send()
+        self.sandbox.complete_order(*self._fulfillment_ids(order))
+        PurchaseOrder = type(self.env["shipwire.purchase.order"])
+        store = PurchaseOrder._store_remote
+
+        def created_meanwhile(model, remote, replayable=False):
+            # What PostgreSQL answers when another sync inserted the same row first.
+            model.env.cr.execute(
+                "INSERT INTO shipwire_purchase_order "
+                "(sale_order_id, backend_id, external_id) "
+                "SELECT sale_order_id, backend_id, external_id "
+                "FROM shipwire_purchase_order LIMIT 1"
+            )
+            return store(model, remote, replayable)
+
+        with patch.object(PurchaseOrder, "_store_remote", created_meanwhile):
+            self._sync()
+
+        self.assertFalse(self._messages(order))
+        self.assertFalse(order.activity_ids)
+        sync_job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", sync_job.id)])
+        )
+        self._sync()
+        self.assertEqual(order.shipwire_state, "shipped")
+
 
 @tagged("post_install", "-at_install")
 class TestRetryJob(ShipwireCase):
