@@ -198,10 +198,11 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             Sync._commit_progress()
             # The commit let the rows go: whoever took them meanwhile keeps them.
             due = due._lock_sale_orders().filtered(lambda po: po.state == "failed")
-            for company in due.company_id:
-                due.filtered(
-                    lambda po, company=company: po.company_id == company
-                ).with_company(company)._retry()
+            # A failed send's order keeps its account: its current PO is this one.
+            for in_company in due.sale_order_id._shipwire_in_companies(
+                lambda orders: orders.shipwire_purchase_order_id
+            ):
+                in_company._retry()
             Sync._commit_progress()
             done += len(due)
             if time.monotonic() - clock > RETRY_TIME_BUDGET:
