@@ -1,8 +1,10 @@
 """The products and warehouses a sandbox starts with.
 
 A catalogue is ``{"warehouses": [{id, externalId, name, region}], "stock": {sku:
-{warehouse externalId: quantity}}, "descriptions": {sku: text}}``; "descriptions" is
-optional. A SKU is known when it appears in "stock", even with no quantity anywhere.
+{warehouse externalId: quantity}}, "descriptions": {sku: text}, "bundles": [sku],
+"aliases": [sku]}``; the last three are optional. A SKU is known when it appears in
+"stock", even with no quantity anywhere; its quantities are the units in good
+condition each warehouse starts with.
 """
 
 import copy
@@ -75,4 +77,18 @@ def normalize_catalogue(catalogue):
                 raise ValueError(
                     f"Stock of {sku} in {code} must be a non-negative integer"
                 )
-    return {"warehouses": warehouses, "stock": stock, "descriptions": descriptions}
+    marked = {}
+    for name in ("bundles", "aliases"):
+        skus = catalogue.get(name) or []
+        if not isinstance(skus, list):
+            raise TypeError(f"Catalogue {name} must be a list of SKUs")
+        for sku in skus:
+            if not isinstance(sku, str) or sku not in stock:
+                raise ValueError(f"Catalogue {name} lists {sku!r}, a SKU not in stock")
+        marked[name] = list(skus)
+    return {
+        "warehouses": warehouses,
+        "stock": stock,
+        "descriptions": descriptions,
+        **marked,
+    }

@@ -94,14 +94,37 @@ def stats(sandbox, body):
 
 @control_route("GET", "/catalogue")
 def get_catalogue(sandbox, body):
-    with sandbox.store.lock:
-        return sandbox.store.catalogue
+    return sandbox.store.catalogue_view()
 
 
 @control_route("PUT", "/catalogue")
 def replace_catalogue(sandbox, body):
     sandbox.store.replace_catalogue(object_body(body))
-    return sandbox.store.catalogue
+    return sandbox.store.catalogue_view()
+
+
+@control_route("POST", "/stock/receive")
+def receive_stock(sandbox, body):
+    body = object_body(body)
+    return sandbox.receive_stock(
+        body.get("sku"), body.get("warehouse"), body.get("quantity")
+    )
+
+
+@control_route("POST", "/stock/damage")
+def damage_stock(sandbox, body):
+    body = object_body(body)
+    return sandbox.damage_stock(
+        body.get("sku"), body.get("warehouse"), body.get("quantity")
+    )
+
+
+@control_route("POST", "/stock/override")
+def override_stock(sandbox, body):
+    body = object_body(body)
+    return sandbox.override_stock(
+        body.get("sku"), body.get("warehouse"), body.get("counters")
+    )
 
 
 @control_route("POST", rf"/orders/(?P<ref>[^/]+)/(?P<action>{'|'.join(ORDER_ACTIONS)})")

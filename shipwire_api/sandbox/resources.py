@@ -6,7 +6,7 @@ Callers hold the store lock while rendering.
 from urllib.parse import urlencode
 
 from .dates import format_date
-from .store import active
+from .store import RECENT_ACTIVITY, active
 
 ABSENT = object()
 EXPANDABLE = ("holds", "items", "trackings", "orders", "splitOrders")
@@ -321,22 +321,25 @@ class Renderer:
 
     # ----------------------------------------------------------------- webhook payloads
 
-    def webhook_body(self, kind, record_id):
-        """What a webhook for an event carries: the GET of its resource."""
+    def webhook_body(self, kind, subject):
+        """What a webhook for an event carries: the GET of its resource, or for a
+        stock transition the flat body it came with."""
         store = self.store
+        if kind == "stock":
+            return subject
         if kind == "purchaseOrder":
-            return self.purchase_order_entry(store.purchase_orders[record_id])
-        order = store.orders[record_id]
+            return self.purchase_order_entry(store.purchase_orders[subject])
+        order = store.orders[subject]
         if kind == "order":
             return self.order_entry(order)
         if kind == "orderHolds":
             # Cleared holds included, or an order.hold.cleared payload would be empty.
-            path = f"orders/{record_id}/holds"
+            path = f"orders/{subject}/holds"
             entries = [
                 embedded(self.order_hold(order, hold)) for hold in order["holds"]
             ]
         else:
-            path = f"orders/{record_id}/trackings"
+            path = f"orders/{subject}/trackings"
             entries = [
                 embedded(self.tracking(tracking)) for tracking in order["trackings"]
             ]
@@ -355,29 +358,61 @@ class Renderer:
             "url": hook["url"],
         }
 
-    def product(self, product_id, sku):
-        catalogue = self.store.catalogue
-        levels = self.store.stock.get(sku, {})
-        stock = [
-            {
-                "warehouseId": warehouse["id"],
-                "warehouseExternalId": warehouse["externalId"],
-                "warehouseRegion": warehouse["region"],
-                "quantity": levels.get(warehouse["externalId"], 0),
-            }
-            for warehouse in catalogue["warehouses"]
-        ]
+    def product_entry(self, product):
         return {
-            "id": product_id,
-            "sku": sku,
+            "resourceLocation": self.links.url(
+                f"products/baseProducts/{product['id']}"
+            ),
+            "resource": self.product(product),
+        }
+
+    def product(self, product):
+        """The product as it was sent, with its id, status and units in good
+        condition per warehouse."""
+        data, stock = product["data"], []
+        for warehouse in self.store.warehouses:
+            row = product["stock"].get(warehouse["externalId"])
+            stock.append(
+                {
+                    "warehouseId": warehouse["id"],
+                    "warehouseExternalId": warehouse["externalId"],
+                    "warehouseRegion": warehouse["region"],
+                    "quantity": (row["counters"].get("good") or 0) if row else 0,
+                }
+            )
+        return {
+            "id": product["id"],
             "externalId": None,
-            "description": catalogue["descriptions"].get(sku, sku),
             "classification": "baseProduct",
+            **data,
+            "description": data.get("description") or data["sku"],
             "status": "instock"
-            if any(level["quantity"] for level in stock)
+            if any(level["quantity"] > 0 for level in stock)
             else "outofstock",
             "stock": embedded(stock),
         }
+
+    def stock_item(self, product, warehouse, activity):
+        """One SKU at one warehouse; ``activity`` is the store's recent_activity()."""
+        code = warehouse["externalId"]
+        row = product["stock"][code]
+        item = {
+            "productId": product["id"],
+            "productExternalId": product["data"].get("externalId"),
+            "sku": product["data"]["sku"],
+            "isBundle": product["isBundle"],
+            "isAlias": product["isAlias"],
+            "warehouseRegion": warehouse["region"],
+            "warehouseId": warehouse["id"],
+            "warehouseExternalId": code,
+            **row["counters"],
+        }
+        recent = activity.get((product["id"], code), {})
+        for name in RECENT_ACTIVITY:
+            value = row["activityOverrides"].get(name, recent.get(name, 0))
+            if value is not None:
+                item[name] = value
+        return item
 
 
 def _as_is(entry):

@@ -487,44 +487,42 @@ def split_orders(sandbox, request, ref):
 
 # --------------------------------------------------------------------- products
 
-
-def products(store):
-    return [(position, sku) for position, sku in enumerate(store.stock, start=1)]
+# A product is read at /products/<id>, and located at /products/baseProducts/<id>
+# (recorded).
+PRODUCT = r"products(?:/baseProducts)?/(?P<product_id>\d+)"
 
 
 @route("GET", "products")
 def list_products(sandbox, request):
-    wanted = request.values("sku")
     with sandbox.store.lock:
-        records = [
-            (pid, sku)
-            for pid, sku in products(sandbox.store)
-            if not wanted or sku in wanted
-        ]
-        return list_reply(
-            sandbox, request, records, lambda record: product_entry(request, *record)
-        )
+        products = sandbox.store.list_products(request.values("sku"))
+        return list_reply(sandbox, request, products, request.renderer.product_entry)
 
 
-@route("GET", r"products/(?P<product_id>\d+)")
+@route("GET", PRODUCT)
 def get_product(sandbox, request, product_id):
     with sandbox.store.lock:
-        for pid, sku in products(sandbox.store):
-            if pid == int(product_id):
-                entry = product_entry(request, pid, sku)
-                return ok(
-                    envelope(
-                        200, "Successful", entry["resourceLocation"], entry["resource"]
-                    )
-                )
-    raise SandboxError(404, "Product not found.")
+        entry = request.renderer.product_entry(sandbox.store.product(product_id))
+    return ok(envelope(200, "Successful", entry["resourceLocation"], entry["resource"]))
 
 
-def product_entry(request, product_id, sku):
-    return {
-        "resourceLocation": request.links.url(f"products/{product_id}"),
-        "resource": request.renderer.product(product_id, sku),
-    }
+# ------------------------------------------------------------------------ stock
+
+
+@route("GET", "stock")
+def list_stock(sandbox, request):
+    """One item per SKU per warehouse it has stock rows at."""
+    store = sandbox.store
+    names = ("sku", "warehouseId", "warehouseExternalId")
+    with store.lock:
+        items = store.stock_items(filters(request, names))
+        activity = store.recent_activity()
+        return list_reply(
+            sandbox,
+            request,
+            items,
+            lambda item: embedded(request.renderer.stock_item(*item, activity)),
+        )
 
 
 # ----------------------------------------------------------------- webhooks and secrets

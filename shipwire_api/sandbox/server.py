@@ -339,6 +339,26 @@ class Sandbox:
     def add_order_hold(self, order_id, description, type="customer"):
         return self._moved_order(self.store.add_order_hold, order_id, description, type)
 
+    def _changed_stock(self, change, *args):
+        """Apply a stock change from outside the API and render its stock item."""
+        with self.store.lock:
+            product, warehouse = change(*args)
+            return self._renderer().stock_item(
+                product, warehouse, self.store.recent_activity()
+            )
+
+    def receive_stock(self, sku, warehouse, quantity):
+        """``quantity`` units arrive at ``warehouse`` (its externalId) in good
+        condition."""
+        return self._changed_stock(self.store.receive_stock, sku, warehouse, quantity)
+
+    def damage_stock(self, sku, warehouse, quantity):
+        return self._changed_stock(self.store.damage_stock, sku, warehouse, quantity)
+
+    def override_stock(self, sku, warehouse, counters):
+        """Set counters as given (``None`` leaves one out), for tests of bad data."""
+        return self._changed_stock(self.store.override_stock, sku, warehouse, counters)
+
     def purchase_orders(self):
         with self.store.lock:
             renderer = self._renderer()
@@ -392,9 +412,9 @@ class Sandbox:
         if not self.store.webhooks:
             return
         renderer = self._renderer()
-        for topic, kind, record_id in events:
+        for topic, kind, subject in events:
             subscriptions = self.store.subscriptions_for(topic)
             if subscriptions:
-                body_json = json.dumps(renderer.webhook_body(kind, record_id))
+                body_json = json.dumps(renderer.webhook_body(kind, subject))
                 for subscription in subscriptions:
                     self.webhook_dispatcher.enqueue(subscription, topic, body_json)

@@ -6,7 +6,8 @@ then hands the events it raised to the listeners (still under the lock, so webho
 payloads show the state right after the change) and saves the state file if there is
 one.
 Events are ``(topic, kind, id)`` with kind "purchaseOrder", "order", "orderHolds" or
-"orderTrackings" (the resource a webhook for the topic carries).
+"orderTrackings" (the resource a webhook for the topic carries), or ``(topic, "stock",
+body)``: a stock transition carries its own body, the counters right after it.
 """
 
 import contextlib
@@ -18,11 +19,13 @@ import random
 import secrets
 import threading
 import time
-from collections import namedtuple
+from collections import Counter, defaultdict, namedtuple
 
 from .allocation import plan_fulfillment
 from .catalogue import normalize_catalogue
 from .validation import is_flag_set, problem, validate_purchase_order
+
+STATE_VERSION = 2
 
 # An order's stages, in order: accepted and waiting, cleared for the warehouse, at
 # the warehouse, shipped, delivered; or "cancelled".
@@ -43,6 +46,34 @@ ORDER_STATUS_TOPICS = {
 }
 # Fields of a purchase order body the client may not set.
 SERVER_OWNED_FIELDS = ("id", "status", "transactionId", "doNotPersistOnWarnings")
+
+# The counters of one SKU in one warehouse, in the order Shipwire lists them.
+STOCK_COUNTERS = (
+    "pending",
+    "good",
+    "reserved",
+    "backordered",
+    "shipping",
+    "shipped",
+    "creating",
+    "consuming",
+    "consumed",
+    "created",
+    "damaged",
+    "returned",
+    "inreview",
+)
+DAY = 24 * 60 * 60
+# Units ordered and shipped lately: counted from the orders, over these many seconds.
+RECENT_ACTIVITY = {
+    "shippedLastDay": ("shipped", DAY),
+    "shippedLastWeek": ("shipped", 7 * DAY),
+    "shippedLast4Weeks": ("shipped", 28 * DAY),
+    "orderedLastDay": ("ordered", DAY),
+    "orderedLastWeek": ("ordered", 7 * DAY),
+    "orderedLast4Weeks": ("ordered", 28 * DAY),
+}
+STOCK_FIELDS = (*STOCK_COUNTERS, "availableDate", *RECENT_ACTIVITY)
 
 # What a create or update did: the purchase order (None when a create was rejected)
 # and the v4 errors and warnings to report.
@@ -111,8 +142,6 @@ class Store:
     # ----------------------------------------------------------------- whole state
 
     def _clear(self):
-        self.catalogue = copy.deepcopy(self._base_catalogue)
-        self.stock = self.catalogue["stock"]
         self.purchase_orders = {}
         self.orders = {}
         self.webhooks = {}
@@ -126,7 +155,9 @@ class Store:
             "tracking": 1,
             "webhook": 1,
             "secret": 1,
+            "product": 1,
         }
+        self._start_catalogue()
 
     @mutation
     def reset(self):
@@ -137,20 +168,60 @@ class Store:
     def replace_catalogue(self, catalogue):
         """Use ``catalogue`` from now on, also after a reset.
 
-        Stock levels restart from it.
+        Its products replace every product, and stock restarts from it.
         """
         self._base_catalogue = normalize_catalogue(catalogue)
-        self.catalogue = copy.deepcopy(self._base_catalogue)
-        self.stock = self.catalogue["stock"]
+        self._start_catalogue()
         self._dirty = True
+
+    def _start_catalogue(self):
+        """Warehouses and products of the base catalogue, whose quantities are units
+        in good condition."""
+        base = self._base_catalogue
+        self.warehouses = copy.deepcopy(base["warehouses"])
+        self.products = {}
+        self._product_ids_by_sku = {}
+        for sku, levels in base["stock"].items():
+            data = {"sku": sku}
+            if sku in base["descriptions"]:
+                data["description"] = base["descriptions"][sku]
+            product = self._add_product(data)
+            product["isBundle"] = int(sku in base["bundles"])
+            product["isAlias"] = int(sku in base["aliases"])
+            for code, quantity in levels.items():
+                self._stock_row(product, code)["counters"]["good"] = quantity
+
+    def catalogue_view(self):
+        """The catalogue as it stands, in the format a sandbox starts from: its
+        stock is the units in good condition."""
+        with self.lock:
+            products = self.products.values()
+            return {
+                "warehouses": self.warehouses,
+                "stock": {
+                    _sku(product): {
+                        code: row["counters"].get("good") or 0
+                        for code, row in product["stock"].items()
+                    }
+                    for product in products
+                },
+                "descriptions": {
+                    _sku(product): product["data"]["description"]
+                    for product in products
+                    if "description" in product["data"]
+                },
+                "bundles": [_sku(p) for p in products if p["isBundle"]],
+                "aliases": [_sku(p) for p in products if p["isAlias"]],
+            }
 
     def to_state(self):
         with self.lock:
             return {
-                "version": 1,
+                "version": STATE_VERSION,
                 "nextIds": self._next_ids,
                 "baseCatalogue": self._base_catalogue,
-                "catalogue": self.catalogue,
+                "warehouses": self.warehouses,
+                "products": list(self.products.values()),
                 "purchaseOrders": list(self.purchase_orders.values()),
                 "orders": list(self.orders.values()),
                 "webhooks": list(self.webhooks.values()),
@@ -160,10 +231,18 @@ class Store:
     def _load(self, path):
         with open(path, encoding="utf-8") as handle:
             state = json.load(handle)
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(
+                f"{path} was written by another version of the sandbox: "
+                "delete it or give another state file"
+            )
         self._next_ids.update(state["nextIds"])
         self._base_catalogue = state["baseCatalogue"]
-        self.catalogue = state["catalogue"]
-        self.stock = self.catalogue["stock"]
+        self.warehouses = state["warehouses"]
+        self.products = {record["id"]: record for record in state["products"]}
+        self._product_ids_by_sku = {
+            _sku(product): product["id"] for product in self.products.values()
+        }
         self.purchase_orders = {
             record["id"]: record for record in state["purchaseOrders"]
         }
@@ -203,8 +282,8 @@ class Store:
             finally:
                 self._stamping = True
 
-    def _emit(self, topic, kind, record_id):
-        self._events.append((topic, kind, record_id))
+    def _emit(self, topic, kind, subject):
+        self._events.append((topic, kind, subject))
 
     def _new_id(self, kind):
         value = self._next_ids[kind]
@@ -224,13 +303,29 @@ class Store:
 
     @property
     def known_skus(self):
-        return self.stock.keys()
+        return self._product_ids_by_sku.keys()
 
     def warehouse(self, code):
-        for warehouse in self.catalogue["warehouses"]:
+        """Warehouse ``code`` of the catalogue, or a stand-in named after it."""
+        try:
+            return self.known_warehouse(code)
+        except SandboxError:
+            return {"id": None, "externalId": code, "name": code, "region": code}
+
+    def known_warehouse(self, code):
+        for warehouse in self.warehouses:
             if warehouse["externalId"] == code:
                 return warehouse
-        return {"id": None, "externalId": code, "name": code, "region": code}
+        raise SandboxError(404, f"Warehouse {code} not found.")
+
+    def product(self, product_id):
+        product = self.products.get(int(product_id))
+        if product is None:
+            raise SandboxError(404, "Product not found.")
+        return product
+
+    def product_by_sku(self, sku):
+        return self.products.get(self._product_ids_by_sku.get(sku))
 
     def purchase_order(self, ref):
         """The purchase order for a path segment: its id, or ``E`` + its externalId."""
@@ -628,7 +723,7 @@ class Store:
                 or options.get("warehouseRegion") == warehouse["region"]
             )
 
-        warehouses = self.catalogue["warehouses"]
+        warehouses = self.warehouses
         first = [w["externalId"] for w in warehouses if preferred(w)]
         return first + [
             w["externalId"] for w in warehouses if w["externalId"] not in first
@@ -640,7 +735,7 @@ class Store:
         groups, shortage = plan_fulfillment(
             lines,
             self._warehouse_preference(options),
-            self.stock,
+            self._good_units(sku for sku, _quantity in lines),
             is_flag_set(options.get("canSplit")),
         )
         for number, (warehouse, taken) in enumerate(groups, 1):
@@ -682,7 +777,8 @@ class Store:
             "orderNo": None,
             "warehouse": None,
             "stage": "unprocessed",
-            "reserved": False,
+            # Units set aside for each item, or None while nothing is.
+            "reserved": None,
             "items": [],
             "holds": [],
             "trackings": [],
@@ -702,12 +798,14 @@ class Store:
 
     def _order_item(self, order, po_item, quantity):
         item = {key: value for key, value in po_item.items() if key != "id"}
-        description = self.catalogue["descriptions"].get(item["sku"])
+        product = self.product_by_sku(item["sku"]) or {"id": None, "data": {}}
+        description = product["data"].get("description")
         if description is not None:
             item.setdefault("description", description)
         item.update(
             id=self._new_id("item"),
             orderId=order["id"],
+            productId=product["id"],
             purchaseOrderItemId=po_item["id"],
             quantity=quantity,
             ordered=quantity,
@@ -715,22 +813,53 @@ class Store:
         )
         return item
 
+    def _good_units(self, skus):
+        """``{sku: {warehouse: units in good condition}}``, what allocation goes by."""
+        units = {}
+        for sku in skus:
+            product = self.product_by_sku(sku)
+            if product is not None:
+                units[sku] = {
+                    code: row["counters"].get("good") or 0
+                    for code, row in product["stock"].items()
+                }
+        return units
+
     def _reserve_stock(self, order):
+        """Move each item's units from good to reserved: all of them, unless the
+        order was let through a shortage, then those there are."""
+        warehouse = self.warehouse(order["warehouse"])
+        reserved = []
         for item in order["items"]:
-            levels = self.stock.setdefault(item["sku"], {})
-            levels[order["warehouse"]] = max(
-                0, levels.get(order["warehouse"], 0) - item["quantity"]
+            product = self.products.get(item["productId"])
+            row = product["stock"].get(order["warehouse"]) if product else None
+            good = (row["counters"].get("good") or 0) if row else 0
+            units = max(0, min(item["quantity"], good))
+            self._move(order["id"], product, warehouse, "good", "reserved", units)
+            reserved.append(units)
+        order["reserved"] = reserved
+
+    def _settle_stock(self, order, shipped):
+        """Move the order's reserved units on: ``shipped[i]`` of item ``i`` to
+        shipped, the others back to good."""
+        if order["reserved"] is None:
+            return
+        warehouse = self.warehouse(order["warehouse"])
+        for item, reserved, sent in zip(
+            order["items"], order["reserved"], shipped, strict=True
+        ):
+            product = self.products.get(item["productId"])
+            if product is None:  # gone with a replaced catalogue
+                continue
+            sent = min(sent, reserved)
+            self._move(order["id"], product, warehouse, "reserved", "shipped", sent)
+            self._move(
+                order["id"], product, warehouse, "reserved", "good", reserved - sent
             )
-        order["reserved"] = True
+        order["reserved"] = None
 
     def _release_stock(self, order):
-        if order["reserved"]:
-            for item in order["items"]:
-                levels = self.stock.setdefault(item["sku"], {})
-                levels[order["warehouse"]] = (
-                    levels.get(order["warehouse"], 0) + item["quantity"]
-                )
-            order["reserved"] = False
+        self._settle_stock(order, [0] * len(order["items"]))
 
     def _sync_order_holds(self, po):
         """Hold the open fulfillment orders while the purchase order itself is held."""
@@ -860,7 +989,7 @@ class Store:
             self._emit("order.hold.cleared", "orderHolds", order["id"])
         if (
             order["stage"] in OPEN_STAGES
-            and not order["reserved"]
+            and order["reserved"] is None
             and not active(order["holds"])
         ):
             self._reserve_stock(order)
@@ -892,7 +1021,8 @@ class Store:
 
     @mutation
     def complete_order(self, ref, trackings=None, quantities=None):
-        """Ship the order; ``quantities`` ({sku: quantity}) ships less than ordered."""
+        """Ship the order; ``quantities`` ({sku: quantity}) ships less than ordered,
+        the units left over going back to good stock."""
         order = self._movable(ref, "completed", "completed")
         remaining = dict(quantities or {})
         for item in order["items"]:
@@ -901,6 +1031,7 @@ class Store:
                 shipped = max(0, min(shipped, int(remaining[item["sku"]])))
                 remaining[item["sku"]] -= shipped
             item["shipped"] = shipped
+        self._settle_stock(order, [item["shipped"] for item in order["items"]])
         now = self.clock()
         if trackings is None:
             trackings = [{"carrier": "USPS", "carrierCode": "USPS PM"}]
@@ -946,6 +1077,177 @@ class Store:
             self._emit("tracking.delivered", "orderTrackings", order["id"])
         self._after_order_change(order)
         return order
+
+    # ----------------------------------------------------------------------- products
+
+    def _add_product(self, data):
+        product = {
+            "id": self._new_id("product"),
+            "data": data,
+            "isBundle": 0,
+            "isAlias": 0,
+            "stock": {},  # {warehouse externalId: stock row}
+        }
+        self.products[product["id"]] = product
+        self._product_ids_by_sku[data["sku"]] = product["id"]
+        return product
+
+    def list_products(self, skus):
+        """Every product, by id; only those of ``skus`` when it is not empty."""
+        return [
+            product
+            for product in self.products.values()
+            if not skus or _sku(product) in skus
+        ]
+
+    # -------------------------------------------------------------------------- stock
+
+    def _stock_row(self, product, code):
+        """The counters of ``product`` at warehouse ``code``, all 0 when new.
+
+        Overrides of the recent activity counts sit apart, in "activityOverrides".
+        """
+        row = product["stock"].get(code)
+        if row is None:
+            counters = dict.fromkeys(STOCK_COUNTERS, 0)
+            counters["availableDate"] = None
+            row = product["stock"][code] = {
+                "counters": counters,
+                "activityOverrides": {},
+            }
+        return row
+
+    def stock_items(self, filters):
+        """``(product, warehouse)`` of each stock row matching every filter ("sku",
+        "warehouseId", "warehouseExternalId": allowed values), by product id, then
+        in the catalogue's order of warehouses."""
+        skus = filters.get("sku")
+        ids = filters.get("warehouseId")
+        codes = filters.get("warehouseExternalId")
+        warehouses = [
+            warehouse
+            for warehouse in self.warehouses
+            if (not ids or str(warehouse["id"]) in ids)
+            and (not codes or warehouse["externalId"] in codes)
+        ]
+        return [
+            (product, warehouse)
+            for product in self.list_products(skus)
+            for warehouse in warehouses
+            if warehouse["externalId"] in product["stock"]
+        ]
+
+    def recent_activity(self):
+        """``{(product id, warehouse externalId): {"shippedLastDay": units, ...}}``
+        from the orders: placed (and not cancelled) or shipped in each span."""
+        now = self.clock()
+        activity = defaultdict(Counter)
+        for order in self.orders.values():
+            moments = {
+                "ordered": None if order["stage"] == "cancelled" else order["created"],
+                "shipped": order["completedAt"],
+            }
+            for item in order["items"]:
+                units = {"ordered": item["quantity"], "shipped": item["shipped"]}
+                counts = activity[(item["productId"], order["warehouse"])]
+                for name, (kind, span) in RECENT_ACTIVITY.items():
+                    if moments[kind] is not None and now - moments[kind] <= span:
+                        counts[name] += units[kind]
+        return activity
+
+    def _stock_subject(self, sku, code):
+        """The product and warehouse of an existing stock row."""
+        warehouse = self.known_warehouse(code)
+        product = self.product_by_sku(sku)
+        if product is None or code not in product["stock"]:
+            raise SandboxError(404, f"No stock of {sku} at warehouse {code}.")
+        return product, warehouse
+
+    def _move(self, order_id, product, warehouse, from_state, to_state, units):
+        if not units:
+            return
+        counters = product["stock"][warehouse["externalId"]]["counters"]
+        counters[from_state] = (counters.get(from_state) or 0) - units
+        counters[to_state] = (counters.get(to_state) or 0) + units
+        self._emit_transition(order_id, product, warehouse, from_state, to_state, units)
+
+    def _emit_transition(
+        self, order_id, product, warehouse, from_state, to_state, units
+    ):
+        counters = product["stock"][warehouse["externalId"]]["counters"]
+        body = {
+            "orderId": order_id,
+            "productId": product["id"],
+            "warehouseId": warehouse["id"],
+            "fromState": from_state,
+            "toState": to_state,
+            "delta": units,
+            "fromStateStockAfterTransition": counters.get(from_state),
+            "toStateStockAfterTransition": counters.get(to_state),
+        }
+        self._emit("stock.transition", "stock", body)
+
+    @mutation
+    def receive_stock(self, sku, code, quantity):
+        """``quantity`` units of ``sku`` arrive in good condition at warehouse
+        ``code``; a SKU never seen becomes a product. Returns the stock row's
+        ``(product, warehouse)``."""
+        _check_units(quantity)
+        if not isinstance(sku, str) or not sku.strip():
+            raise ValueError("sku must be a non-empty string")
+        warehouse = self.known_warehouse(code)
+        product = self.product_by_sku(sku) or self._add_product({"sku": sku})
+        counters = self._stock_row(product, code)["counters"]
+        # An arrival is reported as a move from "pending" (units on their way in)
+        # to "good": our choice, as no recording shows one. The sandbox announces no
+        # arrivals, so pending only drops by what an override put there.
+        pending = counters.get("pending") or 0
+        if pending > 0:
+            counters["pending"] = pending - min(pending, quantity)
+        counters["good"] = (counters.get("good") or 0) + quantity
+        self._emit_transition(None, product, warehouse, "pending", "good", quantity)
+        return product, warehouse
+
+    @mutation
+    def damage_stock(self, sku, code, quantity):
+        """Move ``quantity`` units in good condition to damaged."""
+        _check_units(quantity)
+        product, warehouse = self._stock_subject(sku, code)
+        good = product["stock"][code]["counters"].get("good") or 0
+        if quantity > good:
+            raise SandboxError(
+                409,
+                f"Only {good} units of {sku} at warehouse {code} are in good "
+                f"condition; {quantity} cannot be marked damaged.",
+            )
+        self._move(None, product, warehouse, "good", "damaged", quantity)
+        return product, warehouse
+
+    @mutation
+    def override_stock(self, sku, code, counters):
+        """Set counters of a stock row as given, however wrong; None leaves one
+        out of the answers. Bad data rather than a transition: no event."""
+        if not isinstance(counters, dict):
+            raise TypeError("counters must map counter names to values")
+        for name, value in counters.items():
+            if name not in STOCK_FIELDS:
+                raise ValueError(f"Unknown stock counter: {name}")
+            wanted = str if name == "availableDate" else int
+            if value is not None and (
+                not isinstance(value, wanted) or isinstance(value, bool)
+            ):
+                raise ValueError(f"{name} must be {wanted.__name__} or null")
+        product, warehouse = self._stock_subject(sku, code)
+        row = product["stock"][code]
+        for name, value in counters.items():
+            if name in RECENT_ACTIVITY:
+                row["activityOverrides"][name] = value
+            elif value is None:
+                row["counters"].pop(name, None)
+            else:
+                row["counters"][name] = value
+        self._dirty = True
+        return product, warehouse
 
     # ------------------------------------------------------------- webhooks and secrets
 
@@ -1005,6 +1307,15 @@ class Store:
     def delete_secret(self, secret_id):
         del self.secrets[self.secret(secret_id)["id"]]
         self._dirty = True
+
+
+def _sku(product):
+    return product["data"]["sku"]
+
+
+def _check_units(quantity):
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
+        raise ValueError("quantity must be a positive integer")
 
 
 def _with_suffix(identifier, number):
