@@ -380,7 +380,7 @@ class Renderer:
                     "quantity": (row["counters"].get("good") or 0) if row else 0,
                 }
             )
-        return {
+        resource = {
             "id": product["id"],
             "externalId": None,
             "classification": "baseProduct",
@@ -391,6 +391,10 @@ class Renderer:
             else "outofstock",
             "stock": embedded(stock),
         }
+        if self.settings.product_details_as_links:
+            for key in ("values", "dimensions", "flags"):
+                resource[key] = {"resourceLocation": None}
+        return resource
 
     def stock_item(self, product, warehouse, activity):
         """One SKU at one warehouse; ``activity`` is the store's recent_activity()."""

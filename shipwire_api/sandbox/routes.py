@@ -487,9 +487,13 @@ def split_orders(sandbox, request, ref):
 
 # --------------------------------------------------------------------- products
 
-# A product is read at /products/<id>, and located at /products/baseProducts/<id>
-# (recorded).
+# A product is read and updated at /products/<id>, and located at
+# /products/baseProducts/<id> (recorded).
 PRODUCT = r"products(?:/baseProducts)?/(?P<product_id>\d+)"
+
+
+def refused_products(errors):
+    return Reply(400, envelope(400, "Invalid request", errors=errors))
 
 
 @route("GET", "products")
@@ -499,10 +503,43 @@ def list_products(sandbox, request):
         return list_reply(sandbox, request, products, request.renderer.product_entry)
 
 
+@route("POST", "products")
+def create_products(sandbox, request):
+    """Products come as a list; when one is refused none is created."""
+    bodies = request.body
+    if not isinstance(bodies, list) or not bodies:
+        raise SandboxError(400, "The request body must be a JSON list of products")
+    store = sandbox.store
+    products, errors = store.create_products(bodies)
+    if errors:
+        return refused_products(errors)
+    with store.lock:
+        created = {
+            "offset": 0,
+            "total": len(products),
+            "previous": None,
+            "next": None,
+            "items": [request.renderer.product_entry(p) for p in products],
+        }
+    location = request.links.page("products", 0, len(products))
+    return ok(envelope(200, "Successful", location, created))
+
+
 @route("GET", PRODUCT)
 def get_product(sandbox, request, product_id):
     with sandbox.store.lock:
         entry = request.renderer.product_entry(sandbox.store.product(product_id))
+    return ok(envelope(200, "Successful", entry["resourceLocation"], entry["resource"]))
+
+
+@route("PUT", PRODUCT)
+def update_product(sandbox, request, product_id):
+    store = sandbox.store
+    product, errors = store.update_product(product_id, json_object(request))
+    if errors:
+        return refused_products(errors)
+    with store.lock:
+        entry = request.renderer.product_entry(product)
     return ok(envelope(200, "Successful", entry["resourceLocation"], entry["resource"]))
 
 

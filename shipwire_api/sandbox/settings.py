@@ -97,6 +97,11 @@ class SandboxSettings:
     # (the envelope's message alone).
     state_refusal_errors: str = "keyed"
 
+    # Products: whether their values, dimensions and flags read as bare links
+    # ({"resourceLocation": null}), as a 2017 recording shows them, rather than as
+    # they were sent.
+    product_details_as_links: bool = False
+
     # Webhooks
     allow_http_webhooks: bool = True
     check_webhook_url: bool = False

@@ -23,7 +23,12 @@ from collections import Counter, defaultdict, namedtuple
 
 from .allocation import plan_fulfillment
 from .catalogue import normalize_catalogue
-from .validation import is_flag_set, problem, validate_purchase_order
+from .validation import (
+    is_flag_set,
+    problem,
+    validate_product,
+    validate_purchase_order,
+)
 
 STATE_VERSION = 2
 
@@ -46,6 +51,8 @@ ORDER_STATUS_TOPICS = {
 }
 # Fields of a purchase order body the client may not set.
 SERVER_OWNED_FIELDS = ("id", "status", "transactionId", "doNotPersistOnWarnings")
+# Fields of a product body the client may not set.
+SERVER_OWNED_PRODUCT_FIELDS = ("id", "status", "stock")
 
 # The counters of one SKU in one warehouse, in the order Shipwire lists them.
 STOCK_COUNTERS = (
@@ -1100,6 +1107,63 @@ class Store:
             if not skus or _sku(product) in skus
         ]
 
+    def _taken_sku(self, sku, product_id=None):
+        """The error for ``sku`` when a product other than ``product_id`` has it."""
+        owner = self._product_ids_by_sku.get(sku)
+        if owner is None or owner == product_id:
+            return None
+        return problem("error", "duplicateSku", f"SKU {sku} already exists", "sku")
+
+    @mutation
+    def create_products(self, bodies):
+        """Create the product of each body, or none when one is refused.
+
+        Returns ``(products, errors)``; each error names its item and SKU.
+        """
+        errors, given = [], set()
+        for number, body in enumerate(bodies, 1):
+            problems = validate_product(body, self.settings)
+            sku = body.get("sku") if isinstance(body, dict) else None
+            if isinstance(sku, str) and sku.strip():
+                taken = self._taken_sku(sku)
+                if taken is None and sku in given:
+                    taken = problem(
+                        "error",
+                        "duplicateSku",
+                        f"SKU {sku} is given more than once",
+                        "sku",
+                    )
+                problems += [taken] if taken else []
+                given.add(sku)
+                label = f"Item {number} (sku {sku})"
+            else:
+                label = f"Item {number}"
+            errors += [_labelled(label, found) for found in problems]
+        if errors:
+            return [], errors
+        self._dirty = True
+        return [self._add_product(_product_data(body)) for body in bodies], []
+
+    @mutation
+    def update_product(self, product_id, body):
+        """Change a product's fields to those given; returns ``(product, errors)``,
+        the product None when refused."""
+        product = self.product(product_id)
+        merged = {**copy.deepcopy(product["data"]), **_product_data(body)}
+        problems = validate_product(merged, self.settings)
+        sku = merged.get("sku")
+        if isinstance(sku, str):
+            taken = self._taken_sku(sku, product["id"])
+            problems += [taken] if taken else []
+        if problems:
+            label = f"Product {product['id']} (sku {_sku(product)})"
+            return None, [_labelled(label, found) for found in problems]
+        del self._product_ids_by_sku[_sku(product)]
+        product["data"] = merged
+        self._product_ids_by_sku[sku] = product["id"]
+        self._dirty = True
+        return product, []
+
     # -------------------------------------------------------------------------- stock
 
     def _stock_row(self, product, code):
@@ -1311,6 +1375,19 @@ class Store:
 
 def _sku(product):
     return product["data"]["sku"]
+
+
+def _product_data(body):
+    return {
+        key: copy.deepcopy(value)
+        for key, value in body.items()
+        if key not in SERVER_OWNED_PRODUCT_FIELDS
+    }
+
+
+def _labelled(label, found):
+    """A product problem whose message names the product it is about."""
+    return {**found, "message": f"{label}: {found['message']}"}
 
 
 def _check_units(quantity):

@@ -1,13 +1,17 @@
-"""Checks on a purchase order body, reported as v4 error and warning elements.
+"""Checks on a purchase order or product body, reported as v4 error and warning
+elements.
 
 An element is ``{"type": "error"|"warning", "code", "message", "field"}``; ``field`` is
 left out when no single field is at fault.
 """
 
+import math
 import re
 
 US_POSTAL_CODE = re.compile(r"^\d{5}(-\d{4})?$")
 REQUIRED_ADDRESS_FIELDS = ("name", "address1", "city", "postalCode", "country")
+PRODUCT_DIMENSIONS = ("length", "width", "height", "weight")
+PRODUCT_REQUIRED_VALUES = ("costValue", "retailValue")
 ADDRESS_FIELDS_WITH_LIMITS = (
     "name",
     "address1",
@@ -210,3 +214,101 @@ def _check_lengths(address, prefix, settings, errors):
                     f"{prefix}.{name}",
                 )
             )
+
+
+def validate_product(product, settings):
+    """The errors of one product body: Shipwire needs a SKU, a description, the
+    dimensions and weight, and the cost and retail values."""
+    if not isinstance(product, dict):
+        return [problem("error", "invalidField", "a product must be an object")]
+    errors = []
+    sku = product.get("sku")
+    limit = settings.field_lengths.get("sku", 50)
+    if not isinstance(sku, str) or not sku.strip():
+        errors.append(problem("error", "missingField", "sku is required", "sku"))
+    elif len(sku) > limit:
+        errors.append(
+            problem(
+                "error",
+                "fieldTooLong",
+                f"sku must be at most {limit} characters",
+                "sku",
+            )
+        )
+    if not _text(product.get("description")):
+        errors.append(
+            problem("error", "missingField", "description is required", "description")
+        )
+    if product.get("classification", "baseProduct") != "baseProduct":
+        errors.append(
+            problem(
+                "error",
+                "invalidField",
+                "classification must be baseProduct, the only kind the sandbox makes",
+                "classification",
+            )
+        )
+    _check_amounts(product, "dimensions", PRODUCT_DIMENSIONS, (), True, errors)
+    _check_amounts(
+        product, "values", PRODUCT_REQUIRED_VALUES, ("wholesaleValue",), False, errors
+    )
+    flags = product.get("flags")
+    if flags is not None and not (
+        isinstance(flags, dict) and all(value in (0, 1) for value in flags.values())
+    ):
+        errors.append(
+            problem("error", "invalidField", "flags must each be 0 or 1", "flags")
+        )
+    return errors
+
+
+def _check_amounts(product, group, required, optional, positive, errors):
+    """Check the numbers of ``product[group]``: those ``required`` must be given,
+    each must be 0 or more, or above 0 when ``positive``. Numbers may come as text,
+    as a recorded client sent values."""
+    amounts = product.get(group)
+    if not isinstance(amounts, dict):
+        errors.append(
+            problem(
+                "error",
+                "missingField",
+                f"{group} ({', '.join(required)}) are required",
+                group,
+            )
+        )
+        return
+    least = "above 0" if positive else "0 or more"
+    for name in (*required, *optional):
+        value = amounts.get(name)
+        if value is None:
+            if name in required:
+                errors.append(
+                    problem(
+                        "error",
+                        "missingField",
+                        f"{group}.{name} is required",
+                        f"{group}.{name}",
+                    )
+                )
+            continue
+        number = _number(value)
+        if number is None or number < 0 or (positive and number == 0):
+            errors.append(
+                problem(
+                    "error",
+                    "invalidField",
+                    f"{group}.{name} must be a number {least}",
+                    f"{group}.{name}",
+                )
+            )
+
+
+def _number(value):
+    """``value`` as a finite number, or None."""
+    if isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
