@@ -107,12 +107,27 @@ def _checked_external_ids(values):
     return values
 
 
+def _checked_skus(values):
+    """SKUs for a filter, which lists them separated by commas."""
+    if values is None:
+        return None
+    values = list(values)
+    for value in values:
+        if not isinstance(value, str) or not value or "," in value:
+            raise ShipwireInputError(
+                f"The SKU {value!r} cannot be searched for: a SKU filter takes "
+                "non-empty SKUs without commas."
+            )
+    return values
+
+
 # What the id in each collection's paths is called, for error messages.
 _ID_NAMES = {
     "purchaseOrders": "purchase order id",
     "orders": "order id",
     "webhooks": "webhook id",
     "secret": "secret id",
+    "products": "product id",
 }
 
 
@@ -289,8 +304,13 @@ class ShipwireClient:
     def _search(self, path, lists, params, operation):
         """Every record matching all ``params`` and, for each ``lists`` filter that
         is not None, one of its values (an empty list matches nothing)."""
+        pages = self._search_pages(path, lists, params, operation)
+        return [record for page in pages for record in page]
+
+    def _search_pages(self, path, lists, params, operation, page_size=None):
+        """The pages of records ``_search`` finds, one list at a time."""
         if any(values == [] for values in lists.values()):
-            return []
+            return
         batches = [
             [
                 (name, ",".join(values[start : start + VALUES_PER_REQUEST]))
@@ -300,15 +320,24 @@ class ShipwireClient:
             if values is not None
         ]
         given = {name: value for name, value in params.items() if value is not None}
-        found = []
         for combination in itertools.product(*batches):
-            found += self._paginate(path, {**given, **dict(combination)}, operation)
-        return found
+            yield from self._pages(
+                path, {**given, **dict(combination)}, operation, page_size
+            )
 
     def _paginate(self, path, params=None, operation=""):
         """Every resource of a collection, following ``next`` links to the end."""
-        params = {**(params or {}), "offset": 0, "limit": self.page_size}
-        next_url, resources, seen = path, [], set()
+        return [
+            resource
+            for page in self._pages(path, params, operation)
+            for resource in page
+        ]
+
+    def _pages(self, path, params=None, operation="", page_size=None):
+        """The resources of a collection a page at a time (``page_size`` of them,
+        the client's own by default), following ``next`` links to the end."""
+        params = {**(params or {}), "offset": 0, "limit": page_size or self.page_size}
+        next_url, seen = path, set()
         while next_url:
             if next_url in seen:
                 raise ShipwireTransientError(
@@ -318,10 +347,9 @@ class ShipwireClient:
             seen.add(next_url)
             body = self.request("GET", next_url, params=params, operation=operation)
             page = body.get("resource") or {}
-            resources.extend(collection_items(page))
+            yield collection_items(page)
             # ``next`` already carries every query parameter.
             next_url, params = page.get("next"), None
-        return resources
 
     # -- purchase orders ---------------------------------------------------------
 
@@ -489,8 +517,56 @@ class ShipwireClient:
 
     # -- catalogue ---------------------------------------------------------------
 
-    def list_products(self):
-        return self._paginate("/products", operation="products")
+    def list_products(self, skus=None):
+        """Every product across every page; only those of ``skus`` when given."""
+        return self._search("/products", {"sku": _checked_skus(skus)}, {}, "products")
+
+    def create_products(self, products):
+        """Create each product of the list at once, or none: Shipwire refuses the
+        whole list over one bad product. Returns the products, with their ``id``."""
+        products = list(products)
+        if not products:
+            return []
+        body = self.request(
+            "POST", "/products", payload=products, operation="create products"
+        )
+        created = collection_items(body.get("resource"))
+        if len(created) != len(products):
+            errors, warnings = collect_messages(body)
+            raise ShipwireRejectedError(
+                f"Shipwire created {len(created)} of the {len(products)} products sent",
+                status=body.get("status"),
+                errors=errors,
+                warnings=warnings,
+            )
+        return created
+
+    def update_product(self, product_id, product):
+        """Change the product's fields to those of ``product``; returns it."""
+        body = self.request(
+            "PUT",
+            _path("products", product_id),
+            payload=product,
+            operation="update product",
+        )
+        return single_resource(body)
+
+    def stock_pages(
+        self, *, skus=None, warehouse_id=None, warehouse_external_id=None, limit=None
+    ):
+        """Stock one page at a time: lists of ``limit`` items (the client's page
+        size by default), each one SKU at one warehouse with its counters
+        (``good``, ``reserved``, ``shipped``...). Filters: ``skus`` a list,
+        ``warehouse_id`` and ``warehouse_external_id`` one warehouse."""
+        params = {
+            "warehouseId": None
+            if warehouse_id is None
+            else checked_id(warehouse_id, "warehouse id"),
+            "warehouseExternalId": warehouse_external_id,
+        }
+        return self._search_pages(
+            "/stock", {"sku": _checked_skus(skus)}, params, "stock", limit
+        )
 
     # -- webhooks ----------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 import base64
+import json
 import threading
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
@@ -297,6 +299,141 @@ def test_missing_credentials_are_refused():
 def test_products_are_listed(client):
     skus = {product["sku"] for product in client.list_products()}
     assert {"DIAMOND-1", "RUBY-2"} <= skus
+
+
+def product(sku, **changes):
+    return {
+        "sku": sku,
+        "externalId": f"odoo-{sku}",
+        "description": f"Product {sku}",
+        "values": {"costValue": 3, "retailValue": 8},
+        "dimensions": {"length": 4, "width": 3, "height": 2, "weight": 1},
+        **changes,
+    }
+
+
+def test_products_are_created_searched_and_updated(client):
+    created = client.create_products([product("NEW-1"), product("NEW-2")])
+
+    assert [(p["sku"], p["externalId"]) for p in created] == [
+        ("NEW-1", "odoo-NEW-1"),
+        ("NEW-2", "odoo-NEW-2"),
+    ]
+    found = client.list_products(skus=["NEW-2", "DIAMOND-1"])
+    assert [p["sku"] for p in found] == ["DIAMOND-1", "NEW-2"]
+    updated = client.update_product(created[0]["id"], {"description": "Renamed"})
+    assert (updated["id"], updated["sku"], updated["description"]) == (
+        created[0]["id"],
+        "NEW-1",
+        "Renamed",
+    )
+    assert client.create_products([]) == []
+
+
+def test_a_refused_product_list_names_each_product_and_field(client):
+    no_weight = product("BAD-1", dimensions={"length": 1, "width": 1, "height": 1})
+
+    with pytest.raises(ShipwireRejectedError) as caught:
+        client.create_products([product("GOOD-1"), no_weight, product("DIAMOND-1")])
+
+    assert caught.value.status == 400
+    assert [(error.message, error.field) for error in caught.value.errors] == [
+        ("Item 2 (sku BAD-1): dimensions.weight is required", "dimensions.weight"),
+        ("Item 3 (sku DIAMOND-1): SKU DIAMOND-1 already exists", "sku"),
+    ]
+    assert client.list_products(skus=["GOOD-1"]) == []
+    [diamond] = client.list_products(skus=["DIAMOND-1"])
+    with pytest.raises(ShipwireRejectedError, match="SKU RUBY-2 already exists"):
+        client.update_product(diamond["id"], {"sku": "RUBY-2"})
+
+
+def test_a_product_list_answered_200_without_every_product_is_refused():
+    """Shipwire was recorded refusing an order create with HTTP 200 and no items;
+    a product create may answer alike. The sandbox answers 400, so a server of the
+    test's own gives that answer."""
+    answer = json.dumps(
+        {
+            "status": 200,
+            "message": "Successful",
+            "errors": [{"type": "error", "code": 1, "message": "Invalid category"}],
+            "resource": {"offset": 0, "total": 0, "items": []},
+        }
+    ).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format, *args):
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        client = ShipwireClient(
+            "user", "token", f"http://127.0.0.1:{server.server_port}"
+        )
+        try:
+            with pytest.raises(ShipwireRejectedError) as caught:
+                client.create_products([product("NEW-1")])
+        finally:
+            client.close()
+            server.shutdown()
+
+    assert "created 0 of the 1 products" in str(caught.value)
+    assert [error.message for error in caught.value.errors] == ["Invalid category"]
+
+
+def test_product_ids_and_skus_are_checked_before_any_request(client, exchanges):
+    with pytest.raises(ShipwireInputError):
+        client.update_product("1/../2", {"description": "x"})
+    with pytest.raises(ShipwireInputError):
+        client.list_products(skus=["A,B"])
+    with pytest.raises(ShipwireInputError):
+        client.stock_pages(skus=[""])
+    with pytest.raises(ShipwireInputError):
+        client.stock_pages(warehouse_id="LAX")
+    assert exchanges == []
+
+
+def test_stock_comes_a_page_at_a_time(client, sandbox, exchanges):
+    catalogue = {
+        "warehouses": [{"id": 1, "externalId": "A"}, {"id": 2, "externalId": "B"}],
+        "stock": {f"SKU-{n:02d}": {"A": 1, "B": n} for n in range(30)},
+    }
+    sandbox.store.replace_catalogue(catalogue)
+
+    pages = client.stock_pages(warehouse_external_id="B", limit=7)
+    first = next(pages)
+    assert len(exchanges) == 1
+    pages = [first, *pages]
+
+    assert [len(page) for page in pages] == [7, 7, 7, 7, 2]
+    items = [item for page in pages for item in page]
+    assert [(item["sku"], item["good"]) for item in items] == [
+        (f"SKU-{n:02d}", n) for n in range(30)
+    ]
+    assert {item["warehouseExternalId"] for item in items} == {"B"}
+    assert len(exchanges) == 5
+
+
+def test_stock_of_many_skus_is_asked_for_in_batches(client, exchanges):
+    client.create_purchase_order(purchase_order(sku="SCARCE-1", quantity=2))
+    exchanges.clear()
+    skus = ["SCARCE-1"] + [f"NONE-{n}" for n in range(150)]
+
+    pages = list(client.stock_pages(skus=skus, warehouse_id=10))
+
+    assert [
+        [(item["sku"], item["good"], item["reserved"]) for item in page]
+        for page in pages
+    ] == [[("SCARCE-1", 3, 2)], []]
+    assert len(exchanges) == 2
+    assert all("warehouseId=10" in exchange.url for exchange in exchanges)
 
 
 def test_webhook_subscription_and_secret(client):
