@@ -27,27 +27,40 @@ Every measured run gets a fresh cursor, as a cron job does, after ``gc.collect()
 Odoo looks environments up by scanning the transaction's live ones, so one run's
 leftovers would slow the next.
 
+With ``--history N``, N old, shipped orders (``history.py``: sales orders, lines,
+deliveries, PO records, fulfillment orders, trackings, chatter) are written in SQL
+before the measured runs, spread over the two accounts as their orders are, so
+that every lookup faces tables of a realistic size. The no-change sync of the
+large account is measured once more before they are written, so that one run
+compares the time per 200-PO batch with and without history.
+
 Reports wall time, HTTP requests (``sandbox.request_count``) and SQL queries
 (``odoo.sql_db.sql_counter``), SQL per 200-PO batch, and the queries and seconds
 spent validating deliveries. Targets, on the no-change resync of every open PO: at
 least 20x fewer requests and 10x less wall time than the baseline, SQL that grows per
-batch, not per order; with 30% shipped, 20x fewer requests (its wall time and SQL
-are dominated by Odoo validating one delivery per shipped fulfillment order, which
-the baseline does too: reported, not a target). Exits 1 when a target is missed or
-a run did not store what the sandbox holds; skips without Odoo 18.
+batch, not per order; with 30% shipped, 20x fewer requests and 10x less wall time,
+and the delivery follow-up (``_shipwire_follow_up``) at 20 queries per shipped
+fulfillment order at most; with ``--history``, the no-change sync's storing time
+per 200-PO batch at most 1.5x the one measured before the history was written.
+Prints the targets met or missed and one line ``SYNC RESULT <json>`` with every
+figure of the table. Exits 1 when a target is missed or a run did not store what
+the sandbox holds; skips without Odoo 18.
 
     python3 bench/sync.py [--orders 1000] [--small-orders 200] [--latency 0.05]
-                          [--keep-db]
+                          [--history 0] [--keep-db]
 """
 
 import argparse
 import contextlib
 import gc
+import json
 import sys
 import time
 from datetime import timedelta
 
 from fixture import create_fixture
+from history import MAX_COUNT as HISTORY_MAX
+from history import insert_history, recent_orders_domain
 from odoo_env import odoo18_missing, throwaway_database
 
 REQUEST_TARGET = 20
@@ -57,6 +70,10 @@ WALL_TARGET = 10
 SQL_PER_ORDER_LIMIT = 0.25
 # Query counts of full batches may differ by this factor at most.
 BATCH_SPREAD_LIMIT = 1.5
+# Validating one shipped fulfillment order's delivery, at most.
+FOLLOW_UP_QUERY_LIMIT = 20
+# A no-change batch with --history takes this factor of one without, at most.
+HISTORY_BATCH_LIMIT = 1.5
 SEND_CHUNK = 100
 SPLIT_SHARE = 3  # in 10: orders split over two warehouses
 SHIPPED_SHARE = 3  # in 10: fulfillment orders the sandbox completes
@@ -235,8 +252,10 @@ def set_up_problems(env, backend, sandbox, count):
 
 
 def _orders(env, backend):
+    """The orders this run sent (not the ``--history`` ones)."""
     return env["sale.order"].search(
-        [("shipwire_backend_id", "=", backend.id)], order="id"
+        [("shipwire_backend_id", "=", backend.id), *recent_orders_domain()],
+        order="id",
     )
 
 
@@ -406,28 +425,63 @@ def max_batch(result):
     return max((size for size, _q, _s in result["batches"]), default=0)
 
 
-def report(results, problems, shipped_count, fo_count, options):
+def per_batch(result, key="store_seconds"):
+    """Seconds per batch of a sync run: storing only, or wall time."""
+    return result[key] / max(1, len(result["batches"]))
+
+
+def figures(result):
+    """What SYNC RESULT says of one run: every figure of its table row."""
+    keys = (
+        "label",
+        "orders",
+        "seconds",
+        "requests",
+        "queries",
+        "runs",
+        "stored",
+        "store_seconds",
+        "follow_up_queries",
+        "follow_up_records",
+        "follow_up_seconds",
+    )
+    out = {key: result[key] for key in keys if key in result}
+    out["queries_per_order"] = result["queries"] / max(1, result["orders"])
+    if "batches" in result:
+        out["batches"] = [
+            [size, queries, round(seconds, 4)]
+            for size, queries, seconds in result["batches"]
+        ]
+    return {
+        key: round(value, 4) if isinstance(value, float) else value
+        for key, value in out.items()
+    }
+
+
+def report(results, problems, shipped_count, fo_count, options, history=None):
     base_b, sync_b = results["baseline_b"], results["sync_b"]
     base_a, sync_a = results["baseline_a"], results["sync_a"]
     small_b, small_a = results["small_b"], results["small_a"]
     resync = results["resync"]
+    before = results.get("before_history")
 
     print()
     print(
         f"{options.orders} POs ({fo_count} fulfillment orders), latency "
         f"{options.latency * 1000:.0f} ms per request; small account "
         f"{options.small_orders} POs"
+        + (f"; {options.history} old shipped orders of history" if history else "")
     )
     print(f"{'run':<34}{'orders':>7}{'wall s':>10}{'HTTP':>9}{'SQL':>9}{'SQL/ord':>8}")
     print("no change (every PO open, nothing new at Shipwire)")
-    for result in (base_b, sync_b, small_b):
+    for result in filter(None, (before, base_b, sync_b, small_b)):
         print(_row(result))
     print(f"30% shipped ({shipped_count} FOs completed with a tracking number)")
     for result in (base_a, sync_a, small_a, resync, results["reconcile"]):
         print(_row(result))
     print()
     print("SQL per batch (batch size: queries, commits excluded):")
-    for result in (sync_b, small_b, sync_a, small_a, resync):
+    for result in filter(None, (before, sync_b, small_b, sync_a, small_a, resync)):
         print(batch_line(result))
     for result in (base_a, sync_a, small_a):
         records = result["follow_up_records"]
@@ -441,6 +495,9 @@ def report(results, problems, shipped_count, fo_count, options):
 
     checks = []
 
+    def check(name, text, value, met):
+        checks.append({"name": name, "text": text, "value": value, "met": met})
+
     def ratio(baseline, sync, key):
         return baseline[key] / sync[key] if sync[key] else float("inf")
 
@@ -452,65 +509,104 @@ def report(results, problems, shipped_count, fo_count, options):
         )
         return text + (f" (target >= {target}x)" if target else "")
 
+    def ratio_check(name, title, baseline, sync, key, target):
+        value = ratio(baseline, sync, key)
+        check(
+            name,
+            ratio_text(title, baseline, sync, key, target),
+            round(value, 2),
+            value >= target,
+        )
+
     # The requirement's figure: every open PO resynced, nothing new at Shipwire.
-    for key, name, target in (
-        ("requests", "HTTP requests", REQUEST_TARGET),
-        ("seconds", "wall time", WALL_TARGET),
-    ):
-        checks.append(
-            (
-                ratio_text(f"{name}, no-change resync", base_b, sync_b, key, target),
-                ratio(base_b, sync_b, key) >= target,
-            )
-        )
-    checks.append(
-        (
-            ratio_text(
-                "HTTP requests, 30% shipped", base_a, sync_a, "requests", REQUEST_TARGET
-            ),
-            ratio(base_a, sync_a, "requests") >= REQUEST_TARGET,
-        )
+    ratio_check(
+        "no_change_requests_ratio",
+        "HTTP requests, no-change resync",
+        base_b,
+        sync_b,
+        "requests",
+        REQUEST_TARGET,
+    )
+    ratio_check(
+        "no_change_wall_ratio",
+        "wall time, no-change resync",
+        base_b,
+        sync_b,
+        "seconds",
+        WALL_TARGET,
+    )
+    ratio_check(
+        "shipped_requests_ratio",
+        "HTTP requests, 30% shipped",
+        base_a,
+        sync_a,
+        "requests",
+        REQUEST_TARGET,
+    )
+    ratio_check(
+        "shipped_wall_ratio",
+        "wall time, 30% shipped",
+        base_a,
+        sync_a,
+        "seconds",
+        WALL_TARGET,
+    )
+    per_fo = sync_a["follow_up_queries"] / max(1, shipped_count)
+    check(
+        "shipped_follow_up_queries_per_fo",
+        f"delivery follow-up, 30% shipped sync: {sync_a['follow_up_queries']} "
+        f"queries / {shipped_count} shipped FOs = {per_fo:.1f} per shipped FO "
+        f"(target <= {FOLLOW_UP_QUERY_LIMIT})",
+        round(per_fo, 2),
+        per_fo <= FOLLOW_UP_QUERY_LIMIT,
     )
     reconcile = results["reconcile"]
-    checks.append(
-        (
-            ratio_text(
-                "HTTP requests, reconcile of every open PO (against the no-change "
-                "baseline)",
-                base_b,
-                reconcile,
-                "requests",
-                REQUEST_TARGET,
-            ),
-            ratio(base_b, reconcile, "requests") >= REQUEST_TARGET,
-        )
+    ratio_check(
+        "reconcile_requests_ratio",
+        "HTTP requests, reconcile of every open PO (against the no-change baseline)",
+        base_b,
+        reconcile,
+        "requests",
+        REQUEST_TARGET,
     )
     # Per-order growth of SQL in the no-change resync, between the two accounts.
     extra_orders = sync_b["orders"] - small_b["orders"]
     slope = (sync_b["queries"] - small_b["queries"]) / extra_orders
-    checks.append(
-        (
-            f"SQL growth, no-change resync: ({sync_b['queries']} - "
-            f"{small_b['queries']}) / {extra_orders} orders = {slope:.3f} queries per "
-            f"extra order, {slope * 200:.0f} per 200-PO batch "
-            f"(target <= {SQL_PER_ORDER_LIMIT})",
-            slope <= SQL_PER_ORDER_LIMIT,
-        )
+    check(
+        "no_change_sql_per_extra_order",
+        f"SQL growth, no-change resync: ({sync_b['queries']} - "
+        f"{small_b['queries']}) / {extra_orders} orders = {slope:.3f} queries per "
+        f"extra order, {slope * 200:.0f} per 200-PO batch "
+        f"(target <= {SQL_PER_ORDER_LIMIT})",
+        round(slope, 4),
+        slope <= SQL_PER_ORDER_LIMIT,
     )
     full = full_batch_queries(sync_b)
     spread = max(full) / max(1, min(full)) if full else 1.0
-    checks.append(
-        (
-            f"SQL per full batch, no-change resync: {min(full, default=0)}.."
-            f"{max(full, default=0)} (spread {spread:.2f}, target <= "
-            f"{BATCH_SPREAD_LIMIT})",
-            spread <= BATCH_SPREAD_LIMIT,
-        )
+    check(
+        "no_change_batch_spread",
+        f"SQL per full batch, no-change resync: {min(full, default=0)}.."
+        f"{max(full, default=0)} (spread {spread:.2f}, target <= "
+        f"{BATCH_SPREAD_LIMIT})",
+        round(spread, 3),
+        spread <= BATCH_SPREAD_LIMIT,
     )
+    if before:
+        growth = per_batch(sync_b) / max(1e-9, per_batch(before))
+        check(
+            "history_batch_ratio",
+            f"storing time per 200-PO batch, no-change sync with "
+            f"{options.history} orders of history / before: "
+            f"{per_batch(sync_b):.3f} / {per_batch(before):.3f} s = {growth:.2f}x "
+            f"(target <= {HISTORY_BATCH_LIMIT}x; wall time per batch "
+            f"{per_batch(sync_b, 'seconds'):.3f} / "
+            f"{per_batch(before, 'seconds'):.3f} s)",
+            round(growth, 3),
+            growth <= HISTORY_BATCH_LIMIT,
+        )
 
     print()
     print("30% shipped, not targets (one delivery validated per shipped FO):")
-    print("  " + ratio_text("wall time", base_a, sync_a, "seconds"))
     without = {
         name: {"seconds": result["seconds"] - result["follow_up_seconds"]}
         for name, result in (("baseline", base_a), ("sync", sync_a))
@@ -534,14 +630,32 @@ def report(results, problems, shipped_count, fo_count, options):
         "per extra order (chatter tracking of changed orders and pickings)"
     )
     print()
-    for text, met in checks:
-        print(f"{'met   ' if met else 'MISSED'} {text}")
+    for item in checks:
+        print(f"{'met   ' if item['met'] else 'MISSED'} {item['text']}")
     if problems:
         print("problems:")
         for problem in problems[:20]:
             print(f"  {problem}")
-    ok = all(met for _text, met in checks) and not problems
+    ok = all(item["met"] for item in checks) and not problems
     print(f"targets: {'all met' if ok else 'NOT all met'}")
+    summary = {
+        "orders": options.orders,
+        "small_orders": options.small_orders,
+        "fulfillment_orders": fo_count,
+        "shipped_fulfillment_orders": shipped_count,
+        "latency": options.latency,
+        "history": options.history,
+        "history_rows": sum(history[0].values()) if history else 0,
+        "history_seconds": round(history[1], 1) if history else 0,
+        "runs": {key: figures(result) for key, result in results.items()},
+        "targets": {
+            item["name"]: {"value": item["value"], "met": item["met"]}
+            for item in checks
+        },
+        "problems": problems,
+        "ok": ok,
+    }
+    print("SYNC RESULT " + json.dumps(summary, sort_keys=True), flush=True)
     return 0 if ok else 1
 
 
@@ -642,8 +756,26 @@ def run(registry, sandboxes, options, log):
         for sandbox in sandboxes:
             sandbox.settings.latency = seconds
 
-    set_latency(options.latency)
     results = {}
+    history = None
+    if options.history:
+        set_latency(options.latency)
+        log("no change, before the history is written: sync ...")
+        results["before_history"] = synced("sync, before history", large_id)
+        set_latency(0)
+        log(f"writing {options.history} old shipped orders in SQL ...")
+        with fresh_env(registry) as env:
+            history = insert_history(
+                env,
+                options.history,
+                [
+                    history_account(env, large_id, options.orders),
+                    history_account(env, small_id, options.small_orders),
+                ],
+                log,
+            )
+
+    set_latency(options.latency)
     log("no change: small account sync ...")
     results["small_b"] = synced("sync (small)", small_id)
     log("no change: baseline ...")
@@ -693,13 +825,26 @@ def run(registry, sandboxes, options, log):
             f"reconcile: read {results['reconcile']['stored']} of "
             f"{results['reconcile']['open']} open POs"
         )
-    for key in ("sync_b", "sync_a", "resync", "small_b", "small_a"):
+    synced_keys = ("before_history", "sync_b", "sync_a", "resync", "small_b", "small_a")
+    for key in filter(results.__contains__, synced_keys):
         if results[key]["stored"] < results[key]["orders"]:
             problems.append(
                 f"{key}: stored {results[key]['stored']} POs of "
                 f"{results[key]['orders']}"
             )
-    return report(results, problems, len(shipped), fo_count, options)
+    return report(results, problems, len(shipped), fo_count, options, history)
+
+
+def history_account(env, backend_id, weight):
+    """``(backend, templates, weight)`` for ``insert_history``: the history
+    copies the account's first split order and its first other one."""
+    backend = env["shipwire.backend"].browse(backend_id)
+    orders = _orders(env, backend)
+    templates = {
+        "split": orders.filtered(lambda order: len(order.order_line) == 2)[:1],
+        "single": orders.filtered(lambda order: len(order.order_line) == 1)[:1],
+    }
+    return backend, templates, weight
 
 
 def main(argv=None):
@@ -715,6 +860,12 @@ def main(argv=None):
         "--latency", type=float, default=0.05, help="seconds added to every request"
     )
     parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="old shipped orders written in SQL before measuring (default 0)",
+    )
+    parser.add_argument(
         "--keep-db", action="store_true", help="do not drop the database"
     )
     options = parser.parse_args(argv)
@@ -723,6 +874,8 @@ def main(argv=None):
             "--latency must not be negative and --small-orders between 1 and "
             "--orders - 1"
         )
+    if not 0 <= options.history <= HISTORY_MAX:
+        parser.error(f"--history between 0 and {HISTORY_MAX}")
 
     missing = odoo18_missing()
     if missing:
