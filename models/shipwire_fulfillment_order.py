@@ -1,5 +1,6 @@
+from collections import defaultdict
+
 from odoo import api, fields, models
-from odoo.exceptions import UserError
 
 from ..const import FIX_PO_ACTIVITY, SHIPPED_STATUSES
 from ..mapper import (
@@ -196,6 +197,7 @@ class ShipwireFulfillmentOrder(models.Model):
     def _shipwire_follow_up(self):
         """Move Odoo along after Shipwire changed these fulfillment orders: validate
         what shipped, cancel what was cancelled, and tell about holds."""
+        shipped = self.browse()
         for fulfillment_order in self:
             if fulfillment_order.status in SHIPPED_STATUSES:
                 if fulfillment_order.delivery_done:
@@ -204,7 +206,7 @@ class ShipwireFulfillmentOrder(models.Model):
                     # A webhook says it shipped, not what: the sync will read it.
                     self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
                 else:
-                    fulfillment_order._shipwire_deliver()
+                    shipped |= fulfillment_order
             elif fulfillment_order.status == "cancelled":
                 if not fulfillment_order.cancel_handled:
                     fulfillment_order._shipwire_handle_cancel()
@@ -219,69 +221,95 @@ class ShipwireFulfillmentOrder(models.Model):
                     holds.mapped("description"),
                     FIX_PO_ACTIVITY,
                 )
+        shipped._shipwire_deliver()
 
     def _shipwire_deliver(self):
-        """Validate the shipped quantities on the delivery, leaving a backorder for
-        anything still to ship, and record the tracking numbers. What cannot be
-        applied is told on the order, in an activity and by the PO's state."""
-        self.ensure_one()
-        picking = self.picking_id
-        if not picking or picking.state in ("done", "cancel"):
-            picking = self.sale_order_id._shipwire_open_delivery()
+        """Validate the shipped quantities on the deliveries, all in one go, leaving
+        a backorder for anything still to ship, and record the tracking numbers.
+        What cannot be applied is told on the order, in an activity and by the PO's
+        state; it does not hold back the other deliveries."""
+        if not self:
+            return
         self.delivery_done = True
-        if not picking:
-            self._shipwire_not_delivered(
-                self.env._(
-                    "the order has no open delivery left (it was cancelled, "
-                    "validated or deleted in Odoo). Check the stock by hand."
+        shipments = defaultdict(self.browse)
+        for fulfillment_order in self:
+            picking = fulfillment_order.picking_id
+            if not picking or picking.state in ("done", "cancel"):
+                picking = fulfillment_order.sale_order_id._shipwire_open_delivery()
+            if picking:
+                shipments[picking] |= fulfillment_order
+            else:
+                fulfillment_order._shipwire_not_delivered(
+                    self.env._(
+                        "the order has no open delivery left (it was cancelled, "
+                        "validated or deleted in Odoo). Check the stock by hand."
+                    )
                 )
-            )
-            return
-        remaining = dict(self.shipped_quantities)
-        for move in picking.move_ids.filtered(
-            lambda m: m.state not in ("done", "cancel")
-        ):
-            sku = move.product_id.default_code
-            units = min(remaining.get(sku, 0), move.product_qty)
-            remaining[sku] = remaining.get(sku, 0) - units
-            move.quantity = move.product_id.uom_id._compute_quantity(
-                units, move.product_uom
-            )
-            move.picked = bool(units)
-        self.picking_id = picking
-        if not any(picking.move_ids.mapped("picked")):
-            self._shipwire_not_delivered(
-                self.env._(
-                    "none of the shipped SKUs (%(skus)s) is on %(picking)s.",
-                    skus=", ".join(self.shipped_quantities) or "-",
-                    picking=picking.name,
-                ),
-                picking,
-            )
-            return
-        self._shipwire_update_tracking_reference()
-        try:
-            with self.env.cr.savepoint():
-                picking.with_context(
-                    skip_backorder=True, skip_sms=True
-                ).button_validate()
-        except UserError as error:
-            reason = error.args[0]
-        else:
-            # Validated, or stopped by a wizard asking for more (its action is
-            # returned either way, so only the state tells).
-            reason = picking.state != "done" and self.env._(
-                "Odoo needs more details to validate this delivery."
-            )
-        if reason:
-            self._shipwire_not_delivered(reason, picking)
-            return
-        # Fulfillment orders still to ship now wait on the backorder.
-        backorder = picking.backorder_ids[:1]
-        if backorder:
-            (self.purchase_order_id.fulfillment_order_ids - self).filtered(
-                lambda fo: fo.picking_id == picking and not fo.delivery_done
-            ).picking_id = backorder
+        units_by_move = {}
+        for picking, fulfillment_orders in shipments.items():
+            units, unmatched = fulfillment_orders._shipwire_units_on(picking)
+            units_by_move.update(units)
+            for fulfillment_order in unmatched:
+                fulfillment_order._shipwire_not_delivered(
+                    self.env._(
+                        "none of the shipped SKUs (%(skus)s) is on %(picking)s.",
+                        skus=", ".join(fulfillment_order.shipped_quantities) or "-",
+                        picking=picking.name,
+                    ),
+                    picking,
+                )
+            fulfillment_orders.filtered(
+                lambda fo, picking=picking: fo.picking_id != picking
+            ).picking_id = picking
+        picked = self.env["stock.move"].union(*units_by_move).picking_id
+        self.filtered(
+            lambda fo: fo.picking_id in picked
+        )._shipwire_update_tracking_reference()
+        refusals = picked._shipwire_ship(units_by_move)
+        for picking in picked:
+            fulfillment_orders = shipments[picking]
+            if picking in refusals:
+                for fulfillment_order in fulfillment_orders:
+                    fulfillment_order._shipwire_not_delivered(
+                        refusals[picking], picking
+                    )
+                continue
+            # Fulfillment orders still to ship now wait on the backorder.
+            backorder = picking.backorder_ids[:1]
+            if backorder:
+                (
+                    fulfillment_orders.purchase_order_id.fulfillment_order_ids
+                    - fulfillment_orders
+                ).filtered(
+                    lambda fo, picking=picking: (
+                        fo.picking_id == picking and not fo.delivery_done
+                    )
+                ).picking_id = backorder
+
+    def _shipwire_units_on(self, picking):
+        """Share what these fulfillment orders shipped among the delivery's open
+        moves: ``({move: units}, fulfillment orders none of whose SKUs is on it)``.
+        """
+        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        room = {move: move.product_qty for move in moves}
+        units_by_move = defaultdict(float)
+        unmatched = self.browse()
+        for fulfillment_order in self:
+            applied = 0
+            for sku, shipped in fulfillment_order.shipped_quantities.items():
+                for move in moves:
+                    if move.product_id.default_code != sku or shipped <= 0:
+                        continue
+                    units = min(shipped, room[move])
+                    room[move] -= units
+                    shipped -= units
+                    units_by_move[move] += units
+                    applied += units
+            if not applied:
+                unmatched |= fulfillment_order
+        return {
+            move: units for move, units in units_by_move.items() if units
+        }, unmatched
 
     def _shipwire_not_delivered(self, reason, picking=None):
         """Shipwire shipped this order but Odoo's delivery could not follow."""
@@ -324,9 +352,15 @@ class ShipwireFulfillmentOrder(models.Model):
 
     def _shipwire_update_tracking_reference(self):
         """Odoo's tracking reference lists every number shipped on the delivery."""
-        for picking in self.picking_id:
-            shipped = picking.shipwire_fulfillment_order_ids.filtered("delivery_done")
-            numbers = shipped.tracking_ids.mapped("tracking_number")
-            reference = ", ".join(numbers)
-            if numbers and picking.carrier_tracking_ref != reference:
+        shipped = self.picking_id.shipwire_fulfillment_order_ids.filtered(
+            "delivery_done"
+        )
+        numbers = defaultdict(list)
+        for fulfillment_order in shipped:
+            numbers[fulfillment_order.picking_id] += (
+                fulfillment_order.tracking_ids.mapped("tracking_number")
+            )
+        for picking, found in numbers.items():
+            reference = ", ".join(found)
+            if found and picking.carrier_tracking_ref != reference:
                 picking.carrier_tracking_ref = reference

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from markupsafe import Markup, escape
 
 from odoo import api, fields, models
@@ -309,12 +311,18 @@ class ShipwirePurchaseOrder(models.Model):
         )
 
     def _update_state(self):
+        """Follow Shipwire's statuses: one write per state reached, whatever the
+        number of POs."""
+        by_state = defaultdict(self.browse)
         for purchase_order in self:
             state = purchase_order._state_from_remote()
             if state != purchase_order.state:
-                purchase_order.state = state
-                if state not in PROBLEM_STATES:
-                    purchase_order._close_activities()
+                by_state[state] |= purchase_order
+        for state, purchase_orders in by_state.items():
+            purchase_orders.state = state
+        self.browse().union(
+            *(pos for state, pos in by_state.items() if state not in PROBLEM_STATES)
+        )._close_activities()
 
     def _state_from_remote(self):
         if not (self.shipwire_id or self.fulfillment_order_ids):

@@ -1,6 +1,9 @@
 import json
+from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
 
 from .shipwire_message import DELIVERY_CODE
 
@@ -49,3 +52,58 @@ class StockPicking(models.Model):
             ).resolved = True
             purchase_orders._update_state()
         return result
+
+    def _shipwire_ship(self, units_by_move):
+        """Pick the units Shipwire shipped (``{move: units}``) and validate these
+        deliveries in one go, making backorders of the rest. Picking and validating
+        share a savepoint, so the chatter shows one change of state. What Odoo
+        refuses, or stops to ask about, is tried again one by one so that one
+        delivery does not hold back the others; a refused one keeps its picked
+        units for whoever validates it by hand. Returns the reason of each delivery
+        left unvalidated."""
+        if not self:
+            return {}
+        try:
+            with self.env.cr.savepoint():
+                self._shipwire_pick(units_by_move)
+                self.with_context(skip_backorder=True, skip_sms=True).button_validate()
+        except UserError as error:
+            if len(self) == 1:
+                self._shipwire_pick(units_by_move)
+                return {self: error.args[0]}
+            unfinished = self
+        else:
+            # A wizard asking for more stops the validation and its action is
+            # returned either way, so only the state tells.
+            unfinished = self.filtered(lambda picking: picking.state != "done")
+            if len(self) == 1:
+                return {
+                    picking: self.env._(
+                        "Odoo needs more details to validate this delivery."
+                    )
+                    for picking in unfinished
+                }
+        refusals = {}
+        for picking in unfinished:
+            refusals.update(picking._shipwire_ship(units_by_move))
+        return refusals
+
+    def _shipwire_pick(self, units_by_move):
+        """Pick the shipped units on these deliveries' moves; their other open
+        moves stay unpicked, reservations kept, for the backorder."""
+        moves = self.env["stock.move"].union(*units_by_move) & self.move_ids
+        # One write per quantity: Odoo then makes the move lines in one go.
+        to_set = defaultdict(self.env["stock.move"].browse)
+        for move in moves:
+            quantity = move.product_id.uom_id._compute_quantity(
+                units_by_move[move], move.product_uom
+            )
+            rounding = move.product_uom.rounding
+            if float_compare(move.quantity, quantity, precision_rounding=rounding):
+                to_set[quantity] |= move
+        for quantity, unset in to_set.items():
+            unset.quantity = quantity
+        moves.filtered(lambda move: not move.picked).picked = True
+        (self.move_ids - moves).filtered(
+            lambda move: move.picked and move.state not in ("done", "cancel")
+        ).picked = False
