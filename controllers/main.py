@@ -89,7 +89,6 @@ class ShipwireWebhookController(http.Controller):
             return _answer(400, "no topic")
         if not isinstance(payload.get("body"), dict):
             return _answer(400, "no body")
-        resource = payload["body"].get("resource")
         # Applied as the scheduled jobs are, not as the public user: chatter,
         # followers and activities then look the same whichever brought the news.
         sync = (
@@ -100,7 +99,7 @@ class ShipwireWebhookController(http.Controller):
         try:
             with request.env.cr.savepoint():
                 known = sync._handle_webhook(
-                    backend.with_env(sync.env), payload["topic"], resource
+                    backend.with_env(sync.env), payload["topic"], payload["body"]
                 )
         except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
             raise  # Odoo retries the request

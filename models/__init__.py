@@ -5,8 +5,11 @@ from . import (
     shipwire_purchase_order_calls,
 )
 from . import (
+    product_product_stock,
+    product_template_stock,
     sale_order,
     shipwire_backend,
+    shipwire_backend_stock,
     shipwire_exchange,
     shipwire_extended_attribute,
     shipwire_fulfillment_order,
@@ -17,6 +20,7 @@ from . import (
     shipwire_retailer_product,
     shipwire_service_level,
     shipwire_stock_level,
+    shipwire_stock_sync,
     shipwire_sync,
     shipwire_tracking,
     shipwire_warehouse,

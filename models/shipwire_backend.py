@@ -30,6 +30,7 @@ WEBHOOK_TOPICS = (
     "purchaseorder.partially-completed",
     "purchaseorder.completed",
     "purchaseorder.canceled",
+    "stock.transition",
 )
 MAX_RETENTION_DAYS = 3650
 

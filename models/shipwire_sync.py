@@ -292,15 +292,21 @@ class ShipwireSync(models.AbstractModel):
     # -- webhooks ------------------------------------------------------------------
 
     @api.model
-    def _handle_webhook(self, backend, topic, resource):
-        """Apply one verified delivery. Returns False for a topic we do not know.
+    def _handle_webhook(self, backend, topic, body):
+        """Apply one verified delivery's ``body``. Returns False for a topic we do
+        not know.
 
         Deliveries may repeat or come out of order: storing is idempotent and an
         update older than what is stored changes nothing. An order we cannot place
         triggers a catch-up sync instead of a call from inside the request."""
         kind = topic.removeprefix("v1.").split(".", 1)[0]
-        if kind not in ("order", "tracking", "purchaseorder"):
+        if kind not in ("order", "tracking", "purchaseorder", "stock"):
             return False
+        if kind == "stock":
+            # Stock topics carry their fields flat, not a resource.
+            self.env["shipwire.stock.sync"]._handle_stock_webhook(backend, body)
+            return True
+        resource = body.get("resource")
         if not isinstance(resource, dict):
             return True
         if kind == "tracking":

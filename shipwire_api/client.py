@@ -307,8 +307,9 @@ class ShipwireClient:
         pages = self._search_pages(path, lists, params, operation)
         return [record for page in pages for record in page]
 
-    def _search_pages(self, path, lists, params, operation, page_size=None):
-        """The pages of records ``_search`` finds, one list at a time."""
+    def _search_pages(self, path, lists, params, operation, page_size=None, offset=0):
+        """The pages of records ``_search`` finds, one list at a time, from
+        ``offset`` on in each."""
         if any(values == [] for values in lists.values()):
             return
         batches = [
@@ -322,7 +323,7 @@ class ShipwireClient:
         given = {name: value for name, value in params.items() if value is not None}
         for combination in itertools.product(*batches):
             yield from self._pages(
-                path, {**given, **dict(combination)}, operation, page_size
+                path, {**given, **dict(combination)}, operation, page_size, offset
             )
 
     def _paginate(self, path, params=None, operation=""):
@@ -333,10 +334,15 @@ class ShipwireClient:
             for resource in page
         ]
 
-    def _pages(self, path, params=None, operation="", page_size=None):
+    def _pages(self, path, params=None, operation="", page_size=None, offset=0):
         """The resources of a collection a page at a time (``page_size`` of them,
-        the client's own by default), following ``next`` links to the end."""
-        params = {**(params or {}), "offset": 0, "limit": page_size or self.page_size}
+        the client's own by default), from ``offset`` on, following ``next`` links
+        to the end."""
+        params = {
+            **(params or {}),
+            "offset": offset,
+            "limit": page_size or self.page_size,
+        }
         next_url, seen = path, set()
         while next_url:
             if next_url in seen:
@@ -552,11 +558,18 @@ class ShipwireClient:
         return single_resource(body)
 
     def stock_pages(
-        self, *, skus=None, warehouse_id=None, warehouse_external_id=None, limit=None
+        self,
+        *,
+        skus=None,
+        warehouse_id=None,
+        warehouse_external_id=None,
+        limit=None,
+        offset=0,
     ):
         """Stock one page at a time: lists of ``limit`` items (the client's page
         size by default), each one SKU at one warehouse with its counters
-        (``good``, ``reserved``, ``shipped``...). Filters: ``skus`` a list,
+        (``good``, ``reserved``, ``shipped``...), from the ``offset``-th item on
+        (where an earlier read stopped). Filters: ``skus`` a list,
         ``warehouse_id`` and ``warehouse_external_id`` one warehouse."""
         params = {
             "warehouseId": None
@@ -565,7 +578,7 @@ class ShipwireClient:
             "warehouseExternalId": warehouse_external_id,
         }
         return self._search_pages(
-            "/stock", {"sku": _checked_skus(skus)}, params, "stock", limit
+            "/stock", {"sku": _checked_skus(skus)}, params, "stock", limit, offset
         )
 
     # -- webhooks ----------------------------------------------------------------

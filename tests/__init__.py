@@ -10,6 +10,7 @@ from . import (
     test_send,
     test_shipment_follow_up,
     test_shipwire_answers,
+    test_stock_sync,
     test_sync,
     test_tour,
     test_webhook,

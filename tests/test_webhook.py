@@ -165,7 +165,7 @@ class TestWebhook(ShipwireCase, HttpCase):
         cases = {
             "malformed JSON": (self._post(None, raw=b"{not json"), 400),
             "unknown topic": (
-                self._post({**payload, "topic": "stock.transition"}),
+                self._post({**payload, "topic": "return.created"}),
                 400,
             ),
             "no topic": (self._post({"body": payload["body"]}), 400),
@@ -211,7 +211,7 @@ class TestWebhook(ShipwireCase, HttpCase):
         handle = Sync._handle_webhook
         calls = []
 
-        def conflict_first(model, backend, topic, resource):
+        def conflict_first(model, backend, topic, body):
             calls.append(topic)
             if len(calls) == 1:
                 # What a concurrent webhook or sync makes PostgreSQL answer.
@@ -219,7 +219,7 @@ class TestWebhook(ShipwireCase, HttpCase):
                     "DO $$ BEGIN RAISE EXCEPTION 'conflict' "
                     "USING ERRCODE = 'serialization_failure'; END $$"
                 )
-            return handle(model, backend, topic, resource)
+            return handle(model, backend, topic, body)
 
         payload = self._completed_payload()
         with (

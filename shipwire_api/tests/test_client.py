@@ -421,6 +421,20 @@ def test_stock_comes_a_page_at_a_time(client, sandbox, exchanges):
     assert len(exchanges) == 5
 
 
+def test_stock_read_goes_on_where_an_earlier_one_stopped(client, sandbox):
+    catalogue = {
+        "warehouses": [{"id": 1, "externalId": "A"}],
+        "stock": {f"SKU-{n:02d}": {"A": n} for n in range(30)},
+    }
+    sandbox.store.replace_catalogue(catalogue)
+
+    pages = list(client.stock_pages(limit=10, offset=25))
+
+    assert [[item["sku"] for item in page] for page in pages] == [
+        [f"SKU-{n}" for n in range(25, 30)]
+    ]
+
+
 def test_stock_of_many_skus_is_asked_for_in_batches(client, exchanges):
     client.create_purchase_order(purchase_order(sku="SCARCE-1", quantity=2))
     exchanges.clear()

@@ -1,0 +1,374 @@
+import logging
+import time
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..mapper import shipwire_id
+from ..mapper.stock import ON_HAND_COUNTERS, stock_item_values
+from ..shipwire_api import ShipwireError
+from .shipwire_sync import CONCURRENT_WRITES
+
+_logger = logging.getLogger(__name__)
+
+STOCK_JOB = "sale_stock_shipwire.ir_cron_shipwire_stock_sync"
+# Past this, a run stops after its page and the scheduler runs it again.
+STOCK_TIME_BUDGET = 60
+# A scheduled run reads every page when the last complete read is this old; runs
+# brought on by webhooks in between read only the SKUs that moved.
+FULL_READ_AGE = timedelta(minutes=55)
+# Stock levels Shipwire's webhooks named, read again at most this many per call.
+REFRESH_BATCH_SIZE = 100
+LEVEL_FIELDS = (
+    "shipwire_product_id",
+    "warehouse_external_id",
+    "warehouse_region",
+    "warehouse_id",
+    "is_bundle",
+    "is_alias",
+    "product_id",
+    "status",
+    "note",
+    *ON_HAND_COUNTERS,
+    "pending",
+    "backordered",
+    "damaged",
+    "on_hand",
+)
+
+
+class ShipwireStockSync(models.AbstractModel):
+    """Makes Odoo's on-hand quantities in the mapped warehouses what Shipwire's
+    warehouses hold, page by page, through inventory adjustments."""
+
+    _name = "shipwire.stock.sync"
+    _description = "Shipwire stock sync"
+
+    @api.model
+    def _cron_sync_stock(self):
+        """Every account's stock: a complete read when the last one is old,
+        otherwise the SKUs Shipwire's webhooks named. One failing account never
+        stops the others."""
+        done = remaining = 0
+        clock = time.monotonic()
+        for backend in self.env["shipwire.backend"].search(
+            [("warehouse_ids", "!=", False)]
+        ):
+            budget = STOCK_TIME_BUDGET - (time.monotonic() - clock)
+            if budget <= 0:
+                remaining += 1
+                continue
+            try:
+                progress = self.with_company(backend.company_id)._sync_stock(
+                    backend, budget
+                )
+            except CONCURRENT_WRITES:
+                raise
+            except Exception as error:  # noqa: BLE001 - the next accounts go on
+                _logger.exception("Shipwire stock sync of %s failed", backend.name)
+                self._failed(backend, error)
+                continue
+            done += progress[0]
+            remaining += progress[1]
+        self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
+
+    @api.model
+    def _sync_stock(self, backend, budget=STOCK_TIME_BUDGET, full=False):
+        """Returns ``(items stored, 1 if a complete read is left unfinished)``."""
+        sync = self.env["shipwire.sync"]
+        done = self._refresh_requested(backend)
+        due = (
+            full
+            or backend.stock_read_offset
+            or not backend.stock_synced_at
+            or fields.Datetime.now() - backend.stock_synced_at >= FULL_READ_AGE
+        )
+        if not due:
+            return done, 0
+        clock = time.monotonic()
+        started = backend.stock_read_started or fields.Datetime.now()
+        offset = backend.stock_read_offset
+        exchanges = []
+        client = backend._make_client(exchanges.append)
+        try:
+            for page in client.stock_pages(offset=offset):
+                self._store_page(backend, page)
+                offset += len(page)
+                done += len(page)
+                self.env["shipwire.exchange"]._record(backend, exchanges)
+                exchanges.clear()
+                if time.monotonic() - clock > budget:
+                    backend.write(
+                        {"stock_read_offset": offset, "stock_read_started": started}
+                    )
+                    sync._commit_progress()
+                    return done, 1
+                sync._commit_progress()
+        except (ShipwireError, UserError) as error:
+            self.env["shipwire.exchange"]._record(backend, exchanges)
+            # Pages stored so far are kept; the next run starts over from the
+            # first: what was already in step costs little to read again.
+            backend.write({"stock_read_offset": 0, "stock_read_started": False})
+            self._failed(backend, error)
+            return done, 0
+        finally:
+            client.close()
+        backend.write(
+            {
+                "stock_read_offset": 0,
+                "stock_read_started": False,
+                "stock_synced_at": started,
+                "stock_sync_error": False,
+            }
+        )
+        sync._commit_progress()
+        return done, 0
+
+    def _failed(self, backend, error):
+        backend.write(
+            {
+                "stock_sync_error": str(error),
+                "stock_sync_error_date": fields.Datetime.now(),
+            }
+        )
+        self.env["shipwire.sync"]._commit_progress()
+
+    @api.model
+    def _refresh_requested(self, backend):
+        """Read again the SKUs Shipwire's webhooks said moved."""
+        Level = self.env["shipwire.stock.level"]
+        done = 0
+        while True:
+            levels = Level.search(
+                [("backend_id", "=", backend.id), ("refresh_requested", "=", True)],
+                limit=REFRESH_BATCH_SIZE,
+            )
+            if not levels:
+                return done
+            skus = sorted(set(levels.mapped("sku")))
+            exchanges = []
+            client = backend._make_client(exchanges.append)
+            try:
+                items = [
+                    item for page in client.stock_pages(skus=skus) for item in page
+                ]
+            finally:
+                client.close()
+                self.env["shipwire.exchange"]._record(backend, exchanges)
+            levels.refresh_requested = False
+            self._store_page(backend, items)
+            self.env["shipwire.sync"]._commit_progress()
+            done += len(items)
+
+    # -- storing a page ------------------------------------------------------------
+
+    @api.model
+    def _store_page(self, backend, items):
+        """Store one page of stock items and set the on-hand quantities it gives.
+        The queries grow with pages and with the quantities that changed, not with
+        the SKUs read."""
+        now = fields.Datetime.now()
+        parsed = []
+        for item in items:
+            values, unusable = stock_item_values(item)
+            if values is not None:
+                parsed.append((values, unusable))
+        if not parsed:
+            return
+        skus = {values["sku"] for values, _unusable in parsed}
+        products = self._products_by_sku(backend, skus)
+        Level = self.env["shipwire.stock.level"]
+        known = {
+            (level.sku, level.shipwire_warehouse_id): level
+            for level in Level.search(
+                [("backend_id", "=", backend.id), ("sku", "in", list(skus))]
+            )
+        }
+        warehouses = backend._shipwire_warehouses_by_stock_item()
+        targets, new_values, seen = {}, [], Level.browse()
+        for values, unusable in parsed:
+            matched = products.get(values["sku"], self.env["product.product"])
+            warehouse = warehouses(values)
+            status, note = self._level_status(values, unusable, warehouse, matched)
+            values.update(
+                product_id=matched.id if len(matched) == 1 else False,
+                warehouse_id=len(warehouse) == 1 and warehouse.id,
+                status=status,
+                note=note,
+            )
+            if status == "synced":
+                targets[matched, warehouse.lot_stock_id] = values["on_hand"]
+            level = known.get((values["sku"], values["shipwire_warehouse_id"]))
+            if level is None:
+                new_values.append({**values, "backend_id": backend.id})
+                continue
+            seen |= level
+            changed = {
+                name: values[name]
+                for name in LEVEL_FIELDS
+                if (level._fields[name].convert_to_write(level[name], level) or False)
+                != (values[name] or False)
+            }
+            if changed:
+                level.write(changed)
+        (seen | Level.create(new_values)).last_sync = now
+        self._set_on_hand(backend, targets)
+
+    def _products_by_sku(self, backend, skus):
+        products = defaultdict(self.env["product.product"].browse)
+        for product in self.env["product.product"].search(
+            [
+                ("default_code", "in", list(skus)),
+                ("company_id", "in", [False, backend.company_id.id]),
+            ]
+        ):
+            products[product.default_code] |= product
+        return products
+
+    def _level_status(self, values, unusable, warehouse, products):
+        """``(status, note)``: whether this level sets Odoo's on-hand, and why not."""
+        _ = self.env._
+        if unusable:
+            listed = ", ".join(f"{name}={value!r}" for name, value in unusable.items())
+            if set(unusable) & set(ON_HAND_COUNTERS):
+                return "bad_counters", _(
+                    "Shipwire sent counters missing or below zero (%(counters)s): "
+                    "Odoo's quantity was left as it was.",
+                    counters=listed,
+                )
+        if len(warehouse) > 1:
+            return "unmapped", _(
+                "Mapped to several Odoo warehouses (%(warehouses)s): map it to one.",
+                warehouses=", ".join(warehouse.mapped("name")),
+            )
+        if not warehouse:
+            return "unmapped", False
+        if values["is_bundle"]:
+            return "bundle", _("A bundle is stocked through its parts.")
+        if values["is_alias"]:
+            return "alias", _("An alias is stocked through the SKU it stands for.")
+        if not products:
+            return "unmatched", _(
+                "No product has the Internal Reference %(sku)s.", sku=values["sku"]
+            )
+        if len(products) > 1:
+            return "ambiguous", _(
+                "%(products)s share the Internal Reference %(sku)s; give each its own.",
+                products=", ".join(products.mapped("display_name")),
+                sku=values["sku"],
+            )
+        if not products.is_storable:
+            return "not_storable", _(
+                "%(product)s does not track inventory: tick Track Inventory to "
+                "have its quantity synced.",
+                product=products.display_name,
+            )
+        if products.tracking != "none":
+            return "tracked", _(
+                "%(product)s is tracked by lots or serial numbers, which Shipwire "
+                "does not report: count it by hand.",
+                product=products.display_name,
+            )
+        if unusable:
+            return "synced", _(
+                "Shipwire sent counters missing or below zero (%(counters)s).",
+                counters=listed,
+            )
+        return "synced", False
+
+    def _set_on_hand(self, backend, targets):
+        """Make the on-hand quantity of each ``(product, stock location)`` in
+        ``targets`` (its sublocations included) what Shipwire holds, through
+        inventory adjustments, then let waiting deliveries reserve."""
+        if not targets:
+            return
+        Quant = self.env["stock.quant"]
+        products = self.env["product.product"].union(*(p for p, _l in targets))
+        roots = self.env["stock.location"].union(*(loc for _p, loc in targets))
+        current = defaultdict(float)
+        for product, location, quantity in Quant._read_group(
+            [
+                ("product_id", "in", products.ids),
+                ("location_id", "child_of", roots.ids),
+            ],
+            ["product_id", "location_id"],
+            ["quantity:sum"],
+        ):
+            root = next(
+                root
+                for root in roots
+                if location.parent_path.startswith(root.parent_path)
+            )
+            current[product, root] += quantity
+        deltas = {
+            key: target - current[key]
+            for key, target in targets.items()
+            if target != current[key]
+        }
+        if not deltas:
+            return
+        changed_products = self.env["product.product"].union(*(p for p, _l in deltas))
+        quants = {
+            (quant.product_id, quant.location_id): quant
+            for quant in Quant.search(
+                [
+                    ("product_id", "in", changed_products.ids),
+                    ("location_id", "in", roots.ids),
+                    ("lot_id", "=", False),
+                    ("package_id", "=", False),
+                    ("owner_id", "=", False),
+                ]
+            )
+        }
+        missing = [key for key in deltas if key not in quants]
+        for quant in Quant.create(
+            [
+                {"product_id": product.id, "location_id": location.id}
+                for product, location in missing
+            ]
+        ):
+            quants[quant.product_id, quant.location_id] = quant
+        adjusted = Quant
+        for key, delta in deltas.items():
+            quant = quants[key]
+            quant.inventory_quantity = quant.quantity + delta
+            adjusted |= quant
+        adjusted.with_context(
+            inventory_name=self.env._(
+                "Shipwire stock of %(account)s", account=backend.name
+            )
+        )._apply_inventory()
+        adjusted.inventory_quantity_set = False
+        self.env["stock.move"].search(
+            [
+                ("product_id", "in", changed_products.ids),
+                ("location_id", "child_of", roots.ids),
+                ("state", "in", ("confirmed", "partially_available")),
+                ("picking_code", "=", "outgoing"),
+            ]
+        )._action_assign()
+
+    # -- webhooks ------------------------------------------------------------------
+
+    @api.model
+    def _handle_stock_webhook(self, backend, body):
+        """``stock.transition``: read the moved SKU again soon. A product the
+        account has not listed yet makes the next run read everything."""
+        product = shipwire_id(body.get("productId"))
+        warehouse = shipwire_id(body.get("warehouseId"))
+        levels = self.env["shipwire.stock.level"].search(
+            [
+                ("backend_id", "=", backend.id),
+                ("shipwire_product_id", "=", product),
+                ("shipwire_warehouse_id", "=", warehouse),
+            ]
+        )
+        if levels and product and warehouse:
+            levels.filtered(lambda level: not level.refresh_requested).write(
+                {"refresh_requested": True}
+            )
+        else:
+            backend.stock_synced_at = False
+        self.env.ref(STOCK_JOB)._trigger()

@@ -1,0 +1,261 @@
+import json
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, tagged
+
+from ..shipwire_api import SIGNATURE_HEADER, build_signature_header
+from .common import ShipwireCase
+
+SECRET = "7a" * 64
+REFERENCE = "Shipwire stock of Sandbox"
+
+
+@tagged("post_install", "-at_install")
+class TestStockSync(ShipwireCase, HttpCase):
+    """Shipwire's stock becomes Odoo's on-hand quantity in the mapped warehouses,
+    through inventory adjustments, as the README describes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.philadelphia = cls.env["stock.warehouse"].create(
+            {"name": "Philadelphia", "code": "PHL"}
+        )
+        cls.backend.warehouse_ids = [
+            Command.create(
+                {
+                    "warehouse_id": cls.philadelphia.id,
+                    "shipwire_warehouse_external_id": "PHL",
+                }
+            )
+        ]
+
+    def setUp(self):
+        super().setUp()
+        self.sandbox.store.replace_catalogue(
+            {
+                "warehouses": [
+                    {"id": 10, "externalId": "LAX"},
+                    {"id": 20, "externalId": "PHL"},
+                    {"id": 30, "externalId": "TOR"},
+                ],
+                "stock": {
+                    "DIAMOND-1": {"LAX": 7, "PHL": 3, "TOR": 9},
+                    "RUBY-2": {"LAX": 4},
+                },
+            }
+        )
+
+    def _sync(self):
+        self.env["shipwire.stock.sync"]._cron_sync_stock()
+        self.env.invalidate_all()
+
+    def _on_hand(self, product, warehouse):
+        return product.with_context(warehouse_id=warehouse.id).qty_available
+
+    def _free(self, product, warehouse):
+        return product.with_context(warehouse_id=warehouse.id).free_qty
+
+    def _adjustments(self):
+        return self.env["stock.move"].search([("reference", "=", REFERENCE)])
+
+    def _level(self, sku, warehouse_code):
+        return self.backend.stock_level_ids.filtered(
+            lambda level: (
+                level.sku == sku and level.warehouse_external_id == warehouse_code
+            )
+        )
+
+    def test_on_hand_follows_shipwire_in_each_mapped_warehouse(self):
+        order = self._order([(self.diamond, 2)])
+        order.action_shipwire_send()  # Shipwire reserves 2 of LAX's 7
+
+        self._sync()
+
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
+        self.assertEqual(self._on_hand(self.ruby, self.warehouse), 4)
+        self.assertEqual(self._on_hand(self.diamond, self.philadelphia), 3)
+        # The order's delivery holds what Shipwire reserved for it, once.
+        self.assertEqual(self._free(self.diamond, self.warehouse), 5)
+        self.assertEqual(order.picking_ids.state, "assigned")
+        lax = self._level("DIAMOND-1", "LAX")
+        self.assertEqual((lax.good, lax.reserved, lax.on_hand), (5, 2, 7))
+        self.assertEqual(lax.status, "synced")
+        # Toronto is not mapped: shown, stocked nowhere in Odoo.
+        toronto = self._level("DIAMOND-1", "TOR")
+        self.assertEqual((toronto.status, toronto.good), ("unmapped", 9))
+        self.assertFalse(toronto.warehouse_id)
+        adjustments = self._adjustments()
+        self.assertEqual(len(adjustments), 3)
+        self.assertEqual(set(adjustments.mapped("state")), {"done"})
+        self.assertEqual(self.diamond.shipwire_stock_level_count, 3)
+
+    def test_a_second_run_moves_nothing(self):
+        self._sync()
+        before = self._adjustments()
+
+        self.backend.stock_synced_at = False  # a complete read again
+        self._sync()
+
+        self.assertEqual(self._adjustments(), before)
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
+
+    def test_damaged_and_shipped_units_leave_on_hand(self):
+        order = self._order([(self.diamond, 2)])
+        order.action_shipwire_send()
+        self._sync()
+        self.sandbox.damage_stock("DIAMOND-1", "LAX", 1)
+        (fulfillment,) = order.shipwire_fulfillment_order_ids
+        self.sandbox.complete_order(int(fulfillment.shipwire_id))
+        self.env["shipwire.sync"]._cron_sync()  # the delivery is validated
+
+        self.backend.stock_synced_at = False
+        self._sync()
+
+        self.assertEqual(order.picking_ids.state, "done")
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 4)
+        lax = self._level("DIAMOND-1", "LAX")
+        self.assertEqual((lax.good, lax.damaged, lax.on_hand), (4, 1, 4))
+
+    def test_stock_transition_webhook_reads_the_sku_again(self):
+        self.env["ir.config_parameter"].set_param("web.base.url", self.base_url())
+        self.backend.sudo().webhook_secret_ids = [
+            Command.create({"shipwire_id": "1", "secret": SECRET})
+        ]
+        self._sync()
+        received = self.sandbox.receive_stock("RUBY-2", "LAX", 6)
+        payload = {
+            "topic": "stock.transition",
+            "body": {
+                "orderId": None,
+                "productId": received["productId"],
+                "warehouseId": received["warehouseId"],
+                "fromState": "pending",
+                "toState": "good",
+                "delta": 6,
+                "fromStateStockAfterTransition": 0,
+                "toStateStockAfterTransition": 10,
+            },
+        }
+        body = json.dumps(payload).encode()
+        response = self.url_open(
+            self.backend.sudo().webhook_url,
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                SIGNATURE_HEADER: build_signature_header(body, [("1", SECRET)]),
+            },
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.env.invalidate_all()
+        self.assertTrue(self._level("RUBY-2", "LAX").refresh_requested)
+        job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_stock_sync")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]))
+        requests = self.sandbox.request_count
+
+        self._sync()
+
+        self.assertEqual(self._on_hand(self.ruby, self.warehouse), 10)
+        self.assertFalse(self._level("RUBY-2", "LAX").refresh_requested)
+        # The one SKU, not every page.
+        self.assertEqual(self.sandbox.request_count - requests, 1)
+
+    def test_unknown_and_shared_skus_are_listed_not_guessed(self):
+        self.sandbox.receive_stock("NEW-SKU", "LAX", 5)
+        twin = self._product("Ruby pendant, old", "RUBY-2")
+
+        self._sync()
+
+        unmatched = self._level("NEW-SKU", "LAX")
+        self.assertEqual(unmatched.status, "unmatched")
+        self.assertFalse(
+            self.env["product.product"].search([("default_code", "=", "NEW-SKU")])
+        )
+        self.assertEqual(self.backend.unmatched_sku_count, 1)
+        shared = self._level("RUBY-2", "LAX")
+        self.assertEqual(shared.status, "ambiguous")
+        self.assertIn("Ruby pendant, old", shared.note)
+        self.assertIn(self.ruby.display_name, shared.note)
+        self.assertEqual(self._on_hand(self.ruby, self.warehouse), 0)
+        self.assertEqual(self._on_hand(twin, self.warehouse), 0)
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
+
+    def test_bundles_aliases_bad_counters_and_consumables_are_not_adjusted(self):
+        self.sandbox.store.replace_catalogue(
+            {
+                "warehouses": [{"id": 10, "externalId": "LAX"}],
+                "stock": {
+                    "DIAMOND-1": {"LAX": 7},
+                    "RUBY-2": {"LAX": 4},
+                    "LAMP-1": {"LAX": 2},
+                    "VASE-1": {"LAX": 3},
+                },
+                "bundles": ["LAMP-1"],
+                "aliases": ["VASE-1"],
+            }
+        )
+        self.sandbox.override_stock("DIAMOND-1", "LAX", {"good": -3})
+        self.sandbox.override_stock("RUBY-2", "LAX", {"reserved": None})
+        self._product("Lamp set", "LAMP-1")
+        self._product("Vase", "VASE-1")
+        self.ruby.is_storable = False
+
+        self._sync()
+
+        statuses = {level.sku: level.status for level in self.backend.stock_level_ids}
+        self.assertEqual(
+            statuses,
+            {
+                "DIAMOND-1": "bad_counters",
+                "RUBY-2": "bad_counters",
+                "LAMP-1": "bundle",
+                "VASE-1": "alias",
+            },
+        )
+        self.assertIn("good=-3", self._level("DIAMOND-1", "LAX").note)
+        self.assertIn("reserved=None", self._level("RUBY-2", "LAX").note)
+        self.assertFalse(self._adjustments())
+
+    def test_a_consumable_is_reported(self):
+        self.ruby.is_storable = False
+
+        self._sync()
+
+        level = self._level("RUBY-2", "LAX")
+        self.assertEqual(level.status, "not_storable")
+        self.assertIn("Track Inventory", level.note)
+
+    def test_only_a_shipwire_manager_syncs_and_nobody_writes_levels(self):
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.clerk).action_sync_stock()
+        self.backend.with_user(self.manager).action_sync_stock()
+        self.env.invalidate_all()
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
+
+        level = self._level("DIAMOND-1", "LAX")
+        for user in (self.clerk, self.manager):
+            with self.assertRaises(AccessError):
+                level.with_user(user).write({"good": 1000})
+            with self.assertRaises(AccessError):
+                self.env["shipwire.stock.level"].with_user(user).create(
+                    {
+                        "backend_id": self.backend.id,
+                        "sku": "X",
+                        "shipwire_warehouse_id": "10",
+                        "status": "synced",
+                    }
+                )
+        # Salespeople read the levels of the products they sell.
+        self.assertEqual(
+            self.diamond.with_user(self.clerk).shipwire_stock_level_count, 3
+        )
+
+    def test_a_failed_read_is_told_on_the_account(self):
+        self.sandbox.faults.inject("server_error", method="GET", path="/stock")
+
+        self._sync()
+
+        self.assertTrue(self.backend.stock_sync_error)
+        self.assertFalse(self.backend.stock_synced_at)
+        self.assertFalse(self._adjustments())
