@@ -4,10 +4,11 @@ import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import mute_logger
+from odoo.tools import format_datetime, mute_logger
 
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import order_problems
+from ..mapper.outgoing import shipwire_lines
 from .shipwire_backend import ensure_group
 from .shipwire_purchase_order import (
     ACCOUNT_LOCKED_STATES,
@@ -451,7 +452,35 @@ class SaleOrder(models.Model):
                     po=self.shipwire_po_id or "-",
                 )
             ]
-        return order_problems(self, self.shipwire_backend_id)
+        return (
+            order_problems(self, self.shipwire_backend_id)
+            + self._shipwire_catalogue_problems()
+        )
+
+    def _shipwire_catalogue_problems(self):
+        """Lines whose SKU the account's catalogue is known to lack: Shipwire
+        would hold the PO for an unrecognized SKU."""
+        backend = self.shipwire_backend_id
+        if not backend:
+            return []
+        lines = shipwire_lines(self)
+        missing = backend._shipwire_skus_not_in_catalogue(
+            {sku for sku in lines.product_id.mapped("default_code") if sku}
+        )
+        return [
+            self.env._(
+                "%(order)s: %(product)s (SKU %(sku)s) is not in the catalogue of "
+                "Shipwire account %(account)s as of its stock sync of %(date)s; use "
+                "Send to Shipwire on the product first.",
+                order=self.name,
+                product=product.display_name,
+                sku=product.default_code,
+                account=backend.name,
+                date=format_datetime(self.env, backend.stock_synced_at),
+            )
+            for product in lines.product_id
+            if product.default_code in missing
+        ]
 
     def _shipwire_open_delivery(self):
         """The delivery Shipwire ships next: the first outgoing one still open."""

@@ -72,6 +72,22 @@ class ShipwireBackend(models.Model):
 
         return warehouses
 
+    def _shipwire_skus_not_in_catalogue(self, skus):
+        """The SKUs known to be missing from this account's catalogue: after a
+        complete stock read listed none of them and no product was sent with
+        them. Before any complete read nothing is known to be missing."""
+        self.ensure_one()
+        if not self.stock_synced_at or not skus:
+            return set()
+        domain = [("backend_id", "=", self.id), ("sku", "in", list(skus))]
+        known = set(self.env["shipwire.stock.level"].search(domain).mapped("sku"))
+        known |= set(
+            self.env["shipwire.product"]
+            .search(domain + [("shipwire_id", "!=", False)])
+            .mapped("sku")
+        )
+        return set(skus) - known
+
     def action_sync_stock(self):
         """Read all of Shipwire's stock now (Shipwire Manager)."""
         self.ensure_one()

@@ -1,7 +1,7 @@
 import json
 
 from odoo import Command
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import HttpCase, tagged
 
 from ..shipwire_api import SIGNATURE_HEADER, build_signature_header
@@ -259,3 +259,52 @@ class TestStockSync(ShipwireCase, HttpCase):
         self.assertTrue(self.backend.stock_sync_error)
         self.assertFalse(self.backend.stock_synced_at)
         self.assertFalse(self._adjustments())
+
+    def test_a_sku_missing_from_the_catalogue_is_named_before_sending(self):
+        emerald = self._product("Emerald earrings", "EMERALD-3")
+        order = self._order([(emerald, 1), (self.diamond, 1)])
+        self._sync()
+        requests = self.sandbox.request_count
+
+        with self.assertRaises(UserError) as caught:
+            order.action_shipwire_send()
+
+        message = str(caught.exception)
+        self.assertIn("EMERALD-3", message)
+        self.assertIn("Send to Shipwire", message)
+        self.assertNotIn("DIAMOND-1", message)
+        self.assertEqual(self.sandbox.request_count, requests)
+        self.assertFalse(order.shipwire_state)
+
+        # Once the product went to Shipwire, the order goes.
+        (created,) = self._sandbox_client().create_products(
+            [
+                {
+                    "sku": "EMERALD-3",
+                    "description": "Emerald earrings",
+                    "values": {"costValue": 10, "retailValue": 20},
+                    "dimensions": {"length": 1, "width": 1, "height": 1, "weight": 1},
+                    "classification": "baseProduct",
+                }
+            ]
+        )
+        self.env["shipwire.product"].create(
+            {
+                "backend_id": self.backend.id,
+                "product_id": emerald.id,
+                "sku": "EMERALD-3",
+                "shipwire_id": str(created["id"]),
+            }
+        )
+        order.action_shipwire_send()
+        self.assertTrue(order.shipwire_po_id)
+
+    def test_before_any_stock_read_no_sku_is_taken_for_missing(self):
+        emerald = self._product("Emerald earrings", "EMERALD-3")
+        order = self._order([(emerald, 1)])
+
+        order.action_shipwire_send()
+
+        # Shipwire itself answered: the check in Odoo let it through.
+        self.assertEqual(order.shipwire_state, "rejected")
+        self.assertIn("EMERALD-3", " ".join(self._messages(order)))
