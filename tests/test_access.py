@@ -43,6 +43,8 @@ ACCESS = {
     "shipwire.fulfillment.order": WRITTEN_BY_THE_MODULE,
     "shipwire.hold": WRITTEN_BY_THE_MODULE,
     "shipwire.tracking": WRITTEN_BY_THE_MODULE,
+    "shipwire.stock.level": WRITTEN_BY_THE_MODULE,
+    "shipwire.product": WRITTEN_BY_THE_MODULE,
     "shipwire.extended.attribute": (
         "----",
         "r---",
@@ -85,6 +87,7 @@ BUTTONS = {
     "cancel": {"manager"},
     "test connection": {"manager", "admin"},
     "register webhooks": {"admin"},
+    "sync stock": {"manager"},
 }
 
 SECRET_FIELDS = ("username", "password", "webhook_token", "webhook_url")
@@ -180,6 +183,21 @@ class TestAccessMatrix(ShipwireCase):
             "shipwire.webhook.secret": env["shipwire.webhook.secret"].create(
                 {"backend_id": cls.backend.id, "shipwire_id": "1", "secret": "ab" * 8}
             ),
+            "shipwire.stock.level": env["shipwire.stock.level"].create(
+                {
+                    "backend_id": cls.backend.id,
+                    "sku": "DIAMOND-1",
+                    "shipwire_warehouse_id": "10",
+                    "status": "synced",
+                }
+            ),
+            "shipwire.product": env["shipwire.product"].create(
+                {
+                    "backend_id": cls.backend.id,
+                    "product_id": cls.diamond.id,
+                    "sku": "DIAMOND-1",
+                }
+            ),
         }
         cls.creates = {
             "shipwire.backend": {
@@ -231,6 +249,17 @@ class TestAccessMatrix(ShipwireCase):
                 "shipwire_id": "2",
                 "secret": "cd" * 8,
             },
+            "shipwire.stock.level": {
+                "backend_id": cls.backend.id,
+                "sku": "RUBY-2",
+                "shipwire_warehouse_id": "10",
+                "status": "unmatched",
+            },
+            "shipwire.product": {
+                "backend_id": cls.backend.id,
+                "product_id": cls.ruby.id,
+                "sku": "RUBY-2",
+            },
         }
         cls.writes = {
             "shipwire.backend": {"channel_name": "B2B"},
@@ -245,6 +274,8 @@ class TestAccessMatrix(ShipwireCase):
             "shipwire.hold": {"description": "edited"},
             "shipwire.tracking": {"carrier": "UPS"},
             "shipwire.webhook.secret": {"shipwire_id": "3"},
+            "shipwire.stock.level": {"good": 1000},
+            "shipwire.product": {"shipwire_id": "99"},
         }
 
     def _succeeds(self, user, model, operation):
@@ -321,11 +352,11 @@ class TestAccessMatrix(ShipwireCase):
             method = f"action_shipwire_{button}"
         else:
             target = self.backend.with_user(user)
-            method = (
-                "action_test_connection"
-                if button == "test connection"
-                else "action_register_webhooks"
-            )
+            method = {
+                "test connection": "action_test_connection",
+                "register webhooks": "action_register_webhooks",
+                "sync stock": "action_sync_stock",
+            }[button]
         requests_before = self.sandbox.request_count
         try:
             with self.env.cr.savepoint():
@@ -383,11 +414,12 @@ class TestAccessMatrix(ShipwireCase):
 
     def test_account_buttons(self):
         """Test connection is for managers and administrators; registering
-        webhooks, which changes Shipwire, for administrators only."""
+        webhooks, which changes Shipwire, for administrators only; syncing stock,
+        which adjusts Odoo's inventory, for managers."""
         self.env["ir.config_parameter"].set_param(
             "web.base.url", "http://odoo.example.com"
         )
-        buttons = ("test connection", "register webhooks")
+        buttons = ("test connection", "register webhooks", "sync stock")
         self.assertEqual(
             self._button_matrix(buttons),
             {button: BUTTONS[button] for button in buttons},
