@@ -70,15 +70,18 @@ class TestStockSync(ShipwireCase, HttpCase):
     def test_on_hand_follows_shipwire_in_each_mapped_warehouse(self):
         order = self._order([(self.diamond, 2)])
         order.action_shipwire_send()  # Shipwire reserves 2 of LAX's 7
+        not_sent = self._order([(self.diamond, 1)])
 
         self._sync()
 
         self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
         self.assertEqual(self._on_hand(self.ruby, self.warehouse), 4)
         self.assertEqual(self._on_hand(self.diamond, self.philadelphia), 3)
-        # The order's delivery holds what Shipwire reserved for it, once.
-        self.assertEqual(self._free(self.diamond, self.warehouse), 5)
+        # The sent order's delivery holds what Shipwire reserved for it, once; the
+        # order not sent yet will take one of Shipwire's 5 good units.
+        self.assertEqual(self._free(self.diamond, self.warehouse), 4)
         self.assertEqual(order.picking_ids.state, "assigned")
+        self.assertEqual(not_sent.picking_ids.state, "assigned")
         lax = self._level("DIAMOND-1", "LAX")
         self.assertEqual((lax.good, lax.reserved, lax.on_hand), (5, 2, 7))
         self.assertEqual(lax.status, "synced")
