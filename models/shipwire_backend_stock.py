@@ -93,7 +93,12 @@ class ShipwireBackend(models.Model):
         self.ensure_one()
         ensure_group(self.env, GROUP_MANAGER)
         backend = self.sudo().with_company(self.company_id)
-        backend.env["shipwire.stock.sync"]._sync_stock(backend, full=True)
+        _done, unfinished = backend.env["shipwire.stock.sync"]._sync_stock(
+            backend, full=True
+        )
+        if unfinished:
+            # The scheduled job reads the rest from where this stopped.
+            self.env.ref("sale_stock_shipwire.ir_cron_shipwire_stock_sync")._trigger()
         return backend.action_open_stock_levels()
 
     def action_open_stock_levels(self):

@@ -19,6 +19,8 @@ STOCK_TIME_BUDGET = 60
 # A scheduled run reads every page when the last complete read is this old; runs
 # brought on by webhooks in between read only the SKUs that moved.
 FULL_READ_AGE = timedelta(minutes=55)
+# A page that met a concurrent update is read again this much later.
+CONFLICT_DELAY = timedelta(minutes=1)
 # Stock levels Shipwire's webhooks named, read again at most this many per call.
 REFRESH_BATCH_SIZE = 100
 LEVEL_FIELDS = (
@@ -94,9 +96,19 @@ class ShipwireStockSync(models.AbstractModel):
         client = backend._make_client(exchanges.append)
         try:
             for page in client.stock_pages(offset=offset):
-                self._store_page(backend, page)
-                offset += len(page)
-                done += len(page)
+                try:
+                    with self.env.cr.savepoint():
+                        self._store_page(backend, page)
+                except CONCURRENT_WRITES:
+                    # A delivery validated or a quantity counted meanwhile: this
+                    # page is read again by a run a minute later.
+                    self.env.ref(STOCK_JOB)._trigger(
+                        fields.Datetime.now() + CONFLICT_DELAY
+                    )
+                    budget = 0
+                else:
+                    offset += len(page)
+                    done += len(page)
                 self.env["shipwire.exchange"]._record(backend, exchanges)
                 exchanges.clear()
                 if time.monotonic() - clock > budget:

@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
@@ -311,3 +312,32 @@ class TestStockSync(ShipwireCase, HttpCase):
         # Shipwire itself answered: the check in Odoo let it through.
         self.assertEqual(order.shipwire_state, "rejected")
         self.assertIn("EMERALD-3", " ".join(self._messages(order)))
+
+    def test_a_page_that_meets_a_concurrent_update_is_read_again_later(self):
+        StockSync = type(self.env["shipwire.stock.sync"])
+        store = StockSync._store_page
+        calls = []
+
+        def conflict_first(model, backend, items):
+            calls.append(len(items))
+            if len(calls) == 1:
+                # What PostgreSQL answers when a delivery changed the same quants.
+                model.env.cr.execute(
+                    "DO $$ BEGIN RAISE EXCEPTION 'conflict' "
+                    "USING ERRCODE = 'serialization_failure'; END $$"
+                )
+            return store(model, backend, items)
+
+        with patch.object(StockSync, "_store_page", conflict_first):
+            self._sync()
+
+        self.assertFalse(self._adjustments())
+        self.assertFalse(self.backend.stock_synced_at)
+        self.assertFalse(self.backend.stock_sync_error)
+        job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_stock_sync")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]))
+
+        self._sync()
+
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
+        self.assertTrue(self.backend.stock_synced_at)
