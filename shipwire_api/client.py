@@ -525,7 +525,9 @@ class ShipwireClient:
 
     def list_products(self, skus=None):
         """Every product across every page; only those of ``skus`` when given."""
-        return self._search("/products", {"sku": _checked_skus(skus)}, {}, "products")
+        return self._search(
+            "/products", {"sku": _checked_skus(skus)}, {}, "search products"
+        )
 
     def create_products(self, products):
         """Create each product of the list at once, or none: Shipwire refuses the
