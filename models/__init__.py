@@ -5,7 +5,9 @@ from . import (
     shipwire_purchase_order_calls,
 )
 from . import (
+    product_product,
     product_product_stock,
+    product_template,
     product_template_stock,
     sale_order,
     shipwire_backend,

@@ -4,6 +4,7 @@ from . import (
     test_concurrency,
     test_exchange_log,
     test_install,
+    test_product_send,
     test_purchase_order_record,
     test_resilience,
     test_retry_job,
