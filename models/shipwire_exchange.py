@@ -26,6 +26,8 @@ class ShipwireExchange(models.Model):
     sale_order_id = fields.Many2one(
         related="purchase_order_id.sale_order_id", store=True, index=True
     )
+    # The daily purge looks calls up by account and age.
+    create_date = fields.Datetime(string="Created on", readonly=True, index=True)
     operation = fields.Char(required=True)
     method = fields.Char(required=True)
     url = fields.Char(string="URL", required=True)

@@ -84,6 +84,11 @@ class ShipwirePurchaseOrder(models.Model):
     partner_id = fields.Many2one(related="sale_order_id.partner_id", string="Customer")
     user_id = fields.Many2one(related="sale_order_id.user_id", string="Salesperson")
     warehouse_id = fields.Many2one(related="sale_order_id.warehouse_id", store=True)
+    # Shipwire may name a PO by its order number only: the sync and the webhooks
+    # look it up here, by index, rather than among every sales order.
+    sale_order_name = fields.Char(
+        related="sale_order_id.name", store=True, index=True, string="Order number"
+    )
     external_id = fields.Char(
         string="Shipwire externalId", required=True, readonly=True
     )

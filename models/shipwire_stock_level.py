@@ -36,7 +36,9 @@ class ShipwireStockLevel(models.Model):
     product_id = fields.Many2one(
         "product.product", index="btree_not_null", readonly=True
     )
-    shipwire_product_id = fields.Char(string="Shipwire product id", readonly=True)
+    shipwire_product_id = fields.Char(
+        string="Shipwire product id", index=True, readonly=True
+    )
     shipwire_warehouse_id = fields.Char(
         string="Shipwire warehouse id", required=True, readonly=True
     )

@@ -274,11 +274,11 @@ class ShipwireSync(models.AbstractModel):
                     ("backend_id", "=", backend.id),
                     "|",
                     ("external_id", "in", wanted),
-                    ("sale_order_id.name", "in", wanted),
+                    ("sale_order_name", "in", wanted),
                 ]
             ):
                 by_reference[purchase_order.external_id] = purchase_order
-                by_reference[purchase_order.sale_order_id.name] = purchase_order
+                by_reference[purchase_order.sale_order_name] = purchase_order
         matched = {}
         for key, entry in remote.items():
             purchase_order = by_po_id.get(key) or next(

@@ -146,6 +146,23 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.assertEqual(self.fulfillment.status, "completed")
         self.assertEqual(self.order.shipwire_state, "shipped")
 
+    def test_an_order_shipwire_names_by_order_number_only_is_found(self):
+        self.sandbox.complete_order(
+            self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z555"}]
+        )
+        resource = {**self._order_resource(), "purchaseOrderId": 424242}
+        # No externalId: then, and only then, the order number counts.
+        resource.update(externalId=None, purchaseOrderExternalId=None)
+        resource.update(orderNo=f"{self.order.name}.1", purchaseOrderNo=None)
+
+        response = self._post(
+            {"topic": "order.completed", "body": {"resource": resource}}
+        )
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.fulfillment.status, "completed")
+        self.assertEqual(self.order.shipwire_state, "shipped")
+
     def test_unknown_order_triggers_a_catch_up_sync(self):
         cron = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
         resource = {**self._order_resource(), "id": 1, "purchaseOrderId": 424242}
