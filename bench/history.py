@@ -271,6 +271,7 @@ def _insert_orders(cr, series, backend, template):
             **stamps,
             "id": "s.po_id",
             "sale_order_id": "s.so_id",
+            "sale_order_name": name,
             "backend_id": str(backend.id),
             "external_id": "%s || s.so_id",
             "shipwire_id": f"({PO_ID_START} + s.g)::text",
