@@ -23,15 +23,19 @@ payloads the sandbox renders at that moment and signed with the secret as the
 sandbox signs them. The counts are chosen so that of --webhooks deliveries 30% are
 ``tracking.created`` and 70% status changes; 5% are repeated (the same delivery
 again, 1 to 40 places later) and 5% come out of order (a processed fulfillment
-order's ``order.processed`` is delivered after its ``order.completed``).
+order's ``order.processed`` is delivered after its ``order.completed``). The
+account also subscribes to ``stock.transition``, which the same moves set off:
+those deliveries belong to the stock sync and are left out (counted in the
+report), unless --stock-webhooks sends them too, on top of the mix.
 
 16 sender threads POST them in that order, each delivery once, as fast as Odoo
 answers; a delivery answered with anything but a 2xx, or not within Shipwire's 5
 s, is delivered again later (the sandbox's retry delays, 5 attempts in all), as
 Shipwire retries. Measured: wall time from the first POST to the last answer,
 throughput (deliveries per second), answer time of every request (p50, p95, p99,
-max), answers by status, 5xx answers, timeouts, and the serialization failures
-Odoo retried (from its log).
+max), answers by status, 5xx answers, timeouts; from Odoo's log, each request's
+time in its worker (SQL and the rest) and the serialization failures Odoo retried,
+with the time it waited before retrying.
 
 Afterwards every order of the run is compared with the sandbox (read over its API
 with holds and trackings): the Shipwire state (the soak's own rule,
@@ -55,13 +59,14 @@ Prints the targets met or missed and one line ``WEBHOOK RESULT <json>`` with the
 figures; exits 1 when a target is missed; skips (exit 0) without Odoo 18.
 
     python3 bench/webhooks.py [--orders 1000] [--webhooks 2000] [--senders 16]
-                              [--workers 2] [--keep-db]
+                              [--workers 2] [--stock-webhooks] [--keep-db]
 """
 
 import argparse
 import collections
 import contextlib
 import json
+import os
 import queue
 import random
 import re
@@ -102,8 +107,12 @@ CRON_CALLS = 10
 P99_TARGET = 2.0
 THROUGHPUT_TARGET = 50
 SYNC_JOB = "sale_stock_shipwire.ir_cron_shipwire_sync"
+# The topics of this benchmark's mix: what moves orders, POs and deliveries.
+STATUS_TOPIC_KINDS = ("order", "purchaseorder")
+ORDER_TOPIC_KINDS = (*STATUS_TOPIC_KINDS, "tracking")
 # Odoo's log line of a webhook request ends with its query count, query time
 # and the rest of its time in the worker.
+SERVER_RETRY_WAIT = re.compile(r"tries left, try again in ([\d.]+) sec")
 SERVER_REQUEST = re.compile(
     r'"POST /shipwire/webhook/\S+ HTTP/[\d.]+" \d{3} \S+ (\d+) ([\d.]+) ([\d.]+)'
 )
@@ -149,6 +158,11 @@ def set_up(env, sandbox, count, base_url):
     if len(orders.shipwire_fulfillment_order_ids) != len(sandbox.orders()):
         raise RuntimeError("Odoo and the sandbox differ in fulfillment orders")
     return backend.id, orders.ids
+
+
+def topic_kind(topic):
+    """ "order", "tracking", "purchaseorder", "stock"...: a topic's first word."""
+    return topic.removeprefix("v1.").split(".", 1)[0]
 
 
 class Recorder:
@@ -262,7 +276,7 @@ def subject(topic, body):
 
 def build_deliveries(sandbox, events, roles, repeats, rng):
     """Signed requests for the recorded events, in event order, with the late and
-    repeated deliveries placed."""
+    repeated deliveries placed. ``events`` are ``(subscription, topic, body)``."""
     from odoo.addons.sale_stock_shipwire.shipwire_api.sandbox.webhooks import (
         Delivery as SandboxDelivery,
     )
@@ -317,8 +331,8 @@ def build_deliveries(sandbox, events, roles, repeats, rng):
         )
         deliveries.insert(completed + rng.randint(1, 20), processed._replace(late=True))
     # Repeats: 30% of them tracking.created, as of the first deliveries.
-    tracking = [d for d in deliveries if d.topic.startswith("tracking.")]
-    status = [d for d in deliveries if not d.topic.startswith("tracking.")]
+    tracking = [d for d in deliveries if topic_kind(d.topic) == "tracking"]
+    status = [d for d in deliveries if topic_kind(d.topic) in STATUS_TOPIC_KINDS]
     tracking_repeats = round(repeats * TRACKING_SHARE)
     chosen = rng.sample(tracking, tracking_repeats) + rng.sample(
         status, repeats - tracking_repeats
@@ -506,8 +520,8 @@ class Burst:
 
 def warm_up(url, headers, sign):
     """Load both workers' registries and the webhook path, not measured: signed
-    deliveries of a topic the module does not take, answered 400 without changing
-    anything. Returns the answers by status."""
+    deliveries of a topic no Shipwire account sends, answered 400 without
+    changing anything. Returns the answers by status."""
     from concurrent.futures import ThreadPoolExecutor
 
     import requests
@@ -516,7 +530,7 @@ def warm_up(url, headers, sign):
         SIGNATURE_HEADER,
     )
 
-    body = json.dumps({"topic": "stock.transition", "body": {}}).encode()
+    body = json.dumps({"topic": "bench.warm-up", "body": {}}).encode()
     headers = {**headers, SIGNATURE_HEADER: sign(body)}
 
     def one(_number):
@@ -538,6 +552,7 @@ def server_figures(text):
         for line in text.splitlines()
         if " ERROR " in line or " CRITICAL " in line or " WARNING " in line
     ]
+    waits = [float(seconds) for seconds in SERVER_RETRY_WAIT.findall(text)]
     worker = [sql + other for _queries, sql, other in requests]
     count = max(1, len(requests))
     return {
@@ -548,6 +563,8 @@ def server_figures(text):
         "worker_seconds": round(sum(worker), 2),
         "sql_seconds": round(sum(sql for _q, sql, _o in requests), 2),
         "queries_per_request": round(sum(q for q, _s, _o in requests) / count, 1),
+        "serialization_retries": len(waits),
+        "retry_wait_seconds": round(sum(waits), 2),
         "warnings_and_errors": len(problems),
         "first_problems": [line[:300] for line in problems[:3]],
     }
@@ -759,12 +776,23 @@ def run(registry, sandbox, options, workdir):
     counts, repeats = plan(options.webhooks, len(sandbox.orders()))
     log(f"  moves at the sandbox: {counts}")
     roles = move_orders(sandbox, counts, rng)
+    # The account also subscribes to stock topics, which the moves set off too:
+    # they belong to the stock sync, not to this benchmark's mix, unless asked.
+    kinds = ORDER_TOPIC_KINDS + (("stock",) if options.stock_webhooks else ())
+    events = [event for event in recorder.events if topic_kind(event[1]) in kinds]
+    left_out = collections.Counter(
+        topic
+        for _subscription, topic, _body in recorder.events
+        if topic_kind(topic) not in kinds
+    )
+    if left_out:
+        log(f"  left out: {dict(left_out)}")
     moved = {
         str(order["purchaseOrderId"])
         for order in sandbox.orders()
         if order["id"] in roles
     }
-    deliveries = build_deliveries(sandbox, recorder.events, roles, repeats, rng)
+    deliveries = build_deliveries(sandbox, events, roles, repeats, rng)
     by_topic = collections.Counter(delivery.topic for delivery in deliveries)
     log(
         f"  {len(deliveries)} deliveries: "
@@ -788,7 +816,9 @@ def run(registry, sandbox, options, workdir):
             sandbox.settings.webhook_retry_delays,
             sandbox.settings.webhook_max_attempts,
         )
+        load_before = os.getloadavg()[0]
         wall = burst.run()
+        load_after = os.getloadavg()[0]
     finally:
         server.stop()
     server_log = server.log_text()
@@ -813,6 +843,8 @@ def run(registry, sandbox, options, workdir):
         after_webhooks,
         after_cron,
         cron,
+        (load_before, load_after),
+        left_out,
     )
 
 
@@ -843,6 +875,8 @@ def report(
     after_webhooks,
     after_cron,
     cron,
+    load,
+    left_out,
 ):
     times = [seconds for seconds, _status in burst.answers]
     statuses = collections.Counter(
@@ -855,18 +889,22 @@ def report(
     throughput = len(deliveries) / wall if wall else 0.0
     p50, p95, p99 = (percentile(times, share) for share in (0.5, 0.95, 0.99))
     server = server_figures(server_log)
-    retried = server_log.count("tries left, try again")
+    retried = server["serialization_retries"]
     gave_up = server_log.count("maximum number of tries reached")
-    tracking = sum(1 for d in deliveries if d.topic.startswith("tracking."))
+    tracking = sum(1 for d in deliveries if topic_kind(d.topic) == "tracking")
+    stock = sum(1 for d in deliveries if topic_kind(d.topic) == "stock")
     figures = {
         "orders": options.orders,
         "webhooks": len(deliveries),
         "tracking_created": tracking,
-        "status_changes": len(deliveries) - tracking,
+        "status_changes": len(deliveries) - tracking - stock,
+        "stock_transitions": stock,
+        "left_out": dict(left_out),
         "repeated": sum(1 for d in deliveries if d.repeat),
         "out_of_order": sum(1 for d in deliveries if d.late and not d.repeat),
         "senders": options.senders,
         "workers": options.workers,
+        "load_average": [round(value, 2) for value in load],
         "requests": len(burst.answers),
         "redeliveries": len(burst.answers) - len(deliveries),
         "failed_deliveries": len(burst.failed),
@@ -880,7 +918,6 @@ def report(
         "answers_5xx": answers_5xx,
         "client_errors": dict(burst.errors),
         "server": server,
-        "serialization_retries": retried,
         "serialization_gave_up": gave_up,
         "sync_triggers": triggers,
         "after_webhooks": comparison_figures(after_webhooks),
@@ -891,9 +928,12 @@ def report(
     print()
     print(
         f"{figures['webhooks']} webhooks ({tracking} tracking.created, "
-        f"{figures['status_changes']} status changes; {figures['repeated']} repeated, "
+        f"{figures['status_changes']} status changes"
+        + (f", {stock} stock transitions" if stock else "")
+        + f"; {figures['repeated']} repeated, "
         f"{figures['out_of_order']} out of order) for {options.orders} orders, "
-        f"{options.senders} senders, Odoo with {options.workers} workers"
+        f"{options.senders} senders, Odoo with {options.workers} workers; load "
+        f"average {load[0]:.2f} before the burst, {load[1]:.2f} after"
     )
     print(
         f"  wall {wall:.2f} s, {throughput:.1f} webhooks/s; answer time p50 "
@@ -916,8 +956,9 @@ def report(
     for line in server["first_problems"]:
         print(f"  Odoo logged: {line}")
     print(
-        f"  Odoo retried {retried} requests after a serialization failure "
-        f"({gave_up} gave up); {triggers} catch-up syncs asked for"
+        f"  Odoo retried {retried} requests after a serialization failure, waiting "
+        f"{server['retry_wait_seconds']} s in all before the retries ({gave_up} gave "
+        f"up); {triggers} catch-up syncs asked for"
     )
     for title, result in (
         ("after the webhooks alone (not a target)", after_webhooks),
@@ -967,6 +1008,11 @@ def main(argv=None):
     parser.add_argument("--webhooks", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--stock-webhooks",
+        action="store_true",
+        help="also send the stock.transition webhooks the moves set off",
+    )
     parser.add_argument(
         "--keep-db", action="store_true", help="do not drop the database"
     )
