@@ -50,7 +50,8 @@ class ShipwireBackend(models.Model):
         to: by Shipwire id, else external id, else region for a mapping that
         names only a region."""
         self.ensure_one()
-        by_key = defaultdict(self.env["stock.warehouse"].browse)
+        mapped = self.warehouse_ids.warehouse_id
+        ids_by_key = defaultdict(list)
         for mapping in self.warehouse_ids:
             if mapping.shipwire_warehouse_id:
                 key = ("id", mapping.shipwire_warehouse_id)
@@ -60,15 +61,16 @@ class ShipwireBackend(models.Model):
                 key = ("region", mapping.shipwire_region)
             else:
                 continue
-            by_key[key] |= mapping.warehouse_id
+            ids_by_key[key].append(mapping.warehouse_id.id)
 
         def warehouses(values):
-            return (
-                by_key.get(("id", values["shipwire_warehouse_id"]))
-                or by_key.get(("external", values["warehouse_external_id"]))
-                or by_key.get(("region", values["warehouse_region"]))
-                or self.env["stock.warehouse"]
+            ids = (
+                ids_by_key.get(("id", values["shipwire_warehouse_id"]))
+                or ids_by_key.get(("external", values["warehouse_external_id"]))
+                or ids_by_key.get(("region", values["warehouse_region"]))
+                or []
             )
+            return mapped.browse(ids).with_prefetch(mapped._prefetch_ids)
 
         return warehouses
 

@@ -229,15 +229,20 @@ class ShipwireStockSync(models.AbstractModel):
         self._set_on_hand(backend, targets)
 
     def _products_by_sku(self, backend, skus):
-        products = defaultdict(self.env["product.product"].browse)
-        for product in self.env["product.product"].search(
+        found = self.env["product.product"].search(
             [
                 ("default_code", "in", list(skus)),
                 ("company_id", "in", [False, backend.company_id.id]),
             ]
-        ):
-            products[product.default_code] |= product
-        return products
+        )
+        ids_by_sku = defaultdict(list)
+        for product in found:
+            ids_by_sku[product.default_code].append(product.id)
+        # Read together with the whole page's products, not one SKU at a time.
+        return {
+            sku: found.browse(ids).with_prefetch(found._prefetch_ids)
+            for sku, ids in ids_by_sku.items()
+        }
 
     def _level_status(self, values, unusable, warehouse, products):
         """``(status, note)``: whether this level sets Odoo's on-hand, and why not."""
