@@ -12,18 +12,22 @@ Odoo's free quantity at what Shipwire can still allocate.
 from .incoming import as_text, shipwire_id
 
 ON_HAND_COUNTERS = ("good", "reserved", "shipping")
+MAX_COUNTER = 2**31 - 1
 SHOWN_COUNTERS = ("pending", "backordered", "damaged")
 
 
 def _counter(value):
-    """A counter as Shipwire sends it (an integer, maybe as text), or None."""
-    if isinstance(value, bool):
+    """A counter as Shipwire sends it (an integer, maybe as text), or None for
+    anything else, a number PostgreSQL's integers cannot hold included."""
+    if isinstance(value, str):
+        text = value.strip()
+        digits = text.removeprefix("-")
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        value = int(text)
+    if not isinstance(value, int) or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+    return value if abs(value) <= MAX_COUNTER else None
 
 
 def stock_item_values(item):

@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.exceptions import UserError
 
 from ..const import GROUP_USER
+from ..mapper import shipwire_id
 from ..mapper.product import (
     product_payload,
     product_problems,
@@ -93,36 +94,37 @@ class ProductProduct(models.Model):
         try:
             unbound = self.browse()
             for product in self:
-                shipwire_id = bindings.get(product) and bindings[product].shipwire_id
-                if not shipwire_id:
+                bound_id = bindings.get(product) and bindings[product].shipwire_id
+                if not bound_id:
                     unbound |= product
                     continue
                 calling = product
                 try:
                     client.update_product(
-                        shipwire_id, product_update_payload(product, backend)
+                        bound_id, product_update_payload(product, backend)
                     )
                 except ShipwireNotFoundError:
                     unbound |= product  # no longer in Shipwire's catalogue
                     continue
-                confirmed[product] = shipwire_id
+                confirmed[product] = bound_id
                 updated += 1
             calling = unbound
             found = {
-                item.get("sku"): item
+                item.get("sku"): shipwire_id(item.get("id"))
                 for item in (
                     client.list_products(skus=unbound.mapped("default_code"))
                     if unbound
                     else []
                 )
+                if isinstance(item, dict) and shipwire_id(item.get("id"))
             }
             for product in unbound.filtered(lambda p: p.default_code in found):
                 calling = product
-                shipwire_id = str(found[product.default_code]["id"])
+                found_id = found[product.default_code]
                 client.update_product(
-                    shipwire_id, product_update_payload(product, backend)
+                    found_id, product_update_payload(product, backend)
                 )
-                confirmed[product] = shipwire_id
+                confirmed[product] = found_id
                 updated += 1
             new = unbound.filtered(lambda p: p.default_code not in found)
             for start in range(0, len(new), PRODUCTS_PER_CREATE):
@@ -130,11 +132,21 @@ class ProductProduct(models.Model):
                 answers = client.create_products(
                     product_payload(product, backend) for product in calling
                 )
-                ids_by_sku = {item.get("sku"): str(item["id"]) for item in answers}
+                ids_by_sku = {
+                    item.get("sku"): shipwire_id(item.get("id"))
+                    for item in answers
+                    if isinstance(item, dict) and shipwire_id(item.get("id"))
+                }
                 for product in calling:
                     if product.default_code in ids_by_sku:
                         confirmed[product] = ids_by_sku[product.default_code]
                         created += 1
+                unconfirmed = calling.filtered(lambda p: p not in confirmed)
+                if unconfirmed:
+                    calling = unconfirmed
+                    raise ShipwireError(
+                        self.env._("Shipwire's answer confirmed no product id for them")
+                    )
         except ShipwireError as error:
             failure = error
         finally:
@@ -165,10 +177,10 @@ class ProductProduct(models.Model):
         """Record ``{product: Shipwire product id}`` as ``backend``'s catalogue."""
         now = fields.Datetime.now()
         to_create = []
-        for product, shipwire_id in confirmed.items():
+        for product, confirmed_id in confirmed.items():
             values = {
                 "sku": product.default_code,
-                "shipwire_id": shipwire_id,
+                "shipwire_id": confirmed_id,
                 "last_sent": now,
             }
             if product in bindings:

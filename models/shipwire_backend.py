@@ -15,6 +15,20 @@ from ..shipwire_api import (
 
 # Where the credentials are sent: changing it is an administrator's call, as they are.
 SERVER_FIELDS = {"environment", "custom_url"}
+# Where the sync and the stock sync stand: only the module writes them.
+PROGRESS_FIELDS = {
+    "sync_cursor",
+    "sync_window_start",
+    "sync_resume_key",
+    "last_sync_date",
+    "last_sync_error",
+    "last_sync_error_date",
+    "stock_synced_at",
+    "stock_read_offset",
+    "stock_read_started",
+    "stock_sync_error",
+    "stock_sync_error_date",
+}
 WEBHOOK_TOPICS = (
     "order.processed",
     "order.submitted",
@@ -188,6 +202,14 @@ class ShipwireBackend(models.Model):
                 self.env._(
                     "Only an administrator can point a Shipwire account at another "
                     "server: the account's API password is sent there."
+                )
+            )
+        if PROGRESS_FIELDS & vals.keys() and not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Where the Shipwire syncs stand is kept by the module; "
+                    "%(fields)s cannot be changed by hand.",
+                    fields=", ".join(sorted(PROGRESS_FIELDS & vals.keys())),
                 )
             )
         return super().write(vals)

@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import GROUP_MANAGER
 from .shipwire_backend import ensure_group
@@ -95,10 +96,16 @@ class ShipwireBackend(models.Model):
         self.ensure_one()
         ensure_group(self.env, GROUP_MANAGER)
         backend = self.sudo().with_company(self.company_id)
-        _done, unfinished = backend.env["shipwire.stock.sync"]._sync_stock(
-            backend, full=True
-        )
-        if unfinished:
+        progress = backend.env["shipwire.stock.sync"]._sync_stock(backend, full=True)
+        if progress is None:
+            raise UserError(
+                self.env._(
+                    "The stock of %(account)s is being synced right now; try again "
+                    "in a minute.",
+                    account=self.name,
+                )
+            )
+        if progress[1]:
             # The scheduled job reads the rest from where this stopped.
             self.env.ref("sale_stock_shipwire.ir_cron_shipwire_stock_sync")._trigger()
         return backend.action_open_stock_levels()

@@ -38,7 +38,11 @@ class ShipwireFulfillmentOrder(models.Model):
     company_id = fields.Many2one(related="purchase_order_id.company_id", store=True)
     backend_id = fields.Many2one(related="purchase_order_id.backend_id")
     picking_id = fields.Many2one(
-        "stock.picking", string="Delivery", check_company=True, ondelete="set null"
+        "stock.picking",
+        string="Delivery",
+        check_company=True,
+        ondelete="set null",
+        index="btree_not_null",
     )
     shipwire_id = fields.Char(string="Shipwire id", required=True, index=True)
     external_id = fields.Char(string="External id")
@@ -65,7 +69,7 @@ class ShipwireFulfillmentOrder(models.Model):
     completed_date = fields.Datetime(string="Shipped on")
     delivery_problem = fields.Text(
         help="Why the shipment could not be validated on an Odoo delivery; "
-        "cleared once the delivery is validated."
+        "cleared once the delivery is validated.",
     )
     cancel_handled = fields.Boolean()
     hold_ids = fields.One2many("shipwire.hold", "fulfillment_order_id", string="Holds")

@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..mapper import shipwire_id
 from ..mapper.stock import ON_HAND_COUNTERS, stock_item_values
 from ..shipwire_api import ShipwireError
-from .shipwire_sync import CONCURRENT_WRITES
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +19,9 @@ STOCK_TIME_BUDGET = 60
 # A scheduled run reads every page when the last complete read is this old; runs
 # brought on by webhooks in between read only the SKUs that moved.
 FULL_READ_AGE = timedelta(minutes=55)
+# Held by the run syncing an account's stock (with the account's id), across its
+# commits: a second run of the same account waits its turn.
+STOCK_LOCK = 0x53574B  # "SWK"
 # A page that met a concurrent update is read again this much later.
 CONFLICT_DELAY = timedelta(minutes=1)
 # Stock levels Shipwire's webhooks named, read again at most this many per call.
@@ -66,64 +69,74 @@ class ShipwireStockSync(models.AbstractModel):
                 progress = self.with_company(backend.company_id)._sync_stock(
                     backend, budget
                 )
-            except CONCURRENT_WRITES:
-                raise
             except Exception as error:  # noqa: BLE001 - the next accounts go on
                 _logger.exception("Shipwire stock sync of %s failed", backend.name)
-                self._failed(backend, error)
+                self._failed(backend, str(error))
                 continue
+            if progress is None:
+                continue  # another run is at it
             done += progress[0]
             remaining += progress[1]
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
     @api.model
     def _sync_stock(self, backend, budget=STOCK_TIME_BUDGET, full=False):
-        """Returns ``(items stored, 1 if a complete read is left unfinished)``."""
-        sync = self.env["shipwire.sync"]
-        done = self._refresh_requested(backend)
+        """Bring shipments in, read again what webhooks named, then read
+        everything when due. Returns ``(items stored, 1 if a complete read is
+        left unfinished)``, or None when another run holds the account."""
+        self.env.cr.execute(
+            "SELECT pg_try_advisory_lock(%s, %s)", [STOCK_LOCK, backend.id]
+        )
+        if not self.env.cr.fetchone()[0]:
+            return None
+        try:
+            # Shipped units leave Shipwire's counters and Odoo's deliveries at
+            # once: deliveries first, so that no shipment is counted twice.
+            self.env["shipwire.sync"]._sync(backend)
+            return self._read_stock(backend, budget, full)
+        finally:
+            self.env.cr.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [STOCK_LOCK, backend.id]
+            )
+
+    def _read_stock(self, backend, budget, full):
+        clock = time.monotonic()
+        problems = []
+        done = self._refresh_requested(backend, budget, problems)
         due = (
             full
             or backend.stock_read_offset
             or not backend.stock_synced_at
             or fields.Datetime.now() - backend.stock_synced_at >= FULL_READ_AGE
         )
-        if not due:
-            return done, 0
-        clock = time.monotonic()
+        if not due or time.monotonic() - clock > budget:
+            self._tell(backend, problems)
+            return done, int(bool(due))
         started = backend.stock_read_started or fields.Datetime.now()
         offset = backend.stock_read_offset
         exchanges = []
         client = backend._make_client(exchanges.append)
         try:
             for page in client.stock_pages(offset=offset):
-                try:
-                    with self.env.cr.savepoint():
-                        self._store_page(backend, page)
-                except CONCURRENT_WRITES:
-                    # A delivery validated or a quantity counted meanwhile: this
-                    # page is read again by a run a minute later.
-                    self.env.ref(STOCK_JOB)._trigger(
-                        fields.Datetime.now() + CONFLICT_DELAY
-                    )
-                    budget = 0
-                else:
+                stored = self._store_safely(backend, page, problems)
+                if stored:
                     offset += len(page)
                     done += len(page)
                 self.env["shipwire.exchange"]._record(backend, exchanges)
                 exchanges.clear()
-                if time.monotonic() - clock > budget:
+                if not stored or time.monotonic() - clock > budget:
                     backend.write(
                         {"stock_read_offset": offset, "stock_read_started": started}
                     )
-                    sync._commit_progress()
+                    self._tell(backend, problems)
                     return done, 1
-                sync._commit_progress()
+                self.env["shipwire.sync"]._commit_progress()
         except (ShipwireError, UserError) as error:
             self.env["shipwire.exchange"]._record(backend, exchanges)
             # Pages stored so far are kept; the next run starts over from the
             # first: what was already in step costs little to read again.
             backend.write({"stock_read_offset": 0, "stock_read_started": False})
-            self._failed(backend, error)
+            self._failed(backend, str(error))
             return done, 0
         finally:
             client.close()
@@ -132,33 +145,51 @@ class ShipwireStockSync(models.AbstractModel):
                 "stock_read_offset": 0,
                 "stock_read_started": False,
                 "stock_synced_at": started,
-                "stock_sync_error": False,
             }
         )
-        sync._commit_progress()
+        self._tell(backend, problems, complete=True)
         return done, 0
+
+    def _tell(self, backend, problems, complete=False):
+        """Show on the account the items Shipwire sent that could not be stored;
+        a complete read without any clears what an earlier run told."""
+        if problems:
+            self._failed(
+                backend,
+                self.env._(
+                    "Shipwire sent stock items Odoo could not store; they were left "
+                    "out:\n%(items)s",
+                    items="\n".join(problems),
+                ),
+            )
+        else:
+            if complete:
+                backend.stock_sync_error = False
+            self.env["shipwire.sync"]._commit_progress()
 
     def _failed(self, backend, error):
         backend.write(
             {
-                "stock_sync_error": str(error),
+                "stock_sync_error": error,
                 "stock_sync_error_date": fields.Datetime.now(),
             }
         )
         self.env["shipwire.sync"]._commit_progress()
 
     @api.model
-    def _refresh_requested(self, backend):
-        """Read again the SKUs Shipwire's webhooks said moved."""
+    def _refresh_requested(self, backend, budget, problems):
+        """Read again the SKUs Shipwire's webhooks said moved, within ``budget``
+        seconds."""
         Level = self.env["shipwire.stock.level"]
+        clock = time.monotonic()
         done = 0
-        while True:
+        while time.monotonic() - clock < budget:
             levels = Level.search(
                 [("backend_id", "=", backend.id), ("refresh_requested", "=", True)],
                 limit=REFRESH_BATCH_SIZE,
             )
             if not levels:
-                return done
+                break
             skus = sorted(set(levels.mapped("sku")))
             exchanges = []
             client = backend._make_client(exchanges.append)
@@ -169,27 +200,62 @@ class ShipwireStockSync(models.AbstractModel):
             finally:
                 client.close()
                 self.env["shipwire.exchange"]._record(backend, exchanges)
+            if not self._store_safely(backend, items, problems):
+                break
+            # Read, whatever became of each: a bad one is told, not read forever.
             levels.refresh_requested = False
-            self._store_page(backend, items)
             self.env["shipwire.sync"]._commit_progress()
             done += len(items)
+        return done
+
+    def _store_safely(self, backend, items, problems):
+        """Store ``items`` in a savepoint. Returns False when a concurrent update
+        undid them: they are read again by a run a minute later. An item Odoo
+        cannot store is left out, named in ``problems``, and the others are
+        stored."""
+        try:
+            with self.env.cr.savepoint():
+                self._store_page(backend, items)
+            return True
+        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+            self.env.ref(STOCK_JOB)._trigger(fields.Datetime.now() + CONFLICT_DELAY)
+            return False
+        except Exception:  # noqa: BLE001 - one bad item never stops the read
+            _logger.info("Shipwire stock page not stored whole, item by item now")
+        for item in items:
+            try:
+                with self.env.cr.savepoint():
+                    self._store_page(backend, [item])
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                self.env.ref(STOCK_JOB)._trigger(fields.Datetime.now() + CONFLICT_DELAY)
+                return False
+            except Exception as error:  # noqa: BLE001 - told on the account
+                _logger.warning("Shipwire stock item %r not stored: %s", item, error)
+                sku = item.get("sku") if isinstance(item, dict) else None
+                warehouse = item.get("warehouseId") if isinstance(item, dict) else None
+                problems.append(f"{sku!r} @ {warehouse!r}: {error}")
+        return True
 
     # -- storing a page ------------------------------------------------------------
 
     @api.model
     def _store_page(self, backend, items):
         """Store one page of stock items and set the on-hand quantities it gives.
-        The queries grow with pages and with the quantities that changed, not with
-        the SKUs read."""
+        The queries grow with the pages and the levels and quantities that
+        changed, not with the SKUs."""
         now = fields.Datetime.now()
-        parsed = []
+        parsed = {}
         for item in items:
             values, unusable = stock_item_values(item)
             if values is not None:
-                parsed.append((values, unusable))
+                # Listed twice: the last word counts.
+                parsed[values["sku"], values["shipwire_warehouse_id"]] = (
+                    values,
+                    unusable,
+                )
         if not parsed:
             return
-        skus = {values["sku"] for values, _unusable in parsed}
+        skus = {sku for sku, _warehouse in parsed}
         products = self._products_by_sku(backend, skus)
         Level = self.env["shipwire.stock.level"]
         known = {
@@ -199,8 +265,8 @@ class ShipwireStockSync(models.AbstractModel):
             )
         }
         warehouses = backend._shipwire_warehouses_by_stock_item()
-        targets, new_values, seen = {}, [], Level.browse()
-        for values, unusable in parsed:
+        new_values, seen = [], Level.browse()
+        for key, (values, unusable) in parsed.items():
             matched = products.get(values["sku"], self.env["product.product"])
             warehouse = warehouses(values)
             status, note = self._level_status(values, unusable, warehouse, matched)
@@ -210,9 +276,7 @@ class ShipwireStockSync(models.AbstractModel):
                 status=status,
                 note=note,
             )
-            if status == "synced":
-                targets[matched, warehouse.lot_stock_id] = values["on_hand"]
-            level = known.get((values["sku"], values["shipwire_warehouse_id"]))
+            level = known.get(key)
             if level is None:
                 new_values.append({**values, "backend_id": backend.id})
                 continue
@@ -225,8 +289,30 @@ class ShipwireStockSync(models.AbstractModel):
             }
             if changed:
                 level.write(changed)
-        (seen | Level.create(new_values)).last_sync = now
-        self._set_on_hand(backend, targets)
+        stored = seen | Level.create(new_values)
+        stored.last_sync = now
+        self._set_on_hand(backend, self._targets(backend, stored))
+
+    def _targets(self, backend, levels):
+        """``{(product, stock location): on hand}`` for the products and Odoo
+        warehouses of ``levels``: the sum over every synced level of the account,
+        as several Shipwire warehouses may stock one Odoo warehouse."""
+        synced = levels.filtered(lambda level: level.status == "synced")
+        if not synced:
+            return {}
+        targets = {}
+        for product, warehouse, on_hand in self.env["shipwire.stock.level"]._read_group(
+            [
+                ("backend_id", "=", backend.id),
+                ("status", "=", "synced"),
+                ("product_id", "in", synced.product_id.ids),
+                ("warehouse_id", "in", synced.warehouse_id.ids),
+            ],
+            ["product_id", "warehouse_id"],
+            ["on_hand:sum"],
+        ):
+            targets[product, warehouse.lot_stock_id] = on_hand
+        return targets
 
     def _products_by_sku(self, backend, skus):
         found = self.env["product.product"].search(
@@ -386,6 +472,6 @@ class ShipwireStockSync(models.AbstractModel):
             levels.filtered(lambda level: not level.refresh_requested).write(
                 {"refresh_requested": True}
             )
-        else:
+        elif backend.stock_synced_at:
             backend.stock_synced_at = False
         self.env.ref(STOCK_JOB)._trigger()

@@ -3,9 +3,11 @@ from unittest.mock import patch
 
 from odoo import Command
 from odoo.exceptions import AccessError, UserError
+from odoo.sql_db import db_connect
 from odoo.tests import HttpCase, tagged
 
-from ..shipwire_api import SIGNATURE_HEADER, build_signature_header
+from ..models.shipwire_stock_sync import STOCK_LOCK
+from ..shipwire_api import SIGNATURE_HEADER, ShipwireClient, build_signature_header
 from .common import ShipwireCase
 
 SECRET = "7a" * 64
@@ -156,14 +158,17 @@ class TestStockSync(ShipwireCase, HttpCase):
         self.assertTrue(self._level("RUBY-2", "LAX").refresh_requested)
         job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_stock_sync")
         self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]))
-        requests = self.sandbox.request_count
+        Exchange = self.env["shipwire.exchange"]
+        before = Exchange.search([("operation", "=", "stock")])
 
         self._sync()
 
         self.assertEqual(self._on_hand(self.ruby, self.warehouse), 10)
         self.assertFalse(self._level("RUBY-2", "LAX").refresh_requested)
         # The one SKU, not every page.
-        self.assertEqual(self.sandbox.request_count - requests, 1)
+        reads = Exchange.search([("operation", "=", "stock")]) - before
+        self.assertEqual(len(reads), 1)
+        self.assertIn("sku=RUBY-2", reads.url)
 
     def test_unknown_and_shared_skus_are_listed_not_guessed(self):
         self.sandbox.receive_stock("NEW-SKU", "LAX", 5)
@@ -341,3 +346,72 @@ class TestStockSync(ShipwireCase, HttpCase):
 
         self.assertEqual(self._on_hand(self.diamond, self.warehouse), 7)
         self.assertTrue(self.backend.stock_synced_at)
+
+    def test_odd_items_from_shipwire_never_stop_the_read(self):
+        lax = {"warehouseId": 10, "warehouseExternalId": "LAX", "productId": 1}
+        page = [
+            {**lax, "sku": "DIAMOND-1", "good": 5, "reserved": 0, "shipping": 0},
+            # The same SKU and warehouse again: the last word counts.
+            {**lax, "sku": "DIAMOND-1", "good": 6, "reserved": 0, "shipping": 0},
+            # More than PostgreSQL's integers hold, and digits of another script.
+            {**lax, "sku": "RUBY-2", "good": 10**12, "reserved": 0, "shipping": 0},
+            {**lax, "sku": "NEW-SKU", "good": "²", "reserved": 0, "shipping": 0},
+        ]
+
+        with patch.object(
+            ShipwireClient, "stock_pages", lambda client, **_filters: iter([page])
+        ):
+            self._sync()
+
+        self.assertTrue(self.backend.stock_synced_at)
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 6)
+        self.assertEqual(self._level("RUBY-2", "LAX").status, "bad_counters")
+        self.assertEqual(self._level("NEW-SKU", "LAX").status, "bad_counters")
+        self.assertEqual(self._on_hand(self.ruby, self.warehouse), 0)
+
+    def test_shipwire_warehouses_of_one_region_add_up(self):
+        self.backend.warehouse_ids.filtered(
+            lambda mapping: mapping.warehouse_id == self.warehouse
+        ).write({"shipwire_warehouse_external_id": False, "shipwire_region": "EAST"})
+        self.sandbox.store.replace_catalogue(
+            {
+                "warehouses": [
+                    {"id": 40, "externalId": "NYC", "region": "EAST"},
+                    {"id": 50, "externalId": "BOS", "region": "EAST"},
+                ],
+                "stock": {"DIAMOND-1": {"NYC": 5, "BOS": 3}},
+            }
+        )
+
+        self._sync()
+
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 8)
+        self.backend.stock_synced_at = False
+        self._sync()
+        self.assertEqual(len(self._adjustments()), 1, "no back and forth")
+
+    def test_where_the_stock_sync_stands_is_not_written_by_hand(self):
+        for user in (self.manager, self.clerk):
+            with self.assertRaises(AccessError):
+                self.backend.with_user(user).write({"stock_read_offset": 99999})
+        with self.assertRaises(AccessError):
+            self.backend.with_user(self.manager).write({"stock_sync_error": False})
+
+    def test_a_second_run_of_one_account_waits_its_turn(self):
+        # Another worker's connection (the test's cursors share one).
+        other = db_connect(self.env.cr.dbname).cursor()
+        self.addCleanup(other.close)
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [STOCK_LOCK, self.backend.id])
+        self.addCleanup(
+            other.execute,
+            "SELECT pg_advisory_unlock(%s, %s)",
+            [STOCK_LOCK, self.backend.id],
+        )
+
+        with self.assertRaises(UserError) as caught:
+            self.backend.with_user(self.manager).action_sync_stock()
+
+        self.assertIn("being synced right now", str(caught.exception))
+        self.env["shipwire.stock.sync"]._cron_sync_stock()  # leaves it alone
+        self.assertEqual(self._on_hand(self.diamond, self.warehouse), 0)
+        self.assertFalse(self.backend.stock_sync_error)
