@@ -22,6 +22,7 @@
         "views/shipwire_stock_level_views.xml",
         "views/sale_order_views.xml",
         "views/shipwire_menus.xml",
+        "views/shipwire_webhook_event_views.xml",
     ],
     "images": ["static/description/banner.png"],
     "assets": {

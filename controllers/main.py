@@ -3,12 +3,12 @@ import logging
 
 from werkzeug.wrappers import Response
 
-from odoo import SUPERUSER_ID, http
+from odoo import http
 from odoo.http import request
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..const import WEBHOOK_ROUTE
-from ..models.shipwire_sync import SYNC_JOB
+from ..models.shipwire_sync import webhook_kind
+from ..models.shipwire_webhook_event import APPLY_JOB
 from ..shipwire_api import SIGNATURE_HEADER, verify_signature
 
 _logger = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ class ShipwireWebhookController(http.Controller):
         max_content_length=MAX_BODY_BYTES,
     )
     def shipwire_webhook(self, token):
-        """Verify, then apply one delivery; no call to Shipwire happens here."""
+        """Verify one delivery and keep it for the job that applies them; no call
+        to Shipwire happens here."""
         body = _body()
         if body is None:
             return _answer(413, "body too large")
@@ -89,25 +90,18 @@ class ShipwireWebhookController(http.Controller):
             return _answer(400, "no topic")
         if not isinstance(payload.get("body"), dict):
             return _answer(400, "no body")
-        # Applied as the scheduled jobs are, not as the public user: chatter,
-        # followers and activities then look the same whichever brought the news.
-        sync = (
-            request.env["shipwire.sync"]
-            .with_user(SUPERUSER_ID)
-            .with_company(backend.company_id)
-        )
-        try:
-            with request.env.cr.savepoint():
-                known = sync._handle_webhook(
-                    backend.with_env(sync.env), payload["topic"], payload["body"]
-                )
-        except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
-            raise  # Odoo retries the request
-        except Exception:  # noqa: BLE001 - a signed body we cannot read
-            _logger.exception("Shipwire webhook for %s not understood", backend.name)
-            # Nothing is lost: the sync reads what changed at Shipwire.
-            sync.env.ref(SYNC_JOB)._trigger()
-            return _answer(400, "resource not understood")
-        if not known:
+        kind = webhook_kind(payload["topic"])
+        if kind is None:
             return _answer(400, "unknown topic")
+        if kind != "stock" and not isinstance(payload["body"].get("resource"), dict):
+            return _answer(400, "no resource")
+        # Stored now, applied by a job with the rest of the burst.
+        request.env["shipwire.webhook.event"].sudo().create(
+            {
+                "backend_id": backend.id,
+                "topic": payload["topic"],
+                "body": payload["body"],
+            }
+        )
+        request.env.ref(APPLY_JOB).sudo()._trigger()
         return _answer(200, "ok")

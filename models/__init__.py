@@ -26,6 +26,7 @@ from . import (
     shipwire_sync,
     shipwire_tracking,
     shipwire_warehouse,
+    shipwire_webhook_event,
     shipwire_webhook_secret,
     stock_picking,
 )

@@ -11,7 +11,7 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import split_every
 
-from ..mapper import shipwire_id
+from ..mapper import is_older, last_updated, shipwire_id
 from ..shipwire_api import ShipwireError, strip_split_suffix
 from ..shipwire_api.envelope import collection_items
 from ..shipwire_api.snapshot import ORDER_EXPANSIONS
@@ -292,41 +292,45 @@ class ShipwireSync(models.AbstractModel):
     # -- webhooks ------------------------------------------------------------------
 
     @api.model
-    def _handle_webhook(self, backend, topic, body):
-        """Apply one verified delivery's ``body``. Returns False for a topic we do
-        not know.
+    def _apply_webhooks(self, backend, events):
+        """Apply verified deliveries (``shipwire.webhook.event``) of one account
+        together, in the order they came: the POs and fulfillment orders they
+        carry are stored as one batch, then trackings, then stock.
 
         Deliveries may repeat or come out of order: storing is idempotent and an
         update older than what is stored changes nothing. An order we cannot place
-        triggers a catch-up sync instead of a call from inside the request."""
-        kind = topic.removeprefix("v1.").split(".", 1)[0]
-        if kind not in ("order", "tracking", "purchaseorder", "stock"):
-            return False
-        if kind == "stock":
-            # Stock topics carry their fields flat, not a resource.
-            self.env["shipwire.stock.sync"]._handle_stock_webhook(backend, body)
-            return True
-        resource = body.get("resource")
-        if not isinstance(resource, dict):
-            return True
-        if kind == "tracking":
-            self._handle_tracking_webhook(backend, resource)
-            return True
-        if kind == "order":
-            key = shipwire_id(resource.get("purchaseOrderId"))
-            entry = (None, [resource])
-        else:
-            key = shipwire_id(resource.get("id"))
-            entry = (resource, None)
-        matched = self._match(backend, {key: entry})
+        triggers a catch-up sync instead of a call from here."""
+        remote, trackings = {}, []
+        for position, event in enumerate(events):
+            kind = webhook_kind(event.topic)
+            body = event.body if isinstance(event.body, dict) else {}
+            if kind == "stock":
+                # Stock topics carry their fields flat, not a resource.
+                self.env["shipwire.stock.sync"]._handle_stock_webhook(backend, body)
+                continue
+            resource = body.get("resource")
+            if not isinstance(resource, dict):
+                continue
+            if kind == "tracking":
+                trackings.append(resource)
+                continue
+            id_field = "purchaseOrderId" if kind == "order" else "id"
+            # One without a PO id is placed by its references, on its own.
+            key = shipwire_id(resource.get(id_field)) or f"?{position}"
+            purchase_order, orders = remote.get(key, (None, None))
+            if kind == "order":
+                remote[key] = (purchase_order, [*(orders or ()), resource])
+            elif purchase_order is None or not is_older(
+                last_updated(resource), last_updated(purchase_order)
+            ):
+                remote[key] = (resource, orders)
+        matched = self._match(backend, remote) if remote else {}
         if matched:
             self.env["shipwire.purchase.order"]._store_remote(matched, replayable=True)
-            # The sales orders' state follows now, as this user, and not when the
-            # request ends, as the public user.
-            self.env.flush_all()
-        else:
+        if len(matched) < len(remote):
             self.env.ref(SYNC_JOB)._trigger()
-        return True
+        for resource in trackings:
+            self._handle_tracking_webhook(backend, resource)
 
     @api.model
     def _handle_tracking_webhook(self, backend, trackings):
@@ -365,6 +369,13 @@ class ShipwireSync(models.AbstractModel):
             ]
         )
         fulfillment_orders._shipwire_update_tracking_reference()
+
+
+def webhook_kind(topic):
+    """What a webhook topic is about (``order``, ``tracking``, ``purchaseorder``,
+    ``stock``), or None for one the module does not apply."""
+    kind = topic.removeprefix("v1.").split(".", 1)[0]
+    return kind if kind in ("order", "tracking", "purchaseorder", "stock") else None
 
 
 def _group_by_purchase_order(purchase_orders, orders):

@@ -45,6 +45,7 @@ ACCESS = {
     "shipwire.tracking": WRITTEN_BY_THE_MODULE,
     "shipwire.stock.level": WRITTEN_BY_THE_MODULE,
     "shipwire.product": WRITTEN_BY_THE_MODULE,
+    "shipwire.webhook.event": ("----", "----", "----", "----", "----", "r---", "----"),
     "shipwire.extended.attribute": (
         "----",
         "r---",
@@ -198,6 +199,9 @@ class TestAccessMatrix(ShipwireCase):
                     "sku": "DIAMOND-1",
                 }
             ),
+            "shipwire.webhook.event": env["shipwire.webhook.event"].create(
+                {"backend_id": cls.backend.id, "topic": "order.updated", "body": {}}
+            ),
         }
         cls.creates = {
             "shipwire.backend": {
@@ -260,6 +264,11 @@ class TestAccessMatrix(ShipwireCase):
                 "product_id": cls.ruby.id,
                 "sku": "RUBY-2",
             },
+            "shipwire.webhook.event": {
+                "backend_id": cls.backend.id,
+                "topic": "order.completed",
+                "body": {},
+            },
         }
         cls.writes = {
             "shipwire.backend": {"channel_name": "B2B"},
@@ -276,6 +285,7 @@ class TestAccessMatrix(ShipwireCase):
             "shipwire.webhook.secret": {"shipwire_id": "3"},
             "shipwire.stock.level": {"good": 1000},
             "shipwire.product": {"shipwire_id": "99"},
+            "shipwire.webhook.event": {"state": "failed"},
         }
 
     def _succeeds(self, user, model, operation):

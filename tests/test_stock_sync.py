@@ -154,6 +154,7 @@ class TestStockSync(ShipwireCase, HttpCase):
             },
         )
         self.assertEqual(response.status_code, 200, response.text)
+        self.env["shipwire.webhook.event"]._cron_apply()
         self.env.invalidate_all()
         self.assertTrue(self._level("RUBY-2", "LAX").refresh_requested)
         job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_stock_sync")

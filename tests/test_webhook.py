@@ -33,13 +33,21 @@ class TestWebhook(ShipwireCase, HttpCase):
         )
 
     def _post(self, payload, secret=SECRET, url=None, raw=None, secret_id="1"):
+        """Deliver a webhook, then run the job it brings on, as Odoo's cron
+        worker does right after."""
         body = raw if raw is not None else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"}
         if secret:
             headers[SIGNATURE_HEADER] = build_signature_header(
                 body, [(secret_id, secret)]
             )
-        return self.url_open(url or self._url(), data=body, headers=headers)
+        response = self.url_open(url or self._url(), data=body, headers=headers)
+        self._apply()
+        return response
+
+    def _apply(self):
+        self.env["shipwire.webhook.event"]._cron_apply()
+        self.env.invalidate_all()
 
     def _completed_payload(self):
         self.sandbox.complete_order(
@@ -62,7 +70,7 @@ class TestWebhook(ShipwireCase, HttpCase):
             self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z777"}]
         )
         self.assertTrue(self.sandbox.wait_for_deliveries(timeout=20))
-        self.env.invalidate_all()
+        self._apply()
 
         self.assertEqual(self.order.shipwire_state, "shipped")
         # The payload says the order shipped, not what: the sync reads the rest.
@@ -223,31 +231,67 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.assertEqual(self.order.shipwire_state, "approved")
         self.assertEqual(self.fulfillment.status, "unprocessed")
 
-    def test_odoos_retry_after_a_serialization_failure_verifies_and_applies(self):
+    def test_the_answer_does_not_wait_for_the_change_to_be_applied(self):
+        payload = self._completed_payload()
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: build_signature_header(body, [("1", SECRET)]),
+        }
+
+        response = self.url_open(self._url(), data=body, headers=headers)
+
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(self.order.shipwire_state, "approved")
+        job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_apply_webhooks")
+        self.assertTrue(self.env["ir.cron.trigger"].search([("cron_id", "=", job.id)]))
+        self._apply()
+        self.assertEqual(self.order.shipwire_state, "shipped")
+        self.assertFalse(self.env["shipwire.webhook.event"].search([]))
+
+    def test_a_burst_that_meets_a_concurrent_update_is_applied_later(self):
         Sync = type(self.env["shipwire.sync"])
-        handle = Sync._handle_webhook
+        apply_webhooks = Sync._apply_webhooks
         calls = []
 
-        def conflict_first(model, backend, topic, body):
-            calls.append(topic)
+        def conflict_first(model, backend, events):
+            calls.append(len(events))
             if len(calls) == 1:
-                # What a concurrent webhook or sync makes PostgreSQL answer.
+                # What a concurrent sync makes PostgreSQL answer.
                 model.env.cr.execute(
                     "DO $$ BEGIN RAISE EXCEPTION 'conflict' "
                     "USING ERRCODE = 'serialization_failure'; END $$"
                 )
-            return handle(model, backend, topic, body)
+            return apply_webhooks(model, backend, events)
 
-        payload = self._completed_payload()
-        with (
-            patch.object(Sync, "_handle_webhook", conflict_first),
-            self.assertNoLogs("odoo.addons.sale_stock_shipwire.controllers.main"),
-        ):
-            response = self._post(payload)
+        with patch.object(Sync, "_apply_webhooks", conflict_first):
+            response = self._post(self._completed_payload())
 
         self.assertEqual(response.status_code, 200, response.text)
-        self.assertEqual(len(calls), 2)
+        self.assertEqual(self.order.shipwire_state, "approved")
+        self.assertEqual(
+            self.env["shipwire.webhook.event"].search([]).mapped("state"),
+            ["pending"],
+        )
+        self._apply()
         self.assertEqual(self.order.shipwire_state, "shipped")
+
+    def test_a_delivery_that_cannot_be_applied_is_kept_with_why(self):
+        Sync = type(self.env["shipwire.sync"])
+
+        def broken(model, backend, events):
+            raise ValueError("unreadable")
+
+        sync_job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")
+        with patch.object(Sync, "_apply_webhooks", broken):
+            self._post(self._completed_payload())
+
+        (event,) = self.env["shipwire.webhook.event"].search([])
+        self.assertEqual((event.state, event.error), ("failed", "unreadable"))
+        # The sync reads the change from Shipwire instead.
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", sync_job.id)])
+        )
 
     def test_oversize_chunked_body_is_refused_before_it_is_read(self):
         sent = []
@@ -326,7 +370,7 @@ class TestWebhook(ShipwireCase, HttpCase):
                 self.assertEqual(self.fulfillment.status, "completed")
                 self.assertEqual(self.order.shipwire_state, "shipped")
 
-    def test_signed_bodies_of_the_wrong_shape_get_a_4xx_and_change_nothing(self):
+    def test_signed_bodies_of_the_wrong_shape_change_nothing(self):
         po_id = self.order.shipwire_po_id
         cases = {
             "body is a list": {"topic": "v1.order.updated", "body": [1]},
