@@ -84,20 +84,23 @@ class ShipwireStockSync(models.AbstractModel):
         """Bring shipments in, read again what webhooks named, then read
         everything when due. Returns ``(items stored, 1 if a complete read is
         left unfinished)``, or None when another run holds the account."""
-        self.env.cr.execute(
-            "SELECT pg_try_advisory_lock(%s, %s)", [STOCK_LOCK, backend.id]
-        )
-        if not self.env.cr.fetchone()[0]:
-            return None
-        try:
-            # Shipped units leave Shipwire's counters and Odoo's deliveries at
-            # once: deliveries first, so that no shipment is counted twice.
-            self.env["shipwire.sync"]._sync(backend)
-            return self._read_stock(backend, budget, full)
-        finally:
-            self.env.cr.execute(
-                "SELECT pg_advisory_unlock(%s, %s)", [STOCK_LOCK, backend.id]
+        # Held on a connection of its own, which runs nothing else: released
+        # whatever becomes of the run's transactions.
+        with self.env.registry.cursor() as lock_cr:
+            lock_cr.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", [STOCK_LOCK, backend.id]
             )
+            if not lock_cr.fetchone()[0]:
+                return None
+            try:
+                # Shipped units leave Shipwire's counters and Odoo's deliveries at
+                # once: deliveries first, so that no shipment is counted twice.
+                self.env["shipwire.sync"]._sync(backend)
+                return self._read_stock(backend, budget, full)
+            finally:
+                lock_cr.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [STOCK_LOCK, backend.id]
+                )
 
     def _read_stock(self, backend, budget, full):
         clock = time.monotonic()
