@@ -116,29 +116,40 @@ class ShipwireFulfillmentOrder(models.Model):
             for fo in self.search([("purchase_order_id", "in", purchase_orders.ids)])
         }
         changed = self.browse()
-        updated, new_values, new_resources = [], [], []
+        updated, new = [], {}
         for purchase_order, resources in resources_by_purchase_order.items():
             for resource in resources:
                 values = fulfillment_order_values(resource)
                 if not values["shipwire_id"]:
                     continue  # not an order Shipwire could name again
-                fulfillment_order = known.get(
-                    (purchase_order.id, values["shipwire_id"])
-                )
+                key = (purchase_order.id, values["shipwire_id"])
+                fulfillment_order = known.get(key)
                 if fulfillment_order is None:
+                    # Named twice (a burst of webhooks): the newer is created.
+                    if key in new and is_older(
+                        values.get("shipwire_updated"),
+                        new[key][0].get("shipwire_updated"),
+                    ):
+                        continue
                     delivery = purchase_order.sale_order_id._shipwire_open_delivery()
                     values.update(
                         purchase_order_id=purchase_order.id, picking_id=delivery.id
                     )
-                    new_values.append(values)
-                    new_resources.append(resource)
+                    new[key] = (values, resource)
                 elif fulfillment_order._shipwire_is_newer(values, replayable):
                     fulfillment_order.write(values)
                     changed |= fulfillment_order
                     updated.append((fulfillment_order, resource))
-        created = self.create(new_values)
+        created = self.create([values for values, _resource in new.values()])
         self._shipwire_sync_children(
-            updated + list(zip(created, new_resources, strict=True))
+            updated
+            + list(
+                zip(
+                    created,
+                    [resource for _values, resource in new.values()],
+                    strict=True,
+                )
+            )
         )
         return changed | created
 

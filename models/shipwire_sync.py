@@ -286,7 +286,7 @@ class ShipwireSync(models.AbstractModel):
                 None,
             )
             if purchase_order is not None:
-                matched[purchase_order] = entry
+                matched[purchase_order] = _merged(matched.get(purchase_order), entry)
         return matched
 
     # -- webhooks ------------------------------------------------------------------
@@ -376,6 +376,21 @@ def webhook_kind(topic):
     ``stock``), or None for one the module does not apply."""
     kind = topic.removeprefix("v1.").split(".", 1)[0]
     return kind if kind in ("order", "tracking", "purchaseorder", "stock") else None
+
+
+def _merged(entry, other):
+    """Two remote entries found to be about one PO, as one: the newer PO resource
+    and the fulfillment orders of both."""
+    if entry is None:
+        return other
+    purchase_order = entry[0]
+    if other[0] is not None and (
+        purchase_order is None
+        or not is_older(last_updated(other[0]), last_updated(purchase_order))
+    ):
+        purchase_order = other[0]
+    orders = [*(entry[1] or ()), *(other[1] or ())]
+    return purchase_order, orders or None
 
 
 def _group_by_purchase_order(purchase_orders, orders):

@@ -3,8 +3,7 @@ import time
 from datetime import timedelta
 
 from odoo import api, fields, models
-
-from .shipwire_sync import CONCURRENT_WRITES
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 _logger = logging.getLogger(__name__)
 
@@ -54,16 +53,16 @@ class ShipwireWebhookEvent(models.Model):
             events = self._lock_pending()
             if not events:
                 break
+            unhindered = True
             for backend in events.backend_id:
                 own = events.filtered(lambda event, b=backend: event.backend_id == b)
-                if not self._apply(backend, own):
-                    Sync._commit_progress()
-                    self.env.ref(APPLY_JOB)._trigger(
-                        fields.Datetime.now() + CONFLICT_DELAY
-                    )
-                    return
+                unhindered &= self._apply(backend, own)
             done += len(events)
             Sync._commit_progress()
+            if not unhindered:
+                # Those left waiting come first again: a minute later.
+                self.env.ref(APPLY_JOB)._trigger(fields.Datetime.now() + CONFLICT_DELAY)
+                break
         remaining = self.search_count([("state", "=", "pending")])
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
@@ -83,26 +82,25 @@ class ShipwireWebhookEvent(models.Model):
         return self.browse(row[0] for row in self.env.cr.fetchall())
 
     def _apply(self, backend, events):
-        """Apply ``events`` of ``backend`` together; when that fails, one by one.
-        Returns False when another transaction changed the same records: the
-        events wait for the next run."""
+        """Apply ``events`` of ``backend`` together; when that fails, one by one,
+        so that one delivery never holds back the others. Returns False when
+        some met another transaction's changes: they wait for a later run."""
         Sync = self.env["shipwire.sync"].with_company(backend.company_id)
         try:
             with self.env.cr.savepoint():
                 Sync._apply_webhooks(backend, events)
-        except CONCURRENT_WRITES:
-            return False
         except Exception:  # noqa: BLE001 - the one that breaks is found below
             _logger.info("Shipwire webhooks of %s applied one by one", backend.name)
         else:
             events.unlink()
             return True
+        unhindered = True
         for event in events:
             try:
                 with self.env.cr.savepoint():
                     Sync._apply_webhooks(backend, event)
-            except CONCURRENT_WRITES:
-                return False
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                unhindered = False
             except Exception as error:  # noqa: BLE001 - kept with its reason
                 _logger.warning("Shipwire webhook %s not applied", event.id)
                 event.write({"state": "failed", "error": str(error)})
@@ -110,4 +108,4 @@ class ShipwireWebhookEvent(models.Model):
                 self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
             else:
                 event.unlink()
-        return True
+        return unhindered

@@ -45,7 +45,7 @@ ACCESS = {
     "shipwire.tracking": WRITTEN_BY_THE_MODULE,
     "shipwire.stock.level": WRITTEN_BY_THE_MODULE,
     "shipwire.product": WRITTEN_BY_THE_MODULE,
-    "shipwire.webhook.event": ("----", "----", "----", "----", "----", "r---", "----"),
+    "shipwire.webhook.event": ("----", "----", "----", "----", "----", "r--u", "----"),
     "shipwire.extended.attribute": (
         "----",
         "r---",

@@ -256,7 +256,7 @@ class TestWebhook(ShipwireCase, HttpCase):
 
         def conflict_first(model, backend, events):
             calls.append(len(events))
-            if len(calls) == 1:
+            if len(calls) <= 2:  # the batch, then the delivery on its own
                 # What a concurrent sync makes PostgreSQL answer.
                 model.env.cr.execute(
                     "DO $$ BEGIN RAISE EXCEPTION 'conflict' "
@@ -426,3 +426,56 @@ class TestWebhook(ShipwireCase, HttpCase):
 
         self.assertEqual(self.fulfillment.status, "completed")
         self.assertEqual(self.order.shipwire_state, "shipped")
+
+    def test_a_new_order_announced_twice_in_one_burst_is_created_once(self):
+        self.sandbox.complete_order(
+            self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z321"}]
+        )
+        shipped = self._order_resource()
+        newcomer = {**shipped, "id": 999777, "status": "processed", "orderNo": "X.2"}
+        newer = {**newcomer, "lastUpdatedDate": "2099-01-01T00:00:00-08:00"}
+        Event = self.env["shipwire.webhook.event"]
+        for topic, resource in (
+            ("order.created", newcomer),
+            ("order.updated", newer),
+            ("order.completed", shipped),
+        ):
+            Event.create(
+                {
+                    "backend_id": self.backend.id,
+                    "topic": topic,
+                    "body": {"resource": resource},
+                }
+            )
+
+        self._apply()
+
+        self.assertFalse(Event.search([]))
+        orders = self.order.shipwire_fulfillment_order_ids
+        self.assertEqual(
+            sorted(orders.mapped("shipwire_id")), sorted([str(self.fo_id), "999777"])
+        )
+        self.assertEqual(self.fulfillment.status, "completed")
+
+    def test_deliveries_found_to_be_about_one_po_are_all_applied(self):
+        self.sandbox.complete_order(self.fo_id)
+        shipped = self._order_resource()
+        # Without a PO id, each is placed by its references: the same PO.
+        first = {**shipped, "purchaseOrderId": None}
+        second = {**shipped, "id": 999778, "purchaseOrderId": None}
+        Event = self.env["shipwire.webhook.event"]
+        for resource in (first, second):
+            Event.create(
+                {
+                    "backend_id": self.backend.id,
+                    "topic": "order.updated",
+                    "body": {"resource": resource},
+                }
+            )
+
+        self._apply()
+
+        self.assertEqual(self.fulfillment.status, "completed")
+        self.assertIn(
+            "999778", self.order.shipwire_fulfillment_order_ids.mapped("shipwire_id")
+        )
