@@ -334,9 +334,11 @@ class SaleOrder(models.Model):
 
     def _shipwire_send_checked(self):
         self._shipwire_lock()
-        problems = []
-        for order in self:
-            problems += order._shipwire_send_problems()
+        problems = [
+            problem
+            for found in self._shipwire_send_problems().values()
+            for problem in found
+        ]
         if problems:
             raise UserError("\n".join(problems))
         for purchase_orders in self._shipwire_in_companies(
@@ -440,33 +442,45 @@ class SaleOrder(models.Model):
         self.shipwire_purchase_order_ids.invalidate_recordset()
 
     def _shipwire_send_problems(self):
-        self.ensure_one()
-        if self.shipwire_state in STATES_AT_SHIPWIRE or (
-            self.shipwire_state == "rejected" and self.shipwire_po_id
-        ):
-            return [
-                self.env._(
-                    "%(order)s is already at Shipwire (PO %(po)s): use Update to "
-                    "change it.",
-                    order=self.name,
-                    po=self.shipwire_po_id or "-",
-                )
-            ]
-        return (
-            order_problems(self, self.shipwire_backend_id)
-            + self._shipwire_catalogue_problems()
-        )
+        """``{order: every reason it cannot be sent}``; the catalogue is looked
+        up once per account, not per order."""
+        missing = self._shipwire_skus_not_in_catalogue()
+        problems = {}
+        for order in self:
+            if order.shipwire_state in STATES_AT_SHIPWIRE or (
+                order.shipwire_state == "rejected" and order.shipwire_po_id
+            ):
+                problems[order] = [
+                    self.env._(
+                        "%(order)s is already at Shipwire (PO %(po)s): use Update "
+                        "to change it.",
+                        order=order.name,
+                        po=order.shipwire_po_id or "-",
+                    )
+                ]
+            else:
+                problems[order] = order_problems(
+                    order, order.shipwire_backend_id
+                ) + order._shipwire_catalogue_problems(missing)
+        return problems
 
-    def _shipwire_catalogue_problems(self):
-        """Lines whose SKU the account's catalogue is known to lack: Shipwire
-        would hold the PO for an unrecognized SKU."""
+    def _shipwire_skus_not_in_catalogue(self):
+        """``{account: SKUs of these orders its catalogue is known to lack}``."""
+        skus_by_backend = defaultdict(set)
+        for order in self:
+            skus = shipwire_lines(order).product_id.mapped("default_code")
+            skus_by_backend[order.shipwire_backend_id].update(filter(None, skus))
+        return {
+            backend: backend._shipwire_skus_not_in_catalogue(skus)
+            for backend, skus in skus_by_backend.items()
+            if backend
+        }
+
+    def _shipwire_catalogue_problems(self, missing):
+        """Lines whose SKU the account's catalogue is known to lack (``missing``,
+        by account): Shipwire would hold the PO for an unrecognized SKU."""
         backend = self.shipwire_backend_id
-        if not backend:
-            return []
-        lines = shipwire_lines(self)
-        missing = backend._shipwire_skus_not_in_catalogue(
-            {sku for sku in lines.product_id.mapped("default_code") if sku}
-        )
+        lacking = missing.get(backend, set())
         return [
             self.env._(
                 "%(order)s: %(product)s (SKU %(sku)s) is not in the catalogue of "
@@ -478,8 +492,8 @@ class SaleOrder(models.Model):
                 account=backend.name,
                 date=format_datetime(self.env, backend.stock_synced_at),
             )
-            for product in lines.product_id
-            if product.default_code in missing
+            for product in shipwire_lines(self).product_id
+            if product.default_code in lacking
         ]
 
     def _shipwire_open_delivery(self):

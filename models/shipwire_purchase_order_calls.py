@@ -244,8 +244,9 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
 
     def _retry(self):
         sendable = self.browse()
+        problems_by_order = self.sale_order_id._shipwire_send_problems()
         for purchase_order in self:
-            problems = purchase_order.sale_order_id._shipwire_send_problems()
+            problems = problems_by_order[purchase_order.sale_order_id]
             if problems:
                 # Needs a person: stop retrying and say why.
                 purchase_order._add_messages(problems)

@@ -416,3 +416,18 @@ class TestStockSync(ShipwireCase, HttpCase):
         self.env["shipwire.stock.sync"]._cron_sync_stock()  # leaves it alone
         self.assertEqual(self._on_hand(self.diamond, self.warehouse), 0)
         self.assertFalse(self.backend.stock_sync_error)
+
+    def test_the_catalogue_check_costs_the_same_for_few_orders_or_many(self):
+        self._sync()
+
+        def queries(count):
+            orders = self.env["sale.order"].union(
+                *(self._order([(self.diamond, 1)]) for _ in range(count))
+            )
+            orders.invalidate_recordset()
+            before = self.env.cr.sql_log_count
+            orders._shipwire_skus_not_in_catalogue()
+            return self.env.cr.sql_log_count - before
+
+        queries(1)  # what any first check reads once
+        self.assertEqual(queries(2), queries(8))
