@@ -32,6 +32,13 @@ print(os.path.join(os.path.dirname(odoo.__path__[0]), "addons"))')
     } >"$work/odoo.conf"
 }
 
+free_port() {
+    "$PYTHON" -c 'import socket
+with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])'
+}
+
 # throwaway_odoo PURPOSE: sets $work (a folder with odoo.conf) and $database (new,
 # with this addon, without demo data); both are removed when the script exits.
 throwaway_odoo() {
@@ -39,7 +46,8 @@ throwaway_odoo() {
     database="${ADDON}_$1_$$"
     trap 'dropdb --if-exists -h "$DB_HOST" -p "$DB_PORT" -U "$DB_USER" "$database" \
         >/dev/null 2>&1; rm -rf "$work"' EXIT
-    write_odoo_config "$work" "$work/data"
+    # A free port, not Odoo's 8069: another Odoo on this machine may hold that one.
+    write_odoo_config "$work" "$work/data" "http_port = $(free_port)"
     echo "== installing $ADDON into the throwaway database $database"
     "$PYTHON" -m odoo -c "$work/odoo.conf" -d "$database" -i "$ADDON" \
         --stop-after-init --without-demo=all --log-level=warn
