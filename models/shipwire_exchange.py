@@ -1,7 +1,17 @@
+import re
 from datetime import timedelta
 
 from odoo import api, fields, models
 
+from ..const import WEBHOOK_ROUTE
+
+# A webhook address names its account's token: Shipwire lists every address
+# subscribed at its account, other databases' and other companies' included.
+# JSON may write each "/" as "\/".
+WEBHOOK_TOKEN = re.compile(
+    "({})".format(r"\\?/".join(map(re.escape, [*WEBHOOK_ROUTE.split("/"), ""])))
+    + r"""[^/\\?#\s"'<>]+"""
+)
 # Calls deleted per run of the purge job.
 PURGE_BATCH_SIZE = 10000
 
@@ -48,7 +58,7 @@ class ShipwireExchange(models.Model):
         """Store ``shipwire_api.Exchange`` objects collected during calls.
 
         The account's password, webhook token and signing secrets are masked
-        wherever they appear."""
+        wherever they appear, and so is the token of any webhook address."""
         hidden = [
             value
             for value in (
@@ -62,7 +72,7 @@ class ShipwireExchange(models.Model):
         def mask(text):
             for value in hidden:
                 text = (text or "").replace(value, "********")
-            return text
+            return WEBHOOK_TOKEN.sub(r"\1********", text) if text else text
 
         return self.sudo().create(
             [
