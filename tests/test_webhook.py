@@ -482,3 +482,26 @@ class TestWebhook(WebhookCase):
         self.assertIn(
             "999778", self.order.shipwire_fulfillment_order_ids.mapped("shipwire_id")
         )
+
+    def test_a_replayed_tracking_created_keeps_the_delivered_date(self):
+        self.sandbox.complete_order(
+            self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z444"}]
+        )
+        created = self._trackings_payload("tracking.created")
+        self.sandbox.deliver_order(self.fo_id)
+        self._post(self._trackings_payload("tracking.delivered"))
+        tracking = self.fulfillment.tracking_ids
+        delivered_on = tracking.delivered_date
+        self.assertTrue(delivered_on)
+
+        # Sent again later, or overtaken by the delivery: it names no delivery.
+        self.assertEqual(self._post(created).status_code, 200)
+
+        self.assertEqual(tracking.delivered_date, delivered_on)
+        self.assertTrue(tracking.tracked_date)
+        self.assertEqual(tracking.carrier, "UPS")
+
+    def _trackings_payload(self, topic):
+        trackings = self._sandbox_client().order_trackings(self.fo_id)
+        items = [{"resource": tracking} for tracking in trackings]
+        return {"topic": topic, "body": {"resource": {"items": items}}}

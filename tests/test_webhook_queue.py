@@ -49,7 +49,9 @@ class TestWebhookQueue(WebhookCase):
                     "company_id": company.id,
                     "warehouse_id": warehouse.id,
                     "order_line": [
-                        Command.create({"product_id": self.ruby.id, "product_uom_qty": 1})
+                        Command.create(
+                            {"product_id": self.ruby.id, "product_uom_qty": 1}
+                        )
                     ],
                 }
             )
@@ -91,7 +93,5 @@ class TestWebhookQueue(WebhookCase):
                 self.assertEqual(
                     fulfillment.tracking_ids.mapped("tracking_number"), [tracking]
                 )
-                self.assertEqual(
-                    fulfillment.tracking_ids.company_id, order.company_id
-                )
+                self.assertEqual(fulfillment.tracking_ids.company_id, order.company_id)
         self.assertNotEqual(self.order.company_id, other_order.company_id)
