@@ -1,9 +1,13 @@
+import hashlib
+import json
 import logging
 import time
+from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -12,6 +16,10 @@ APPLY_BATCH_SIZE = 500
 # Past this, a run stops after its batch and the scheduler runs it again.
 APPLY_TIME_BUDGET = 60
 CONFLICT_DELAY = timedelta(minutes=1)
+
+# The account a webhook URL's token names, with the secrets Shipwire signs with:
+# ``secrets`` is a list of ``(shipwire_id, secret)``.
+WebhookAccount = namedtuple("WebhookAccount", "backend_id company_id name secrets")
 
 
 class ShipwireWebhookEvent(models.Model):
@@ -34,6 +42,11 @@ class ShipwireWebhookEvent(models.Model):
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     topic = fields.Char(required=True, readonly=True)
     body = fields.Json(readonly=True)
+    digest = fields.Char(
+        readonly=True,
+        help="Account, topic and body hashed: a delivery Shipwire sends again is "
+        "not stored twice while the first waits or failed.",
+    )
     state = fields.Selection(
         [("pending", "Waiting"), ("failed", "Not applied")],
         default="pending",
@@ -42,6 +55,94 @@ class ShipwireWebhookEvent(models.Model):
         readonly=True,
     )
     error = fields.Text(readonly=True)
+
+    _sql_constraints = [
+        (
+            "digest_unique",
+            "unique(digest)",
+            "A webhook delivery is stored once while it waits or failed.",
+        )
+    ]
+
+    @api.model
+    def _account_for_token(self, token):
+        """The active account whose webhook URL carries ``token``, with its
+        signing secrets, read in one query: a ``WebhookAccount`` or None."""
+        if not token:
+            return None
+        self.env["shipwire.backend"].flush_model(["webhook_token", "active"])
+        self.env["shipwire.webhook.secret"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT backend.id, backend.company_id, backend.name,
+                       array_agg(ARRAY[secret.shipwire_id, secret.secret]
+                                 ORDER BY secret.id)
+                           FILTER (WHERE secret.id IS NOT NULL)
+                  FROM shipwire_backend backend
+                  LEFT JOIN shipwire_webhook_secret secret
+                         ON secret.backend_id = backend.id
+                 WHERE backend.webhook_token = %s AND backend.active
+                 GROUP BY backend.id
+                 ORDER BY backend.id
+                 LIMIT 1
+                """,
+                token,
+            )
+        )
+        row = self.env.cr.fetchone()
+        if row is None:
+            return None
+        backend_id, company_id, name, secrets = row
+        return WebhookAccount(
+            backend_id, company_id, name, [tuple(pair) for pair in secrets or ()]
+        )
+
+    @api.model
+    def _store(self, account, topic, body):
+        """Keep a verified delivery and bring on the job that applies it, in one
+        statement. The same delivery (account, topic and body) already waiting or
+        failed is not stored again, whichever worker stores it first. ``body``
+        must be storable as it is (no NUL, no lone surrogate, finite numbers)."""
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(
+            f"{account.backend_id}\n{topic}\n{text}".encode()
+        ).hexdigest()
+        now = self.env.cr.now()
+        # The trigger is the one ir.cron._trigger() writes, in the same statement.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH stored AS (
+                    INSERT INTO shipwire_webhook_event
+                           (backend_id, company_id, topic, body, digest, state,
+                            create_uid, create_date, write_uid, write_date)
+                    VALUES (%(backend)s, %(company)s, %(topic)s, %(body)s::jsonb,
+                            %(digest)s, 'pending', %(uid)s, %(now)s, %(uid)s, %(now)s)
+                    ON CONFLICT (digest) DO NOTHING
+                    RETURNING id
+                )
+                INSERT INTO ir_cron_trigger
+                       (cron_id, call_at, create_uid, create_date, write_uid,
+                        write_date)
+                SELECT cron.id, %(call_at)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                  FROM stored
+                  JOIN ir_cron cron ON cron.id = %(cron)s AND cron.active
+                """,
+                backend=account.backend_id,
+                company=account.company_id,
+                topic=topic,
+                body=text,
+                digest=digest,
+                uid=self.env.uid,
+                now=now,
+                call_at=fields.Datetime.now(),
+                cron=self.env["ir.model.data"]._xmlid_to_res_id(APPLY_JOB),
+            )
+        )
+        if self.env.cr.rowcount:
+            # Wakes the cron workers once committed, as _trigger() does.
+            self.env.cr.postcommit.add(self.env["ir.cron"]._notifydb)
 
     @api.model
     def _cron_apply(self):

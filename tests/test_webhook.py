@@ -215,6 +215,30 @@ class TestWebhook(WebhookCase):
                 self.assertEqual(response.status_code, status)
         self.assertEqual(self.order.shipwire_state, "approved")
 
+    def test_malformed_signed_bodies_get_a_400(self):
+        def delivery(resource):
+            return b'{"topic": "order.updated", "body": {"resource": %s}}' % resource
+
+        deep = 100_000
+        cases = {
+            "NaN": delivery(b'{"id": NaN}'),
+            "Infinity": delivery(b'{"id": Infinity}'),
+            "-Infinity": delivery(b'{"id": -Infinity}'),
+            "a number too large for a float": delivery(b'{"id": 1e400}'),
+            "nested 100,000 levels": delivery(b"[" * deep + b"]" * deep),
+            "nested 200 levels": delivery(b"[" * 200 + b"]" * 200),
+            "invalid UTF-8": delivery(b'{"id": "\xff\xfe"}'),
+            "an encoded surrogate": delivery(b'{"id": "\xed\xa0\x80"}'),
+            "an escaped lone surrogate": delivery(b'{"id": "\\ud800"}'),
+            "an escaped NUL": delivery(b'{"id": "a\\u0000"}'),
+            "a NUL in a key": delivery(b'{"a\\u0000": 1}'),
+        }
+        for case, body in cases.items():
+            with self.subTest(case=case):
+                self.assertEqual(self._send(None, raw=body).status_code, 400)
+        self.assertFalse(self.env["shipwire.webhook.event"].search([]))
+        self.assertEqual(self.order.shipwire_state, "approved")
+
     def test_endpoint_answers_head_and_get(self):
         self.assertEqual(self.opener.head(self._url(), timeout=10).status_code, 200)
         self.assertEqual(self.url_open(self._url()).status_code, 200)

@@ -95,3 +95,46 @@ class TestWebhookQueue(WebhookCase):
                 )
                 self.assertEqual(fulfillment.tracking_ids.company_id, order.company_id)
         self.assertNotEqual(self.order.company_id, other_order.company_id)
+
+    def test_a_delivery_sent_three_times_is_stored_once(self):
+        payload = self._completed_payload()
+        Event = self.env["shipwire.webhook.event"]
+
+        for _attempt in range(3):
+            self.assertEqual(self._send(payload).status_code, 200)
+
+        self.assertEqual(len(Event.search([])), 1)
+        # Another topic with the same body is another delivery.
+        self._send({**payload, "topic": "order.updated"})
+        self.assertEqual(
+            sorted(Event.search([]).mapped("topic")),
+            ["order.completed", "order.updated"],
+        )
+        self._apply()
+        self.assertFalse(Event.search([]))
+        self.assertEqual(self.order.shipwire_state, "shipped")
+        self.assertEqual(len(self.fulfillment.tracking_ids), 1)
+
+    def test_storing_a_delivery_takes_three_queries(self):
+        # Odoo's caches (routing, xmlids) warm up on a first delivery.
+        self._send(self._completed_payload())
+        url = self._url()
+        counts = []
+        for number in range(3):
+            payload = {
+                "topic": "order.updated",
+                "body": {"resource": {**self._order_resource(), "orderNo": number}},
+            }
+            self.env.flush_all()
+            before = self.env.cr.sql_log_count
+            self.assertEqual(self._send(payload, url=url).status_code, 200)
+            counts.append(self.env.cr.sql_log_count - before)
+
+        # The public user Odoo's auth="public" checks, the account with its
+        # secrets, the delivery stored with the trigger of its job.
+        self.assertEqual(counts, [3, 3, 3])
+        self.assertEqual(len(self.env["shipwire.webhook.event"].search([])), 4)
+        job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_apply_webhooks")
+        self.assertEqual(
+            self.env["ir.cron.trigger"].search_count([("cron_id", "=", job.id)]), 4
+        )
