@@ -26,7 +26,8 @@ class ShipwireWebhookEvent(models.Model):
     """A verified webhook delivery waiting to be applied. Answering Shipwire only
     takes storing it; a job applies the deliveries of a burst together, so that
     they neither wait on each other's locks nor validate deliveries one by one.
-    Applied ones are removed; one that cannot be applied stays, with why."""
+    Applied ones are removed; one that cannot be applied stays, with why, until
+    the account's retention of API calls has passed."""
 
     _name = "shipwire.webhook.event"
     _description = "Shipwire webhook delivery"
@@ -205,8 +206,33 @@ class ShipwireWebhookEvent(models.Model):
             except Exception as error:  # noqa: BLE001 - kept with its reason
                 _logger.warning("Shipwire webhook %s not applied", event.id)
                 event.write({"state": "failed", "error": str(error)})
+                event.with_env(Sync.env)._show_failure(backend)
                 # Nothing is lost: the sync reads what changed at Shipwire.
                 self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
             else:
                 event.unlink()
         return unhindered
+
+    def _show_failure(self, backend):
+        """Tell the orders this failed delivery names, with an activity. Telling
+        them never stops the job: the delivery stays listed either way."""
+        self.ensure_one()
+        text = self.env._(
+            "Shipwire's %(topic)s webhook could not be applied: %(error)s. The sync "
+            "reads the change from Shipwire instead; the delivery is listed under "
+            "Shipwire > Webhook deliveries.",
+            topic=self.topic,
+            error=self.error,
+        )
+        try:
+            with self.env.cr.savepoint():
+                named = self.env["shipwire.sync"]._webhook_purchase_orders(
+                    backend, self
+                )
+                for purchase_order in named:
+                    purchase_order._add_messages([text], severity="warning")
+                    purchase_order._schedule_activity(
+                        self.env._("webhook not applied"), [text]
+                    )
+        except Exception:  # noqa: BLE001 - the delivery itself shows the failure
+            _logger.exception("Shipwire webhook %s: its orders were not told", self.id)

@@ -1,4 +1,7 @@
-from odoo import Command
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import Command, fields
 from odoo.tests import tagged
 
 from .test_webhook import WebhookCase
@@ -114,6 +117,79 @@ class TestWebhookQueue(WebhookCase):
         self.assertFalse(Event.search([]))
         self.assertEqual(self.order.shipwire_state, "shipped")
         self.assertEqual(len(self.fulfillment.tracking_ids), 1)
+
+    def test_a_failed_delivery_is_shown_on_its_order_and_stored_once(self):
+        Sync = type(self.env["shipwire.sync"])
+
+        def broken(model, backend, events):
+            raise ValueError("unreadable")
+
+        payload = self._completed_payload()
+        with patch.object(Sync, "_apply_webhooks", broken):
+            self.assertEqual(self._post(payload).status_code, 200)
+            self.assertEqual(self._post(payload).status_code, 200)
+
+        (event,) = self.env["shipwire.webhook.event"].search([])
+        self.assertEqual(event.state, "failed")
+        (text,) = self._messages(self.order, "warning")
+        self.assertIn("order.completed", text)
+        self.assertIn("unreadable", text)
+        (activity,) = self.order.activity_ids
+        self.assertEqual(activity.summary, "Shipwire: webhook not applied")
+        self.assertEqual(activity.user_id, self.order.user_id)
+        # The order itself waits for the sync, untouched.
+        self.assertEqual(self.order.shipwire_state, "approved")
+
+    def test_a_failed_tracking_delivery_is_shown_on_its_order(self):
+        Sync = type(self.env["shipwire.sync"])
+
+        def broken(model, backend, events):
+            raise ValueError("unreadable")
+
+        self.sandbox.complete_order(
+            self.fo_id, trackings=[{"carrier": "UPS", "tracking": "1Z888"}]
+        )
+        trackings = self._sandbox_client().order_trackings(self.fo_id)
+        payload = {
+            "topic": "tracking.created",
+            "body": {"resource": {"items": [{"resource": t} for t in trackings]}},
+        }
+        with patch.object(Sync, "_apply_webhooks", broken):
+            self._post(payload)
+
+        self.assertEqual(len(self._messages(self.order, "warning")), 1)
+        self.assertEqual(
+            self.order.activity_ids.summary, "Shipwire: webhook not applied"
+        )
+
+    def test_failed_deliveries_go_after_the_accounts_api_call_retention(self):
+        Event = self.env["shipwire.webhook.event"]
+        old_failed, recent_failed, old_waiting = Event.create(
+            [
+                {
+                    "backend_id": self.backend.id,
+                    "topic": "order.updated",
+                    "body": {"resource": {"id": number}},
+                    "state": state,
+                }
+                for number, state in ((1, "failed"), (2, "failed"), (3, "pending"))
+            ]
+        )
+        self.backend.exchange_retention_days = 10
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE shipwire_webhook_event SET create_date = %s WHERE id IN %s",
+            [
+                fields.Datetime.now() - timedelta(days=11),
+                (old_failed.id, old_waiting.id),
+            ],
+        )
+        self.env.invalidate_all()
+
+        self.env["shipwire.exchange"]._cron_purge()
+
+        # One still waiting is applied by its job, whatever its age.
+        self.assertEqual(Event.search([]), recent_failed | old_waiting)
 
     def test_storing_a_delivery_takes_three_queries(self):
         # Odoo's caches (routing, xmlids) warm up on a first delivery.
