@@ -71,7 +71,7 @@ class ShipwireWebhookEvent(models.Model):
         signing secrets, read in one query: a ``WebhookAccount`` or None."""
         if not token:
             return None
-        self.env["shipwire.backend"].flush_model(["webhook_token", "active"])
+        self.env["shipwire.backend"].flush_model()
         self.env["shipwire.webhook.secret"].flush_model()
         self.env.cr.execute(
             SQL(
@@ -110,7 +110,10 @@ class ShipwireWebhookEvent(models.Model):
             f"{account.backend_id}\n{topic}\n{text}".encode()
         ).hexdigest()
         now = self.env.cr.now()
-        # The trigger is the one ir.cron._trigger() writes, in the same statement.
+        # The trigger ir.cron._trigger() would write, in the same statement. One
+        # per delivery stored: a run ends by deleting the triggers older than its
+        # start, so a delivery stored during a run that shared an earlier trigger
+        # could wait for the job's next interval.
         self.env.cr.execute(
             SQL(
                 """
@@ -138,7 +141,9 @@ class ShipwireWebhookEvent(models.Model):
                 uid=self.env.uid,
                 now=now,
                 call_at=fields.Datetime.now(),
-                cron=self.env["ir.model.data"]._xmlid_to_res_id(APPLY_JOB),
+                cron=self.env["ir.model.data"]._xmlid_to_res_id(
+                    APPLY_JOB, raise_if_not_found=True
+                ),
             )
         )
         if self.env.cr.rowcount:
