@@ -109,11 +109,13 @@ class ShipwireWebhookEvent(models.Model):
         digest = hashlib.sha256(
             f"{account.backend_id}\n{topic}\n{text}".encode()
         ).hexdigest()
-        now = self.env.cr.now()
         # The trigger ir.cron._trigger() would write, in the same statement. One
         # per delivery stored: a run ends by deleting the triggers older than its
         # start, so a delivery stored during a run that shared an earlier trigger
-        # could wait for the job's next interval.
+        # could wait for the job's next interval. The same delivery stored at
+        # this moment by another worker fails to serialize (Odoo's transactions
+        # are repeatable read): Odoo retries the request, which then finds it
+        # stored, so the failure is not logged as a bad query.
         self.env.cr.execute(
             SQL(
                 """
@@ -122,14 +124,16 @@ class ShipwireWebhookEvent(models.Model):
                            (backend_id, company_id, topic, body, digest, state,
                             create_uid, create_date, write_uid, write_date)
                     VALUES (%(backend)s, %(company)s, %(topic)s, %(body)s::jsonb,
-                            %(digest)s, 'pending', %(uid)s, %(now)s, %(uid)s, %(now)s)
+                            %(digest)s, 'pending', %(uid)s, now() AT TIME ZONE 'UTC',
+                            %(uid)s, now() AT TIME ZONE 'UTC')
                     ON CONFLICT (digest) DO NOTHING
                     RETURNING id
                 )
                 INSERT INTO ir_cron_trigger
                        (cron_id, call_at, create_uid, create_date, write_uid,
                         write_date)
-                SELECT cron.id, %(call_at)s, %(uid)s, %(now)s, %(uid)s, %(now)s
+                SELECT cron.id, %(call_at)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
                   FROM stored
                   JOIN ir_cron cron ON cron.id = %(cron)s AND cron.active
                 """,
@@ -139,12 +143,12 @@ class ShipwireWebhookEvent(models.Model):
                 body=text,
                 digest=digest,
                 uid=self.env.uid,
-                now=now,
                 call_at=fields.Datetime.now(),
                 cron=self.env["ir.model.data"]._xmlid_to_res_id(
                     APPLY_JOB, raise_if_not_found=True
                 ),
-            )
+            ),
+            log_exceptions=False,
         )
         if self.env.cr.rowcount:
             # Wakes the cron workers once committed, as _trigger() does.
