@@ -17,7 +17,7 @@ ROUTE = f"{WEBHOOK_ROUTE}/<string:token>"
 # Shipwire caps embedded lists at 20 items: real deliveries are far smaller.
 MAX_BODY_BYTES = 1024 * 1024
 BODY_KEY = "sale_stock_shipwire.webhook_body"
-# Shipwire's deliveries nest about ten levels (body, resource, items, resource...).
+# An expanded order delivery nests 8 levels (body, resource, items, resource...).
 MAX_DEPTH = 64
 
 
