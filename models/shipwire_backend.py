@@ -364,15 +364,6 @@ class ShipwireBackend(models.Model):
         action["domain"] = [("backend_id", "=", self.id)]
         return action
 
-    @api.model
-    def _for_webhook_token(self, token):
-        if not token:
-            return self.browse()
-        return self.sudo().search([("webhook_token", "=", token)], limit=1)
-
-    def _webhook_secrets(self):
-        return [(s.shipwire_id, s.secret) for s in self.sudo().webhook_secret_ids]
-
     def action_register_webhooks(self):
         """Subscribe this Odoo to Shipwire's events, signed with a new secret."""
         self.ensure_one()

@@ -12,7 +12,7 @@ WEBHOOK_TOKEN = re.compile(
     "({})".format(r"\\?/".join(map(re.escape, [*WEBHOOK_ROUTE.split("/"), ""])))
     + r"""[^/\\?#\s"'<>]+"""
 )
-# Calls deleted per run of the purge job.
+# Calls and failed webhook deliveries deleted per run of the purge job.
 PURGE_BATCH_SIZE = 10000
 
 
@@ -94,19 +94,25 @@ class ShipwireExchange(models.Model):
 
     @api.model
     def _cron_purge(self):
-        """Drop calls older than each account's retention, a bounded batch per
-        run: the scheduler runs it again while calls are left."""
+        """Drop calls, and webhook deliveries that could not be applied, older
+        than each account's retention, a bounded batch per run: the scheduler
+        runs it again while some are left. Waiting deliveries stay for their job."""
         done = remaining = 0
+        Event = self.env["shipwire.webhook.event"]
         for backend in (
             self.env["shipwire.backend"].with_context(active_test=False).search([])
         ):
             limit = fields.Datetime.now() - timedelta(
                 days=backend.exchange_retention_days
             )
-            domain = [("backend_id", "=", backend.id), ("create_date", "<", limit)]
-            if done < PURGE_BATCH_SIZE:
-                old = self.search(domain, limit=PURGE_BATCH_SIZE - done)
-                done += len(old)
-                old.unlink()
-            remaining += self.search_count(domain)
+            old_ones = [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+            for model, domain in (
+                (self, old_ones),
+                (Event, [*old_ones, ("state", "=", "failed")]),
+            ):
+                if done < PURGE_BATCH_SIZE:
+                    old = model.search(domain, limit=PURGE_BATCH_SIZE - done)
+                    done += len(old)
+                    old.unlink()
+                remaining += model.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
