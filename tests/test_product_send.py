@@ -135,6 +135,7 @@ class TestProductSend(ShipwireCase):
                     "description": "Made at Shipwire",
                     "values": {"costValue": 1, "retailValue": 2},
                     "dimensions": {"length": 1, "width": 1, "height": 1, "weight": 1},
+                    "classification": "baseProduct",
                 }
             ]
         )
