@@ -1107,7 +1107,9 @@ class Store:
             return products
         if by_prefix:
             prefixes = tuple(skus)
-            return [product for product in products if _sku(product).startswith(prefixes)]
+            return [
+                product for product in products if _sku(product).startswith(prefixes)
+            ]
         return [product for product in products if _sku(product) in skus]
 
     def _taken_sku(self, sku, product_id=None):
