@@ -184,9 +184,9 @@ class ProductProduct(models.Model):
         if refused:
             sentences += [
                 self.env._(
-                    "Shipwire refused %(product)s: %(reasons)s",
+                    "Shipwire refused %(product)s: %(reasons)s.",
                     product=product.display_name,
-                    reasons="; ".join(map(str, reasons)),
+                    reasons="; ".join(str(reason).rstrip(". ") for reason in reasons),
                 )
                 for product, reasons in refused.items()
             ]
