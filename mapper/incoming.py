@@ -263,10 +263,16 @@ def tracking_values(resource):
 
 
 def hold_values(resource):
-    return {
-        "shipwire_id": shipwire_id(resource.get("id")),
-        "hold_type": resource.get("type") or "",
-        "description": resource.get("description") or "",
+    """Values of a ``shipwire.hold``. As for trackings, what the resource does not
+    carry is left out: a hold once cleared is never made active again by an older
+    delivery that names no cleared date."""
+    values = {
+        "hold_type": as_text(resource.get("type")),
+        "description": as_text(resource.get("description")),
         "applied_date": parse_shipwire_date(resource.get("appliedDate")),
         "cleared_date": parse_shipwire_date(resource.get("clearedDate")),
+    }
+    return {
+        "shipwire_id": shipwire_id(resource.get("id")),
+        **{name: value for name, value in values.items() if value},
     }

@@ -160,3 +160,16 @@ def test_a_replayed_po_status_may_move_a_po_forward_only(stored, received, back)
 )
 def test_only_real_ids_become_record_ids(value, expected):
     assert incoming.shipwire_id(value) == expected
+
+
+def test_a_hold_read_without_its_cleared_date_keeps_the_stored_one(client, sandbox):
+    created = client.create_purchase_order(sample_purchase_order("MAP-2"))
+    (order,) = client.purchase_order_orders(created.id)
+    sandbox.add_order_hold(order["id"], "Address to check")
+    client.clear_order_holds(order["id"])
+    (cleared,) = client.order_holds(order["id"], include_cleared=True)
+    replayed = {key: value for key, value in cleared.items() if key != "clearedDate"}
+
+    assert incoming.hold_values(cleared)["cleared_date"]
+    assert "cleared_date" not in incoming.hold_values(replayed)
+    assert incoming.hold_values(replayed)["description"] == "Address to check"
