@@ -25,7 +25,9 @@ OPERATIONS = {"r": "read", "w": "write", "c": "create", "u": "unlink"}
 CONFIGURATION = ("----", "r---", "r---", "r---", "r---", "rwcu", "r---")
 WRITTEN_BY_THE_MODULE = ("----", "r---", "r---", "r---", "r---", "r---", "r---")
 ACCESS = {
-    "shipwire.backend": CONFIGURATION,
+    # An account names the server its credentials and orders go to: created by
+    # administrators only.
+    "shipwire.backend": ("----", "r---", "r---", "r---", "r---", "rw-u", "rwcu"),
     "shipwire.warehouse": CONFIGURATION,
     "shipwire.service.level": CONFIGURATION,
     "shipwire.retailer.product": (
