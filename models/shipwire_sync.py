@@ -1,5 +1,4 @@
 import logging
-import re
 import threading
 import time
 from collections import defaultdict
@@ -179,7 +178,7 @@ class ShipwireSync(models.AbstractModel):
         if not attempts:
             return
         try:
-            with self.env.cr.savepoint():
+            with self.env.cr.savepoint() as savepoint:
                 # A send holds its orders' rows until it ends.
                 self.env.cr.execute(
                     "SELECT id FROM sale_order WHERE id IN %s "
@@ -187,6 +186,8 @@ class ShipwireSync(models.AbstractModel):
                     [tuple(set(attempts.mapped("sale_order_ref")))],
                 )
                 finished = {row[0] for row in self.env.cr.fetchall()}
+                # Only a look: the rows are left free for the next sends.
+                savepoint.rollback()
         except CONCURRENT_WRITES:
             return  # a send ended meanwhile: the next run looks
         # Those of deleted orders go too.
@@ -369,37 +370,46 @@ class ShipwireSync(models.AbstractModel):
 
     @api.model
     def _adopt(self, backend, remote):
-        """PO records for the remote entries whose externalId is one this database
-        gives (the account's prefix and a sales order's id) while that order has no
-        PO record at the account: its send reached Shipwire, but the transaction
-        that would have recorded it was undone."""
-        order_ids = {}
-        for key, entry in remote.items():
-            order_id = _own_order_id(backend.external_id_prefix, entry)
-            if order_id:
-                order_ids[key] = order_id
-        if not order_ids:
+        """PO records for the remote entries a send of this database noted
+        (``shipwire.send.attempt``, same account and externalId) while its order
+        has no PO record at the account: the send reached Shipwire, but the
+        transaction that would have recorded it was undone. An externalId alone
+        proves nothing: another database may give the same ones."""
+        external_ids = {key: _external_ids(entry) for key, entry in remote.items()}
+        wanted = set().union(*external_ids.values())
+        if not wanted:
+            return {}
+        attempts = self.env["shipwire.send.attempt"].search(
+            [("backend_ref", "=", backend.id), ("external_id", "in", list(wanted))]
+        )
+        if not attempts:
             return {}
         PurchaseOrder = self.env["shipwire.purchase.order"]
         orders = self.env["sale.order"].search(
             [
-                ("id", "in", list(set(order_ids.values()))),
+                ("id", "in", attempts.mapped("sale_order_ref")),
                 ("company_id", "=", backend.company_id.id),
             ]
         )
         orders -= PurchaseOrder.search(
             [("backend_id", "=", backend.id), ("sale_order_id", "in", orders.ids)]
         ).sale_order_id
-        adopted = {}
-        for key, order_id in order_ids.items():
-            order = orders.browse(order_id)
-            if order not in orders or order in adopted.values():
+        noted = {
+            attempt.external_id: orders.browse(attempt.sale_order_ref)
+            for attempt in attempts
+            if attempt.sale_order_ref in orders.ids
+        }
+        adopted, taken = {}, set()
+        for key, names in external_ids.items():
+            external_id = next((name for name in sorted(names) if name in noted), None)
+            if external_id is None or external_id in taken:
                 continue
+            taken.add(external_id)
             purchase_order = PurchaseOrder.create(
                 {
-                    "sale_order_id": order.id,
+                    "sale_order_id": noted[external_id].id,
                     "backend_id": backend.id,
-                    "external_id": backend.external_id_prefix + str(order_id),
+                    "external_id": external_id,
                 }
             )
             purchase_order._note_adopted()
@@ -584,24 +594,14 @@ def _scalar(value):
     return str(value) if isinstance(value, (str, int)) and value != "" else ""
 
 
-# Sales order ids stay within PostgreSQL's integer.
-MAX_RECORD_ID = 2**31 - 1
-
-
-def _own_order_id(prefix, entry):
-    """The id of the sales order this database named a remote entry after
-    (``<prefix><id>``, split suffix removed), or None."""
-    for resource in filter(None, [entry[0], *(entry[1] or ())]):
-        for name in ("externalId", "purchaseOrderExternalId"):
-            reference = strip_split_suffix(_scalar(resource.get(name)))
-            number = reference.removeprefix(prefix)
-            if (
-                reference.startswith(prefix)
-                and re.fullmatch("[0-9]{1,10}", number)
-                and 0 < int(number) <= MAX_RECORD_ID
-            ):
-                return int(number)
-    return None
+def _external_ids(entry):
+    """The externalIds a remote entry carries, split suffixes removed."""
+    return {
+        strip_split_suffix(_scalar(resource.get(name)))
+        for resource in filter(None, [entry[0], *(entry[1] or ())])
+        for name in ("externalId", "purchaseOrderExternalId")
+        if _scalar(resource.get(name))
+    }
 
 
 def _references(key, entry):

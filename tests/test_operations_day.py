@@ -64,29 +64,48 @@ class TestOperationsDay(ShipwireWorldCase):
         self.assertEqual(unreached.shipwire_state, "failed")
 
     def test_the_sync_adopts_a_po_whose_send_odoo_lost(self):
-        order = self._order_at(self.warehouse_b)
-        # What a send did before its transaction was undone: Shipwire keeps it.
+        order, restored, named_twice = (
+            self._order_at(self.warehouse_b) for _order in range(3)
+        )
         client = ShipwireClient(
             self.sandbox_b.username, self.sandbox_b.password, self.sandbox_b.url
         )
+        # What a send did before its transaction was undone: it noted itself,
+        # and Shipwire keeps the PO.
+        self.env["shipwire.send.attempt"].create(
+            {
+                "backend_ref": self.backend_b.id,
+                "sale_order_ref": order.id,
+                "external_id": f"ODOO-{order.id}",
+            }
+        )
         client.create_purchase_order(purchase_order_payload(order, self.backend_b))
-        stranger = self._order_at(self.warehouse_b)
-        other_database = purchase_order_payload(stranger, self.backend_b)
-        other_database["externalId"] = f"OTHER-{stranger.id}"
-        client.create_purchase_order(other_database)
-        self.assertFalse(order.shipwire_state)
+        # POs another database sent with the same prefix (a restored copy), one
+        # of them also under a second spelling: no send of this database noted
+        # them, so they are not this database's orders.
+        client.create_purchase_order(purchase_order_payload(restored, self.backend_b))
+        for external_id in (f"ODOO-{named_twice.id}", f"ODOO-0{named_twice.id}"):
+            payload = purchase_order_payload(named_twice, self.backend_b)
+            payload["externalId"] = external_id
+            client.create_purchase_order(payload)
+        self.sandbox_b.cancel_order(
+            self.sandbox_b.orders(self.sandbox_b.purchase_orders()[0]["id"])[0]["id"]
+        )
 
         self.env["shipwire.sync"]._cron_sync()
 
-        self.assertEqual(order.shipwire_state, "approved")
+        self.assertTrue(self.backend_b.last_sync_date)
+        self.assertEqual(order.shipwire_state, "cancelled")
         self.assertEqual(order.shipwire_external_id, f"ODOO-{order.id}")
-        self.assertTrue(order.shipwire_po_id)
         self.assertIn("The sync linked it", " ".join(self._messages(order, "info")))
         self.assertIn("The sync linked it", "".join(order.message_ids.mapped("body")))
-        # Another database's PO on the same account is not this database's order.
-        self.assertFalse(stranger.shipwire_state)
-        # Sending it now links, never creates a second.
-        self.assertEqual(len(self.sandbox_b.purchase_orders()), 2)
+        self.assertFalse(restored.sudo().shipwire_purchase_order_ids)
+        self.assertFalse(named_twice.sudo().shipwire_purchase_order_ids)
+        self.assertFalse(
+            self.env["shipwire.send.attempt"].search(
+                [("backend_ref", "=", self.backend_b.id)]
+            )
+        )
 
     def test_accounts_are_created_by_administrators_only(self):
         values = {
