@@ -54,8 +54,8 @@ class ShipwireWebhookEvent(models.Model):
             if not events:
                 break
             unhindered = True
-            for backend in events.backend_id:
-                own = events.filtered(lambda event, b=backend: event.backend_id == b)
+            # Grouped first: applying an account's deliveries removes them.
+            for backend, own in events.grouped("backend_id").items():
                 unhindered &= self._apply(backend, own)
             done += len(events)
             Sync._commit_progress()

@@ -231,6 +231,35 @@ class TestWebhook(ShipwireCase, HttpCase):
         self.assertEqual(self.order.shipwire_state, "approved")
         self.assertEqual(self.fulfillment.status, "unprocessed")
 
+    def test_one_run_applies_the_deliveries_of_several_accounts(self):
+        other_company = self.env["res.company"].create({"name": "Other Co"})
+        other = self.env["shipwire.backend"].create(
+            {
+                "name": "Other",
+                "company_id": other_company.id,
+                "environment": "custom",
+                "custom_url": self.sandbox.url,
+                "username": "x",
+                "password": "y",
+            }
+        )
+        other.sudo().webhook_secret_ids = [
+            Command.create({"shipwire_id": "1", "secret": SECRET})
+        ]
+        body = json.dumps(self._completed_payload()).encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: build_signature_header(body, [("1", SECRET)]),
+        }
+        for backend in (other, self.backend):
+            response = self.url_open(self._url(backend), data=body, headers=headers)
+            self.assertEqual(response.status_code, 200)
+
+        self._apply()
+
+        self.assertEqual(self.order.shipwire_state, "shipped")
+        self.assertFalse(self.env["shipwire.webhook.event"].search([]))
+
     def test_the_answer_does_not_wait_for_the_change_to_be_applied(self):
         payload = self._completed_payload()
         body = json.dumps(payload).encode()
