@@ -481,6 +481,10 @@ class WorkerProcess:
     def running(self):
         return self.process.poll() is None
 
+    def crashed(self):
+        """Ended by a SIGKILL the benchmark did not send: its own."""
+        return not self.killed and self.process.poll() == -signal.SIGKILL
+
     def _relay(self):
         for line in self.process.stdout:
             if line.startswith(RESULT):
@@ -504,16 +508,17 @@ class WorkerProcess:
         """Its result; for a killed process, the counts it last announced."""
         if self.result is not None:
             return self.result
+        killed = self.killed or self.crashed()
         outcome = {"worker": self.index, "converged": False, "counts": self.counts}
-        if not self.killed:
+        if not killed:
             outcome["crash"] = f"worker {self.index} ended without a result"
-        return {**outcome, "killed": self.killed}
+        return {**outcome, "killed": killed}
 
 
 class Workers:
-    """The worker processes by index. A killed one is replaced by a fresh,
-    resumed process for the same share of the work, as Odoo's server replaces a
-    worker that died."""
+    """The worker processes by index. A killed one, or one that killed itself, is
+    replaced by a fresh, resumed process for the same share of the work, as
+    Odoo's server replaces a worker that died."""
 
     def __init__(self, start_process):
         self.start_process = start_process  # (index, resumed) -> WorkerProcess
@@ -530,7 +535,11 @@ class Workers:
             return [worker for worker in self.current.values() if worker.running()]
 
     def any_running(self):
-        return bool(self.alive())
+        """Whether a worker runs, or died and waits for its replacement."""
+        with self.lock:
+            return any(
+                worker.running() or worker.crashed() for worker in self.current.values()
+            )
 
     def kill_and_replace(self, worker, before_restart=lambda: None):
         """SIGKILL ``worker``; ``before_restart()`` runs before its replacement
@@ -539,10 +548,23 @@ class Workers:
             if not worker.running():
                 return False
             worker.kill()
-            self.killed.append(worker)
-            before_restart()
-            self.current[worker.index] = self.start_process(worker.index, True)
+            self._replace(worker, before_restart)
             return True
+
+    def replace_crashed(self, before_restart=lambda _worker: None):
+        """Replace the workers that killed themselves; ``before_restart(worker)``
+        runs before each replacement starts. Returns them."""
+        with self.lock:
+            crashed = [w for w in self.current.values() if w.crashed()]
+            for worker in crashed:
+                worker.relay.join(10)
+                self._replace(worker, lambda worker=worker: before_restart(worker))
+            return crashed
+
+    def _replace(self, worker, before_restart):
+        self.killed.append(worker)
+        before_restart()
+        self.current[worker.index] = self.start_process(worker.index, True)
 
     def stop(self):
         with self.lock:

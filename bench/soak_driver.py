@@ -1,76 +1,98 @@
-"""What an Odoo process of the soak does: send orders as users do and run the
-scheduled jobs. Each worker process of a run is this script; the soak's parent
-drives its fault-free final rounds with the same ``Driver``.
+"""What an Odoo process of the soak does first: send orders as users do, through
+the form's button and the sales order list's action, the way the web client
+calls them, as a Shipwire User working in both companies."""
 
-    python3 bench/soak_driver.py --worker 0 --role single --db DB --config CONF \
-        --sandbox-url URL --ids-file IDS --workdir DIR [--workers 1] [--resumed]
-"""
-
-import argparse
 import collections
 import contextlib
 import json
+import os
 import random
-import sys
+import signal
 import time
 import traceback
-from pathlib import Path
 
-from harness import SandboxControl, announce, log, report_result
-from soak_sandbox import fail_everything, faults_mix, read_sandbox
-from soak_settings import (
-    BULK_CHUNK,
-    FAULTS_PENDING,
-    MAX_ROUNDS,
-    NOT_SENT,
-    SANDBOX_PASSWORD,
-    SANDBOX_USER,
-    SHIP_ROUNDS,
-    SHIP_SHARE,
-    USER_ATTEMPTS,
-)
+from harness import SandboxControl, announce, log
+from soak_sandbox import fail_everything, faults_mix
+from soak_settings import BULK_CHUNK, SEND_ACTION, USER_ATTEMPTS
+
+# The run's accounts, as the parent set them up and the workers read them.
+Account = collections.namedtuple("Account", "sandbox prefix ids backend_id")
+
+
+def run_accounts(setup, sandboxes=None):
+    """``Account``s of the run's set-up (``setup["accounts"]``); their sandbox
+    controls are ``sandboxes`` or new ones."""
+    return [
+        Account(
+            sandboxes[number]
+            if sandboxes
+            else SandboxControl(account["url"], account["user"], account["password"]),
+            account["prefix"],
+            frozenset(account["ids"]),
+            account["backend_id"],
+        )
+        for number, account in enumerate(setup["accounts"])
+    ]
+
+
+class BulkCrash(Exception):
+    """The injected crash after Shipwire answered a bulk action."""
 
 
 class Driver:
-    """Sends orders like users do and runs the scheduled jobs, in one Odoo process
-    with one cursor: one transaction per click, bulk action or job run.
+    """Sends orders like users do, in one Odoo process with one cursor: one
+    transaction per click or bulk action.
 
     A worker process (``announcing``) tells the parent on stdout what it is doing:
-    "send" (with the orders), "retry_job", "sync_job" or "idle", with its counts so
-    far. A ``resumed`` one replaces a killed worker: it sends only what is still not
-    sent, as users coming back after the crash would."""
+    "send" (with the orders), a job's name or "idle", with its counts so far. A
+    ``resumed`` one replaces a killed worker: it sends only what is still not
+    sent, as users coming back after the crash would. ``crashes`` (``{n: "rollback"
+    or "kill"}``) are injected at its n-th bulk action that went through, after
+    Shipwire answered, unless a process it replaces did that crash already: the
+    orders are then left to the jobs (their ids in a ``crash-*.json`` of the run's
+    directory), nobody sends them again."""
 
     def __init__(
         self,
         registry,
-        sandbox,
-        ids,
+        setup,
+        sandboxes=None,
         index=0,
         workdir=None,
         workers=1,
         resumed=False,
         announcing=False,
+        crashes=None,
     ):
         self.registry = registry
+        self.setup = setup
         self.connect()
-        self.sandbox = sandbox
-        self.ids = list(ids)
+        self.accounts = run_accounts(setup, sandboxes)
+        self.sandboxes = [account.sandbox for account in self.accounts]
+        self.ids = list(setup["ids"])
         self.index = index
         self.workdir = workdir
         self.workers = workers
         self.resumed = resumed
         self.announcing = announcing
+        self.crashes = dict(crashes or {})
+        self.bulk_through = 0
         self.counts = collections.Counter()
         self.errors = []
         self.rng = random.Random(1000 + index + 100 * resumed)
         self.prefix = f"[w{index}{' resumed' if resumed else ''}]"
-        self.last_sync_error = ""
 
     def connect(self):
         import odoo
 
         self.cr = self.registry.cursor()
         self.env = odoo.api.Environment(self.cr, odoo.SUPERUSER_ID, {})
+        # The clerk's session in the web client, both companies selected.
+        self.user_env = odoo.api.Environment(
+            self.cr,
+            self.setup["clerk"],
+            {"allowed_company_ids": self.setup["companies"]},
+        )
 
     def roll_back(self):
         """Roll back; a connection the database dropped is replaced by a new one, as
@@ -109,18 +131,35 @@ class Driver:
             announce(activity, ids, self.totals())
 
     def totals(self):
-        return {**self.counts, "control_requests": self.sandbox.calls}
+        control = sum(sandbox.calls for sandbox in self.sandboxes)
+        return {**self.counts, "control_requests": control}
+
+    def _error(self, text):
+        self.counts["errors"] += 1
+        if len(self.errors) < 20:
+            self.errors.append(text)
+            self.say(f"ERROR {text}")
 
     # -- one user action ---------------------------------------------------------
 
     def click(self, ids, path):
         """Press Send to Shipwire on ``ids`` in one transaction. Returns "ok",
-        "locked", "already", "refused", "db_conflict" or "error"."""
+        "locked", "already", "refused", "db_conflict", "crashed" or "error"."""
         self.counts[f"{path}_actions"] += 1
         with self.doing("send", ids):
             outcome = self._send_in_one_transaction(ids, path)
         self.counts[f"{path}_{outcome}"] += 1
         return outcome
+
+    def _press(self, ids, path):
+        """A single order's button on its form, or the list's action on the
+        selected orders, as the web client calls them."""
+        if path == "single":
+            return self.user_env["sale.order"].browse(ids).action_shipwire_send()
+        action = self.user_env.ref(SEND_ACTION).with_context(
+            active_model="sale.order", active_ids=ids, active_id=ids[0]
+        )
+        return action.run()
 
     def _send_in_one_transaction(self, ids, path):
         import psycopg2
@@ -128,9 +167,14 @@ class Driver:
         from odoo.exceptions import UserError
 
         try:
-            self.env["sale.order"].browse(ids).action_shipwire_send()
+            self._press(ids, path)
+            if path == "bulk":
+                self._crash_if_planned(ids)
             self.cr.commit()
             outcome = "ok"
+        except BulkCrash:
+            self.cr.rollback()
+            outcome = "crashed"
         except UserError as error:
             self.cr.rollback()
             text = str(error)
@@ -151,21 +195,55 @@ class Driver:
             self._error(f"{path} send crashed: {traceback.format_exc()[-1500:]}")
         return outcome
 
-    def _error(self, text):
-        self.counts["errors"] += 1
-        if len(self.errors) < 20:
-            self.errors.append(text)
-            self.say(f"ERROR {text}")
+    def _crash_if_planned(self, ids):
+        """The planned crash of this bulk action, once Shipwire has answered and
+        before Odoo commits: its orders are recorded as left to the jobs."""
+        self.bulk_through += 1
+        kind = self.crashes.get(self.bulk_through)
+        if not kind or self.workdir is None:
+            return
+        if any(self.workdir.glob(f"crash-{kind}-w{self.index}-*.json")):
+            return  # done by a process this one replaces
+        self.env.flush_all()
+        self.cr.execute(
+            "SELECT count(*) FROM shipwire_purchase_order "
+            "WHERE sale_order_id IN %s AND shipwire_id IS NOT NULL",
+            [tuple(ids)],
+        )
+        kept = self.cr.fetchone()[0]
+        record = {"kind": kind, "worker": self.index, "ids": ids}
+        name = f"crash-{kind}-w{self.index}-{self.bulk_through}.json"
+        (self.workdir / name).write_text(json.dumps(record))
+        self.say(
+            f"CRASH ({kind}) in a bulk action of {len(ids)} orders after Shipwire "
+            f"answered {kept} with a PO"
+        )
+        if kind == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise BulkCrash
+
+    def abandoned(self):
+        """Orders of crashed bulk actions, in this process or another: nobody
+        sends them again."""
+        if self.workdir is None:
+            return set()
+        return {
+            order_id
+            for path in self.workdir.glob("crash-*.json")
+            for order_id in json.loads(path.read_text())["ids"]
+        }
 
     def still_unsent(self, ids):
-        """Refresh the page: which of ``ids`` are still not sent at all."""
+        """Refresh the page: which of ``ids`` are still not sent at all (but for
+        those left to the jobs)."""
         self.cr.rollback()  # a new snapshot
         self.cr.execute(
             "SELECT id FROM sale_order WHERE id IN %s AND shipwire_state IS NULL "
             "ORDER BY id",
             [tuple(ids)],
         )
-        return [row[0] for row in self.cr.fetchall()]
+        abandoned = self.abandoned()
+        return [row[0] for row in self.cr.fetchall() if row[0] not in abandoned]
 
     def user_send(self, ids, path):
         """A user sends ``ids``; refused or conflicting, they wait a moment, refresh
@@ -173,7 +251,7 @@ class Driver:
         pending = list(ids)
         for attempt in range(USER_ATTEMPTS):
             outcome = self.click(pending, path)
-            if outcome in ("ok", "error", "refused"):
+            if outcome in ("ok", "error", "refused", "crashed"):
                 return
             if attempt + 1 == USER_ATTEMPTS:
                 self.counts[f"{path}_gave_up"] += 1
@@ -196,10 +274,14 @@ class Driver:
         self.say(f"{path}: {len(ids)} orders in {-(-len(ids) // BULK_CHUNK)} actions")
 
     def to_send(self, ids):
-        """All of ``ids``; after a crash, those still not sent."""
-        return self.still_unsent(ids) if self.resumed else list(ids)
+        """All of ``ids`` but those left to the jobs; after a crash, those still
+        not sent."""
+        if self.resumed:
+            return self.still_unsent(ids)
+        abandoned = self.abandoned()
+        return [order_id for order_id in ids if order_id not in abandoned]
 
-    # -- the three paths of run 1 ------------------------------------------------
+    # -- the paths of the two runs -----------------------------------------------
 
     def single_run_sends(self):
         third = len(self.ids) // 3
@@ -216,16 +298,23 @@ class Driver:
         if retry:
             self.send_retry_path(retry)
 
+    def fired(self):
+        return sum(
+            (sandbox.fired() for sandbox in self.sandboxes), start=collections.Counter()
+        )
+
     def send_retry_path(self, retry):
-        """The retry job's share: their first send meets a sandbox failing
+        """The retry job's share: their first send meets sandboxes failing
         everything."""
-        fired_before = self.sandbox.fired()
-        fail_everything(self.sandbox)
+        fired_before = self.fired()
+        for sandbox in self.sandboxes:
+            fail_everything(sandbox)
         try:
             self.send_bulk(retry, "retry_first_send")
         finally:
-            faults_mix(self.sandbox)
-        forced = self.sandbox.fired() - fired_before
+            for sandbox in self.sandboxes:
+                faults_mix(sandbox)
+        forced = self.fired() - fired_before
         self.counts["forced_server_errors"] = forced["server_error"]
         self.cr.rollback()
         self.cr.execute(
@@ -251,307 +340,3 @@ class Driver:
             else:
                 self.send_singles(chunk)
                 self.say(f"singles: chunk {number + 1} done")
-
-    # -- scheduled jobs ------------------------------------------------------------
-
-    def signature(self):
-        """What moves, per order: state, PO id and status, fulfillment orders. An
-        order without PO record counts as not sent."""
-        self.cr.rollback()
-        self.cr.execute(
-            """
-            SELECT so.id, po.state, po.shipwire_id, po.shipwire_status,
-                   string_agg(fo.shipwire_id || ':' || fo.status, ','
-                              ORDER BY fo.shipwire_id)
-              FROM sale_order so
-              LEFT JOIN shipwire_purchase_order po ON po.sale_order_id = so.id
-              LEFT JOIN shipwire_fulfillment_order fo ON fo.purchase_order_id = po.id
-             WHERE so.id IN %s
-             GROUP BY so.id, po.id
-            """,
-            [tuple(self.ids)],
-        )
-        return {row[0]: row[1:] for row in self.cr.fetchall()}
-
-    def time_travel(self):
-        """Failed orders are due now instead of in 5 minutes to 6 hours."""
-        import psycopg2
-
-        from odoo import fields
-
-        try:
-            self.cr.execute(
-                """
-                UPDATE shipwire_purchase_order SET next_retry = %s
-                 WHERE id IN (SELECT id FROM shipwire_purchase_order
-                               WHERE sale_order_id IN %s AND state = 'failed'
-                                 AND next_retry > %s
-                                 FOR UPDATE SKIP LOCKED)
-                """,
-                [fields.Datetime.now(), tuple(self.ids), fields.Datetime.now()],
-            )
-            self.cr.commit()
-        except psycopg2.Error:
-            self.cr.rollback()
-            self.counts["time_travel_conflicts"] += 1
-
-    def due_count(self):
-        from odoo import fields
-
-        self.cr.rollback()
-        return self.env["shipwire.purchase.order"].search_count(
-            [
-                ("sale_order_id", "in", self.ids),
-                ("state", "=", "failed"),
-                ("next_retry", "<=", fields.Datetime.now()),
-            ]
-        )
-
-    def run_job(self, name, call):
-        """One run of a scheduled job, as ir.cron runs it: commit, or roll back."""
-        import psycopg2
-
-        self.counts[f"{name}_runs"] += 1
-        with self.doing(name):
-            try:
-                call()
-                self.cr.commit()
-                return True
-            except psycopg2.Error as error:
-                if self.roll_back():
-                    self.counts[f"{name}_connections_lost"] += 1
-                else:
-                    self.counts[f"{name}_db_conflicts"] += 1
-                    self.counts[f"pg_{getattr(error, 'pgcode', None)}"] += 1
-                if name == "sync_job":
-                    first_line = str(error).strip().splitlines()[0][:120]
-                    self.last_sync_error = f"database: {first_line}"
-            except Exception:  # noqa: BLE001 - the job failed: counted and reported
-                self.roll_back()
-                self._error(f"{name} crashed: {traceback.format_exc()[-1500:]}")
-        return False
-
-    def retry_job(self):
-        """The retry job, again while orders are due and it makes progress (it
-        handles 50 per run and reports the rest as remaining)."""
-        due = self.due_count()
-        for _ in range(len(self.ids) // 50 + 5):
-            if not due:
-                return
-            self.run_job(
-                "retry_job",
-                lambda: self.env["shipwire.purchase.order"]._cron_retry_failed_sends(),
-            )
-            now_due = self.due_count()
-            if now_due >= due:
-                return  # the rest is locked by another process, or failing
-            due = now_due
-
-    def sync_job(self):
-        """The sync, again while it leaves a backlog. True when a run succeeded."""
-        from odoo import fields
-
-        succeeded = False
-        for _ in range(5):
-            # The account keeps when the last sync ran or failed, to the second:
-            # start in a later second than both, so that they tell about this run
-            # (or, in the concurrent run, about the other worker's at the same time).
-            self.cr.rollback()
-            backend = self.env["shipwire.backend"].search([], limit=1)
-            stamps = [
-                stamp
-                for stamp in (backend.last_sync_date, backend.last_sync_error_date)
-                if stamp
-            ]
-            while stamps and fields.Datetime.now() <= max(stamps):
-                time.sleep(0.1)
-            started = fields.Datetime.now()
-            ran = self.run_job(
-                "sync_job", lambda: self.env["shipwire.sync"]._cron_sync()
-            )
-            self.cr.rollback()
-            backend = self.env["shipwire.backend"].search([], limit=1)
-            failed_now = (
-                backend.last_sync_error_date and backend.last_sync_error_date >= started
-            )
-            if ran and failed_now:
-                self.counts["sync_shipwire_failures"] += 1
-                self.last_sync_error = (backend.last_sync_error or "")[:160]
-            succeeded = bool(
-                ran
-                and not failed_now
-                and backend.last_sync_date
-                and backend.last_sync_date >= started
-            )
-            if not (ran and backend.sync_resume_key):
-                break
-        return succeeded
-
-    def sync_failure(self):
-        text, self.last_sync_error = self.last_sync_error, ""
-        return f"FAILED ({text})" if text else "FAILED"
-
-    def ship_wave(self, wave):
-        """The sandbox ships SHIP_SHARE of the open fulfillment orders."""
-        # Accepted and waiting at the warehouse: nothing else moves them on.
-        open_orders = read_sandbox(
-            self.sandbox, lambda client: client.search_orders(status="unprocessed")
-        )
-        if open_orders is None:
-            self.say(f"ship wave {wave}: could not list the open orders")
-            return
-        rng = random.Random(wave)
-        chosen = rng.sample(open_orders, int(len(open_orders) * SHIP_SHARE))
-        shipped = 0
-        for fulfillment_order in chosen:
-            try:
-                self.sandbox.complete(fulfillment_order["id"])
-                shipped += 1
-            except Exception:  # noqa: BLE001 - e.g. 422: no longer open
-                self.counts["ship_refused"] += 1
-        self.counts["shipped_at_sandbox"] += shipped
-        (self.workdir / f"ship-wave-{wave}").touch()
-        self.say(f"ship wave {wave}: the sandbox shipped {shipped} fulfillment orders")
-
-    def ship_wave_due(self, round_number):
-        """The first ship wave not done yet whose round has come (waves are named
-        after their round; one that could not list the open orders comes again)."""
-        for wave in SHIP_ROUNDS:
-            if wave <= round_number and not self.wave_done(wave):
-                self.ship_wave(wave)
-                return
-
-    def wave_done(self, wave):
-        """Whether ship wave ``wave`` happened, in this process or a killed one."""
-        return (self.workdir / f"ship-wave-{wave}").exists()
-
-    def why_round_does_not_count(self):
-        """Why this round does not count against the cap: another worker is still
-        sending, or the run's process faults have not all happened yet."""
-        if self.workdir is None:
-            return ""
-        if any(
-            not (self.workdir / f"sent-{other}").exists()
-            for other in range(self.workers)
-            if other != self.index
-        ):
-            return "other worker still sending"
-        if (self.workdir / FAULTS_PENDING).exists():
-            return "process faults pending"
-        return ""
-
-    def jobs_loop(self, max_rounds=MAX_ROUNDS, ship=False):
-        """Scheduled jobs rounds until nothing moves. Returns True if converged."""
-        previous = self.signature()
-        counted = total = 0
-        while counted < max_rounds:
-            total += 1
-            not_counted = self.why_round_does_not_count()
-            if not not_counted:
-                counted += 1
-            if ship:
-                self.ship_wave_due(total)
-            self.time_travel()
-            self.retry_job()
-            synced = self.sync_job()
-            current = self.signature()
-            moved = sum(
-                1 for key, value in current.items() if previous.get(key) != value
-            )
-            states = collections.Counter(
-                value[0] or NOT_SENT for value in current.values()
-            )
-            previous = current
-            self.counts["rounds"] = counted
-            self.counts["uncounted_rounds"] = total - counted
-            sync = "ok" if synced else self.sync_failure()
-            self.say(
-                f"round {total}{f' ({not_counted})' if not_counted else ''}: "
-                f"sync {sync}, {moved} orders moved, "
-                + ", ".join(f"{state} {n}" for state, n in sorted(states.items()))
-            )
-            if (
-                not not_counted
-                and (not ship or all(map(self.wave_done, SHIP_ROUNDS)))
-                and synced
-                and not moved
-                and not states["failed"]
-                and not states[NOT_SENT]
-            ):
-                return True
-            if not_counted:
-                time.sleep(1)
-        return False
-
-
-def worker_main(options):
-    """A worker process: its own registry on the run's database."""
-    import odoo
-
-    odoo.tools.config.parse_config(
-        ["-c", options.config, "-d", options.db, "--log-level=warn"]
-    )
-    registry = odoo.modules.registry.Registry(options.db)
-    ids = json.loads(Path(options.ids_file).read_text())
-    workdir = Path(options.workdir)
-    driver = Driver(
-        registry,
-        SandboxControl(options.sandbox_url, SANDBOX_USER, SANDBOX_PASSWORD),
-        ids,
-        index=options.worker,
-        workdir=workdir,
-        workers=options.workers,
-        resumed=options.resumed,
-        announcing=True,
-    )
-    result = {"worker": options.worker, "resumed": options.resumed}
-    try:
-        started = time.perf_counter()
-        if options.role == "single":
-            driver.single_run_sends()
-        else:
-            driver.concurrent_sends()
-        (workdir / f"sent-{options.worker}").touch()
-        result["send_seconds"] = time.perf_counter() - started
-        after_send = collections.Counter(
-            value[0] or NOT_SENT for value in driver.signature().values()
-        )
-        result["after_send"] = dict(after_send)
-        driver.say(
-            f"sending done in {result['send_seconds']:.0f} s: "
-            + ", ".join(f"{state} {n}" for state, n in sorted(after_send.items()))
-        )
-        started = time.perf_counter()
-        result["converged"] = driver.jobs_loop(
-            max_rounds=options.max_rounds, ship=options.worker == 0
-        )
-        result["jobs_seconds"] = time.perf_counter() - started
-    except Exception:  # noqa: BLE001 - reported to the parent
-        (workdir / f"sent-{options.worker}").touch()
-        result["converged"] = False
-        result["crash"] = traceback.format_exc()[-3000:]
-    finally:
-        result["counts"] = driver.totals()
-        result["errors"] = driver.errors
-        driver.close()
-    report_result(result)
-    return 0
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--worker", type=int, required=True)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--role", choices=("single", "concurrent"), required=True)
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--config", required=True)
-    parser.add_argument("--sandbox-url", required=True)
-    parser.add_argument("--ids-file", required=True)
-    parser.add_argument("--workdir", required=True)
-    parser.add_argument("--max-rounds", type=int, default=MAX_ROUNDS)
-    parser.add_argument("--resumed", action="store_true")
-    return worker_main(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,8 @@
 """The soak's process faults: a worker killed in a send and in a sync batch, a
 sync's database connection ended, seen through the parent's own connection to
-the run's database."""
+the run's database; and the crashes the workers inject in the bulk action."""
 
+import json
 import re
 import threading
 import time
@@ -122,6 +123,10 @@ class ProcessFaults(threading.Thread):
        the worker's PostgreSQL session is ended (pg_terminate_backend); the worker
        rolls back, connects again and goes on.
 
+    The crashes in the bulk action are the workers' own (``soak_driver``): a
+    worker that killed itself is replaced here, and the crashes of the plan that
+    did not happen are reported as missed.
+
     A killed worker is replaced at once by a resumed process (see ``Workers``). A
     fault whose moment does not come within PROCESS_FAULT_TIMEOUT is reported as
     missed. While faults are pending, the workers' rounds do not count (the
@@ -131,13 +136,13 @@ class ProcessFaults(threading.Thread):
     KILL_IN_SYNC = "kill during a sync batch"
     DROP_IN_SYNC = "connection dropped during a sync batch"
 
-    def __init__(self, workers, database, sandbox, ids, prefix, workdir):
+    def __init__(self, workers, database, accounts, ids, workdir, crash_plan):
         super().__init__(daemon=True, name="process-faults")
+        self.crash_plan = crash_plan  # soak_settings.BULK_CRASHES of the run
         self.workers = workers
         self.database = database
-        self.sandbox = sandbox
+        self.accounts = accounts  # soak_driver.Account
         self.ids = ids
-        self.prefix = prefix
         self.workdir = workdir
         self.started = time.monotonic()
         self.events = []  # one dict per fault, done or missed
@@ -201,7 +206,7 @@ class ProcessFaults(threading.Thread):
         if not self.wait_for(lambda: self.database.sent_count(self.ids) >= enough, 0.5):
             self.missed(fault, f"{KILL_SEND_AT:.0%} of the orders never sent")
             return
-        hold_po_creates(self.sandbox)
+        self.on_every_sandbox(hold_po_creates)
         held_from = time.monotonic()
         try:
             victim = self.wait_for(
@@ -215,7 +220,7 @@ class ProcessFaults(threading.Thread):
 
             def check_kept_unlinked():
                 self.database.wait_sessions_gone(victim)
-                faults_mix(self.sandbox)  # the holds end with the kill
+                self.on_every_sandbox(faults_mix)  # the holds end with the kill
                 checked.update(self.kept_unlinked(clicked))
 
             if self.workers.kill_and_replace(victim, check_kept_unlinked):
@@ -229,7 +234,7 @@ class ProcessFaults(threading.Thread):
             else:
                 self.missed(fault, "kill: the worker had ended")
         finally:
-            faults_mix(self.sandbox)
+            self.on_every_sandbox(faults_mix)
 
     def click_waiting(self, held_from):
         """A worker in a click that began after the holds did and has waited
@@ -241,17 +246,31 @@ class ProcessFaults(threading.Thread):
                 return worker
         return None
 
+    def on_every_sandbox(self, change):
+        for account in self.accounts:
+            change(account.sandbox)
+
     def kept_unlinked(self, order_ids):
-        """Of the killed click's orders, those the sandbox has a PO for and Odoo has
+        """Of the killed click's orders, those a sandbox has a PO for and Odoo has
         not linked (read in this order, so that a later link cannot inflate it)."""
-        external_ids = [f"{self.prefix}{order_id}" for order_id in order_ids]
-        at_sandbox = read_sandbox(
-            self.sandbox,
-            lambda client: client.search_purchase_orders(external_ids=external_ids),
-        )
-        if at_sandbox is None:
-            return {"kept_unlinked": None}
-        kept = {po["externalId"] for po in at_sandbox}
+        kept = set()
+        for account in self.accounts:
+            external_ids = [
+                f"{account.prefix}{order_id}"
+                for order_id in order_ids
+                if order_id in account.ids
+            ]
+            if not external_ids:
+                continue
+            at_sandbox = read_sandbox(
+                account.sandbox,
+                lambda client, wanted=external_ids: client.search_purchase_orders(
+                    external_ids=wanted
+                ),
+            )
+            if at_sandbox is None:
+                return {"kept_unlinked": None}
+            kept |= {po["externalId"] for po in at_sandbox}
         unlinked = kept - self.database.linked_external_ids(order_ids)
         return {"kept_unlinked": len(unlinked), "kept_unlinked_ids": sorted(unlinked)}
 
@@ -312,8 +331,33 @@ class ProcessFaults(threading.Thread):
                     return worker, session[0], statement
         return None
 
+    # -- crashes in the bulk action (injected by the workers themselves) ------------
+
+    def replace_crashed(self):
+        """Replace a worker that killed itself in a bulk action, once the database
+        has ended its sessions."""
+        for worker in self.workers.replace_crashed(self.database.wait_sessions_gone):
+            self.say(f"worker {worker.index} (process {worker.process.pid}) crashed")
+
+    def crashes(self):
+        """The records of the bulk actions that crashed after Shipwire answered."""
+        return [
+            json.loads(path.read_text())
+            for path in sorted(self.workdir.glob("crash-*.json"))
+        ]
+
+    def missed_crashes(self):
+        done = {(crash["worker"], crash["kind"]) for crash in self.crashes()}
+        return [
+            f"bulk action crash ({kind}) of w{worker}"
+            for worker, planned in self.crash_plan.items()
+            for kind in planned.values()
+            if (worker, kind) not in done
+        ]
+
     def summary(self):
         done = [event for event in self.events if "missed" not in event]
+        crashes = self.crashes()
         return {
             "killed_workers": len(self.workers.killed),
             "dropped_connections": sum(
@@ -324,5 +368,7 @@ class ProcessFaults(threading.Thread):
             ),
             "process_faults_missed": [
                 event["fault"] for event in self.events if "missed" in event
-            ],
+            ]
+            + self.missed_crashes(),
+            "bulk_crashes": [crash["kind"] for crash in crashes],
         }

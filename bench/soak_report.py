@@ -28,6 +28,32 @@ def log_summary(path):
     return errors, warnings, samples
 
 
+def log_process_logs(workdir, results):
+    """What the workers', the server's and the sandboxes' logs hold."""
+    for index in sorted({result.get("worker") for result in results}):
+        errors, warnings, samples = log_summary(workdir / f"worker-{index}.log")
+        refused = sum(
+            result.get("counts", {}).get("errors", 0)
+            for result in results
+            if result.get("worker") == index
+        )
+        log(
+            f"worker {index} log          : {errors} ERROR, {warnings} WARNING "
+            f"lines; {refused} crashed or refused actions"
+        )
+        for sample in samples:
+            log(f"    {sample}")
+    errors, warnings, samples = log_summary(workdir / "odoo-server.log")
+    log(f"Odoo's server log        : {errors} ERROR, {warnings} WARNING lines")
+    for sample in samples:
+        log(f"    {sample}")
+    for path in sorted(workdir.glob("sandbox-*.log")):
+        sandbox_log = path.read_text(errors="replace").splitlines()
+        log(f"{path.stem} log          : {len(sandbox_log)} lines")
+        for line in sandbox_log[:5]:
+            log(f"    {line[:300]}")
+
+
 def report(
     kind,
     options,
@@ -41,6 +67,7 @@ def report(
     times,
     workdir,
     process_faults,
+    accounts,
 ):
     counts = collections.Counter()
     for result in results:
@@ -109,6 +136,8 @@ def report(
         for name in (
             "retry_job_runs",
             "retry_job_db_conflicts",
+            "apply_job_runs",
+            "apply_job_db_conflicts",
             "sync_job_runs",
             "sync_shipwire_failures",
             "sync_job_db_conflicts",
@@ -171,6 +200,19 @@ def report(
     )
     log(f"repeated sends linked    : {check['recovered']} (duplicate answer: linked)")
     log(
+        f"bulk action crashes      : {', '.join(faults_done['bulk_crashes']) or 'none'}"
+        f"; Shipwire holds {check['lost_at_crash']} POs of their orders Odoo "
+        f"lost, {check['adopted']} of them linked to their orders at the end"
+    )
+    log(
+        f"webhooks                 : the sandboxes delivered "
+        f"{stats['webhooks_delivered']} ({stats['webhooks_failed']} failed, "
+        f"{stats['webhooks_queued']} still queued at the end); the job took "
+        f"{counts['webhook_events_taken']} in {counts['webhook_batches']} batches, "
+        f"{counts['webhook_mixed_batches']} of them with both accounts' deliveries; "
+        f"left in Odoo: {check['webhooks_left'] or 'none'}"
+    )
+    log(
         "open error messages      : "
         + (
             "; ".join(f"{n} orders: {text!r}" for text, n in check["open_errors"])
@@ -201,23 +243,7 @@ def report(
         + ", ".join(f"{k} {mix[k]}" for k in FAULT_KINDS)
         + " (timeout_commit includes the creates held for the kill)"
     )
-    for index in sorted({result.get("worker") for result in results}):
-        errors, warnings, samples = log_summary(workdir / f"worker-{index}.log")
-        refused = sum(
-            result.get("counts", {}).get("errors", 0)
-            for result in results
-            if result.get("worker") == index
-        )
-        log(
-            f"worker {index} log          : {errors} ERROR, {warnings} WARNING "
-            f"lines; {refused} crashed or refused actions"
-        )
-        for sample in samples:
-            log(f"    {sample}")
-    sandbox_log = (workdir / "sandbox.log").read_text(errors="replace").splitlines()
-    log(f"sandbox log              : {len(sandbox_log)} lines")
-    for line in sandbox_log[:5]:
-        log(f"    {line[:300]}")
+    log_process_logs(workdir, results)
     for crash in crashes:
         log(f"worker crashed:\n{crash}")
     for name in ("missing", "extra", "duplicates", "left", "disagreeing"):
@@ -238,6 +264,11 @@ def report(
         "faulted": sum(fired.values()),
         **faults_done,
         "linked_repeats": check["recovered"],
+        "lost_at_crash": check["lost_at_crash"],
+        "adopted": check["adopted"],
+        "accounts": accounts,
+        "webhooks_delivered": stats["webhooks_delivered"],
+        "webhook_mixed_batches": counts["webhook_mixed_batches"],
         "converged_with_faults": converged,
         "wall_seconds": round(times["wall"]),
         "met": met,

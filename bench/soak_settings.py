@@ -1,8 +1,19 @@
-"""The fault soak's numbers (see soak.py): its faults, its users' patience, its
-rounds of scheduled jobs and the moments of its process faults."""
+"""The fault soak's numbers (see soak.py): its accounts, its faults, its users'
+patience, its rounds of scheduled jobs and the moments of its process faults."""
 
-SANDBOX_USER = "soak"
-SANDBOX_PASSWORD = "soak-password"
+# Two accounts in two companies, each on a sandbox process of its own (a sandbox
+# serves one set of credentials): (user, password, externalId prefix).
+ACCOUNTS = (
+    ("soak", "soak-password", "ODOO-"),
+    ("soak-b", "soak-b-password", "ODOOB-"),
+)
+CLERK_LOGIN = "soak_clerk"
+CLERK_GROUPS = (
+    "sales_team.group_sale_salesman_all_leads",
+    "sale_stock_shipwire.group_shipwire_user",
+)
+# The sales order list's "Send to Shipwire", run as the web client runs it.
+SEND_ACTION = "sale_stock_shipwire.sale_order_action_shipwire_send"
 READ_TIMEOUT = 1.0  # the Shipwire account's read timeout, in seconds
 FAULT_SECONDS = 1.5  # latency and timeout_commit faults: longer than READ_TIMEOUT
 FAULT_RATE = 0.2  # share of API requests that get a fault
@@ -22,7 +33,7 @@ FINAL_ROUNDS = 10
 SHIP_SHARE = 0.15
 SHIP_ROUNDS = (2, 3)
 WORKER_TIMEOUT = 45 * 60
-SEEDS = {"single": 1, "concurrent": 2}
+SEEDS = {"single": 1, "concurrent": 2}  # the second account's sandbox: + 10
 NOT_SENT = "not sent"
 # Process faults (see ProcessFaults). Once this share of the orders is sent, the
 # sandbox keeps every PO create and then holds its answer HOLD_SECONDS, and a worker
@@ -31,8 +42,22 @@ NOT_SENT = "not sent"
 KILL_SEND_AT = 0.15
 HOLD_SECONDS = 5.0
 SEND_KILL_DELAY = 2.0
+# Crashes in the bulk action after Shipwire answered, before Odoo committed: at a
+# worker process's n-th bulk action that went through (once per run), its
+# transaction is rolled back, or the worker SIGKILLs itself (Odoo's server then
+# starts a fresh one). The orders are left to the jobs: nobody sends them again.
+BULK_CRASHES = {
+    "single": {0: {1: "rollback", 3: "kill"}},
+    "concurrent": {0: {1: "rollback"}, 1: {1: "kill"}},
+}
 # A sync batch is caught once it has been storing this long, uncommitted.
 BATCH_FAULT_DELAY = 0.2
 PROCESS_FAULT_TIMEOUT = 15 * 60  # how long a process fault waits for its moment
 # While this file is in the run's directory, the workers' rounds do not count.
 FAULTS_PENDING = "process-faults-pending"
+# ir.cron calls a job again while it reports work left, this many times at most.
+CRON_CALLS = 10
+# Odoo's server that takes the sandboxes' webhooks; how long they may take to
+# deliver what they queued once the workers are done.
+SERVER_WORKERS = 2
+DELIVERY_WAIT = 120
