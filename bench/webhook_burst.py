@@ -23,10 +23,14 @@ SERVER_REQUEST = re.compile(
 class Burst:
     """Sends the deliveries from ``senders`` threads, in order; what is not answered
     with a 2xx within ANSWER_TIMEOUT is delivered again after the sandbox's retry
-    delays, as Shipwire does, up to ``max_attempts`` in all."""
+    delays, as Shipwire does, up to ``max_attempts`` in all. ``method`` GET sends
+    the requests without their bodies."""
 
-    def __init__(self, base_url, deliveries, senders, retry_delays, max_attempts):
+    def __init__(
+        self, base_url, deliveries, senders, retry_delays, max_attempts, method="POST"
+    ):
         self.base_url = base_url
+        self.method = method
         self.deliveries = deliveries
         self.senders = senders
         self.retry_delays = retry_delays or [0.0]
@@ -91,7 +95,8 @@ class Burst:
 
         started = time.perf_counter()
         try:
-            response = session.post(
+            response = session.request(
+                self.method,
                 self.base_url + delivery.path,
                 data=delivery.body,
                 headers=delivery.headers,
@@ -110,6 +115,16 @@ class Burst:
         with self.lock:
             self.answers.append((seconds, status))
         return status
+
+
+def bare_requests(count, path):
+    """``count`` requests of ``path`` without body, to send as deliveries are."""
+    from webhook_deliveries import Delivery
+
+    return [
+        Delivery(number, None, None, None, None, None, {}, path, False, False)
+        for number in range(count)
+    ]
 
 
 def warm_up(url, secrets):

@@ -155,7 +155,7 @@ def fulfillment_order_disagreements(local, remote):
     return reasons
 
 
-def run_sync_job(registry, backend_id):
+def run_sync_job(registry, backend_ids):
     """One run of the sync job as ``ir.cron`` runs it: called again while it
     reports work left (an unfinished account), CRON_CALLS times at most."""
     import odoo
@@ -165,14 +165,14 @@ def run_sync_job(registry, backend_id):
     calls = 0
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-        backend = env["shipwire.backend"].browse(backend_id)
+        backends = env["shipwire.backend"].browse(backend_ids)
         while calls < CRON_CALLS:
             env["shipwire.sync"]._cron_sync()
             cr.commit()
             calls += 1
-            if not backend.sync_resume_key:
+            if not any(backends.mapped("sync_resume_key")):
                 break
-        left = bool(backend.sync_resume_key)
+        left = any(backends.mapped("sync_resume_key"))
     return {
         "seconds": round(time.perf_counter() - started, 2),
         "queries": odoo.sql_db.sql_counter - queries,

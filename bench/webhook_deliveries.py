@@ -15,9 +15,11 @@ REPEAT_SHARE = 0.05
 LATE_SHARE = 0.05
 REPEAT_DISTANCE = 40  # a repeat comes 1 to this many deliveries after the first
 DELIVERY_WAIT = 120  # seconds for the sandbox to deliver everything to the recorder
-# The topics of this benchmark's mix: what moves orders, POs and deliveries.
+# The topics of this benchmark's mix: what moves orders, POs and deliveries, and
+# the stock transitions Shipwire sends with every stock movement.
 STATUS_TOPIC_KINDS = ("order", "purchaseorder")
 ORDER_TOPIC_KINDS = (*STATUS_TOPIC_KINDS, "tracking")
+TOPIC_KINDS = (*ORDER_TOPIC_KINDS, "stock")
 
 
 def topic_kind(topic):
@@ -115,47 +117,47 @@ def plan(webhooks, fulfillment_order_count):
     return counts, repeats
 
 
-def move_orders(sandbox, counts, rng):
-    """Apply the plan at the sandbox in two rounds a second apart. Returns
-    ``{fulfillment order id: role}``."""
-    ids = sorted(order["id"] for order in sandbox.orders())
-    rng.shuffle(ids)
+def move_orders(sandboxes, plans, rng):
+    """Apply each account's plan at its sandbox, in two rounds a second apart, the
+    accounts' moves mixed. Returns ``{(account, fulfillment order id): role}``
+    (an account is its index in ``sandboxes``)."""
     roles = {}
-    for role, count in counts.items():
-        for _ in range(count):
-            roles[ids.pop()] = role
+    for account, (sandbox, counts) in enumerate(zip(sandboxes, plans, strict=True)):
+        ids = sorted(order["id"] for order in sandbox.orders())
+        rng.shuffle(ids)
+        for role, count in counts.items():
+            for _ in range(count):
+                roles[account, ids.pop()] = role
 
     def one_round(moves):
-        chosen = [order_id for order_id, role in roles.items() if role in moves]
+        chosen = [key for key, role in roles.items() if role in moves]
         rng.shuffle(chosen)
         # A second apart: the dates the API writes have second precision.
         time.sleep(1.1)
-        for order_id in chosen:
-            moves[roles[order_id]](order_id)
+        for account, order_id in chosen:
+            moves[roles[account, order_id]](sandboxes[account], order_id)
 
-    def complete(order_id):
+    def complete(sandbox, order_id):
         sandbox.complete(
             order_id, trackings=[{"carrier": "FEDEX", "tracking": f"WH{order_id}"}]
         )
 
-    def process(order_id):
-        sandbox.order_action(order_id, "process")
+    def action(name, body=None):
+        return lambda sandbox, order_id: sandbox.order_action(order_id, name, body)
 
     one_round(
         {
-            "process_then_complete": process,
-            "process": process,
-            "submit": lambda order_id: sandbox.order_action(order_id, "submit"),
-            "hold": lambda order_id: sandbox.order_action(
-                order_id, "hold", {"description": "Held by the benchmark"}
-            ),
+            "process_then_complete": action("process"),
+            "process": action("process"),
+            "submit": action("submit"),
+            "hold": action("hold", {"description": "Held by the benchmark"}),
         }
     )
     one_round(
         {
             "process_then_complete": complete,
             "complete": complete,
-            "cancel": lambda order_id: sandbox.order_action(order_id, "cancel"),
+            "cancel": action("cancel"),
         }
     )
     return roles
@@ -165,7 +167,8 @@ def move_orders(sandbox, counts, rng):
 
 
 Delivery = collections.namedtuple(
-    "Delivery", "number topic order_id purchase_order_id body headers path repeat late"
+    "Delivery",
+    "number account topic order_id purchase_order_id body headers path repeat late",
 )
 # What Shipwire's delivery carries besides the body, sent again as it came.
 KEPT_HEADERS = ("content-type", "user-agent", "x-shipwire-signature")
@@ -185,11 +188,13 @@ def subject(topic, body):
     return resource.get("id"), resource.get("purchaseOrderId")
 
 
-def recorded_deliveries(received, kinds):
+def recorded_deliveries(received, kinds, tokens):
     """The recorder's deliveries of topics of ``kinds``, in the order they came,
-    and ``{topic: count}`` of the others."""
+    and ``{topic: count}`` of the others. ``tokens`` are the accounts' webhook
+    tokens: a delivery's account is the index of the token its path ends with."""
     deliveries, left_out = [], collections.Counter()
     for path, headers, body in received:
+        account = tokens.index(path.rsplit("/", 1)[-1])
         payload = json.loads(body)
         topic = payload["topic"]
         if topic_kind(topic) not in kinds:
@@ -199,6 +204,7 @@ def recorded_deliveries(received, kinds):
         deliveries.append(
             Delivery(
                 len(deliveries),
+                account,
                 topic,
                 order_id,
                 purchase_order_id,
@@ -221,17 +227,20 @@ def place_deliveries(deliveries, roles, repeats, rng):
     deliveries = list(deliveries)
     # Out of order: a processed then completed order's order.processed comes 1 to
     # 20 deliveries after its order.completed.
-    for order_id in (o for o, role in roles.items() if role == "process_then_complete"):
+    late = (key for key, role in roles.items() if role == "process_then_complete")
+    for account, order_id in late:
         processed = next(
             d
             for d in deliveries
-            if d.order_id == order_id and d.topic == "order.processed"
+            if (d.account, d.order_id, d.topic)
+            == (account, order_id, "order.processed")
         )
         deliveries.remove(processed)
         completed = next(
             index
             for index, d in enumerate(deliveries)
-            if d.order_id == order_id and d.topic == "order.completed"
+            if (d.account, d.order_id, d.topic)
+            == (account, order_id, "order.completed")
         )
         deliveries.insert(completed + rng.randint(1, 20), processed._replace(late=True))
     # Repeats: 30% of them tracking.created, as of the first deliveries.
