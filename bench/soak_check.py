@@ -168,7 +168,8 @@ def order_notes(env, ids):
     )
     open_activities = env.cr.fetchall()
     env.cr.execute(
-        "SELECT state, count(*) FROM shipwire_webhook_event GROUP BY 1 ORDER BY 1"
+        "SELECT state || coalesce(': ' || left(error, 120), ''), count(*) "
+        "FROM shipwire_webhook_event GROUP BY 1 ORDER BY 1"
     )
     webhooks_left = dict(env.cr.fetchall())
     return {

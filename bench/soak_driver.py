@@ -264,6 +264,8 @@ class Driver:
 
     def send_singles(self, ids):
         for number, order_id in enumerate(ids, 1):
+            if order_id in self.abandoned():
+                continue  # a crashed bulk action of the other worker held it
             self.user_send([order_id], "single")
             if number % 100 == 0:
                 self.say(f"single clicks: {number}/{len(ids)}")
