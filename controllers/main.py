@@ -1,5 +1,6 @@
 import json
 import logging
+import math
 
 from werkzeug.wrappers import Response
 
@@ -8,7 +9,6 @@ from odoo.http import request
 
 from ..const import WEBHOOK_ROUTE
 from ..models.shipwire_sync import webhook_kind
-from ..models.shipwire_webhook_event import APPLY_JOB
 from ..shipwire_api import SIGNATURE_HEADER, verify_signature
 
 _logger = logging.getLogger(__name__)
@@ -17,6 +17,8 @@ ROUTE = f"{WEBHOOK_ROUTE}/<string:token>"
 # Shipwire caps embedded lists at 20 items: real deliveries are far smaller.
 MAX_BODY_BYTES = 1024 * 1024
 BODY_KEY = "sale_stock_shipwire.webhook_body"
+# An expanded order delivery nests 8 levels (body, resource, items, resource...).
+MAX_DEPTH = 64
 
 
 def _answer(status, text):
@@ -44,6 +46,60 @@ def _body():
     return environ[BODY_KEY]
 
 
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text):
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} is too large a number")
+    return number
+
+
+def _parse(body):
+    """``(payload, None)``, or ``(None, why)`` for a body that is not JSON the
+    database can keep as it came: UTF-8, finite numbers, no NUL character nor
+    lone surrogate, at most MAX_DEPTH levels deep."""
+    try:
+        payload = json.loads(
+            body.decode(), parse_constant=_refuse_constant, parse_float=_finite
+        )
+    except UnicodeDecodeError:
+        return None, "body is not UTF-8"
+    except RecursionError:
+        return None, "body is nested too deep"
+    except ValueError:
+        return None, "body is not JSON"
+    stack = [(payload, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if not _storable_text(value):
+                return None, "body holds a NUL character or a lone surrogate"
+            continue
+        if isinstance(value, dict):
+            children = [*value, *value.values()]
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return None, "body is nested too deep"
+        stack.extend((child, depth + 1) for child in children)
+    return payload, None
+
+
+def _storable_text(text):
+    if "\x00" in text:
+        return False
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class ShipwireWebhookController(http.Controller):
     @http.route(
         ROUTE,
@@ -55,8 +111,8 @@ class ShipwireWebhookController(http.Controller):
     )
     def shipwire_webhook_check(self, token):
         """Shipwire checks the endpoint with HEAD (or GET) when subscribing."""
-        backend = request.env["shipwire.backend"]._for_webhook_token(token)
-        return _answer(200 if backend else 404, "ok" if backend else "unknown")
+        account = request.env["shipwire.webhook.event"]._account_for_token(token)
+        return _answer(200 if account else 404, "ok" if account else "unknown")
 
     @http.route(
         ROUTE,
@@ -73,19 +129,19 @@ class ShipwireWebhookController(http.Controller):
         body = _body()
         if body is None:
             return _answer(413, "body too large")
-        backend = request.env["shipwire.backend"]._for_webhook_token(token)
-        if not backend:
+        Event = request.env["shipwire.webhook.event"]
+        account = Event._account_for_token(token)
+        if account is None:
             return _answer(404, "unknown webhook")
         header = request.httprequest.headers.get(SIGNATURE_HEADER)
         if not header:
             return _answer(401, "signature missing")
-        if verify_signature(body, header, backend._webhook_secrets()) is None:
-            _logger.warning("Shipwire webhook for %s: bad signature", backend.name)
+        if verify_signature(body, header, account.secrets) is None:
+            _logger.warning("Shipwire webhook for %s: bad signature", account.name)
             return _answer(403, "signature does not match")
-        try:
-            payload = json.loads(body)
-        except ValueError:
-            return _answer(400, "body is not JSON")
+        payload, problem = _parse(body)
+        if problem:
+            return _answer(400, problem)
         if not isinstance(payload, dict) or not isinstance(payload.get("topic"), str):
             return _answer(400, "no topic")
         if not isinstance(payload.get("body"), dict):
@@ -95,13 +151,7 @@ class ShipwireWebhookController(http.Controller):
             return _answer(400, "unknown topic")
         if kind != "stock" and not isinstance(payload["body"].get("resource"), dict):
             return _answer(400, "no resource")
-        # Stored now, applied by a job with the rest of the burst.
-        request.env["shipwire.webhook.event"].sudo().create(
-            {
-                "backend_id": backend.id,
-                "topic": payload["topic"],
-                "body": payload["body"],
-            }
-        )
-        request.env.ref(APPLY_JOB).sudo()._trigger()
+        # Stored now, applied by a job with the rest of the burst; a delivery
+        # already waiting is not stored twice.
+        Event._store(account, payload["topic"], payload["body"])
         return _answer(200, "ok")

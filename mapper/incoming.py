@@ -243,16 +243,22 @@ def shipped_quantities(resource):
 
 
 def tracking_values(resource):
-    return {
+    """Values of a ``shipwire.tracking`` from a Shipwire tracking resource. What the
+    resource does not carry is left out, so that the value stored stays: a
+    tracking.created sent again after the delivery names no delivered date."""
+    values = {
         "shipwire_id": shipwire_id(resource.get("id")),
-        "carrier": resource.get("carrier") or resource.get("carrierCode") or "",
-        "tracking_number": str(resource.get("tracking") or ""),
-        "url": resource.get("url") or "",
+        "carrier": as_text(resource.get("carrier") or resource.get("carrierCode")),
+        "url": as_text(resource.get("url")),
         "shipped_date": parse_shipwire_date(
             resource.get("labelCreatedDate") or resource.get("createdDate")
         ),
         "tracked_date": parse_shipwire_date(resource.get("trackedDate")),
         "delivered_date": parse_shipwire_date(resource.get("deliveredDate")),
+    }
+    return {
+        "tracking_number": str(resource.get("tracking") or ""),
+        **{name: value for name, value in values.items() if value},
     }
 
 

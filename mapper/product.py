@@ -110,7 +110,7 @@ def product_update_payload(product, backend):
 
 def _other_products_by_sku(products):
     """``{sku: products}`` of the active goods outside ``products`` that share
-    their SKUs, in the products' company or shared between companies."""
+    their SKUs and may be used in the current company."""
     skus = [sku for sku in products.mapped("default_code") if sku]
     others = products.search(
         [
@@ -118,7 +118,7 @@ def _other_products_by_sku(products):
             ("id", "not in", products.ids),
             ("active", "=", True),
             ("type", "=", "consu"),
-            ("company_id", "in", [False, products.env.company.id]),
+            *products._check_company_domain(products.env.company),
         ]
     )
     by_sku = defaultdict(lambda: products.browse())
@@ -173,16 +173,33 @@ def _sku_problems(product, selected_by_sku, others_by_sku):
 
 
 def product_problems(products):
-    """Every reason ``products`` cannot go to Shipwire's catalogue, as sentences
-    that name the product, the field and the fix. Empty when they can."""
+    """Every reason ``products`` cannot go to the Shipwire catalogues of the
+    current company, as sentences that name the product, the field and the fix.
+    Empty when they can. A product may go there when it is shared between
+    companies or belongs to the current company (or a company above it)."""
     _ = products.env._
     selected_by_sku = defaultdict(lambda: products.browse())
     for product in products:
         selected_by_sku[product.default_code] |= product
     others_by_sku = _other_products_by_sku(products)
     problems = []
+    company = products.env.company
     for product in products:
         name = product.display_name
+        owner = product.company_id
+        if owner and owner not in company.parent_ids:
+            problems.append(
+                _(
+                    "%(product)s: the product belongs to %(owner)s, so it goes to "
+                    "%(owner)s's Shipwire accounts only, not to those of "
+                    "%(company)s, the company you are working in. Switch to "
+                    "%(owner)s in the company switcher, then send it from there.",
+                    product=name,
+                    owner=owner.name,
+                    company=company.name,
+                )
+            )
+            continue
         if not product.active:
             problems.append(
                 _(

@@ -20,6 +20,7 @@ from . import (
     shipwire_product,
     shipwire_purchase_order,
     shipwire_retailer_product,
+    shipwire_send_attempt,
     shipwire_service_level,
     shipwire_stock_level,
     shipwire_stock_sync,

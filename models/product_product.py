@@ -11,9 +11,11 @@ from ..mapper.product import (
 from ..shipwire_api import ShipwireError, ShipwireNotFoundError
 from .shipwire_backend import ensure_group
 
-# Products per create call. Shipwire refuses the whole list over one bad product:
-# a refusal holds back this many at most.
+# Products per create call. Shipwire may refuse a whole list (HTTP 400) over one
+# bad product: such a refusal holds back this many at most.
 PRODUCTS_PER_CREATE = 50
+# Notification types, from the best outcome to the worst.
+OUTCOMES = ("success", "warning", "danger")
 
 
 class ProductProduct(models.Model):
@@ -30,7 +32,10 @@ class ProductProduct(models.Model):
 
     def action_shipwire_send_products(self):
         """Create or update the products in the catalogue of every active Shipwire
-        account of the current company, after checking them all."""
+        account of the current company, after checking them all: none goes to
+        another company's accounts, and another company's product is refused. An
+        account that lacks its credentials is skipped and named, unless no account
+        of the company can be used."""
         ensure_group(self.env, GROUP_USER)
         self.check_access("read")
         # The group was checked: the module does the rest.
@@ -41,6 +46,11 @@ class ProductProduct(models.Model):
             .sudo()
             .search([("company_id", "=", company.id)])
         )
+        unusable = {
+            backend: problems
+            for backend in backends
+            if (problems := backend._missing_configuration())
+        }
         problems = []
         if not backends:
             problems.append(
@@ -50,31 +60,41 @@ class ProductProduct(models.Model):
                     company=company.name,
                 )
             )
-        for backend in backends:
-            problems += backend._missing_configuration()
+        elif len(unusable) == len(backends):
+            problems += [line for lines in unusable.values() for line in lines]
         problems += product_problems(products)
         if problems:
             raise UserError("\n".join(problems))
         outcomes = [
-            products.with_company(backend.company_id)._shipwire_send_to(backend)
+            (
+                "warning",
+                self.env._(
+                    "%(problems)s Nothing was sent to this account.",
+                    problems=" ".join(unusable[backend]),
+                ),
+            )
+            if backend in unusable
+            else products.with_company(company)._shipwire_send_to(backend)
             for backend in backends
         ]
-        failed = any(not sent for sent, _message in outcomes)
+        worst = max((outcome for outcome, _message in outcomes), key=OUTCOMES.index)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "title": self.env._("Send to Shipwire"),
-                "type": "danger" if failed else "success",
-                "message": "\n".join(message for _sent, message in outcomes),
-                "sticky": failed,
+                "type": worst,
+                "message": "\n".join(message for _outcome, message in outcomes),
+                "sticky": worst != "success",
             },
         }
 
     def _shipwire_send_to(self, backend):
         """Bring ``backend``'s catalogue in line with these checked products, and
         bind each product Shipwire confirmed to its product there. Returns
-        ``(whether all went, a sentence saying what was done)``.
+        ``(outcome, a sentence saying what was done)``, the outcome one of
+        ``OUTCOMES``: "warning" when Shipwire refused some products, "danger"
+        when a call failed and the products from it on were not sent.
 
         A product bound to a Shipwire product is updated; the others are first
         looked up by SKU, so that one already in the catalogue (made at Shipwire,
@@ -86,7 +106,7 @@ class ProductProduct(models.Model):
                 [("backend_id", "=", backend.id), ("product_id", "in", self.ids)]
             )
         }
-        exchanges, confirmed = [], {}
+        exchanges, confirmed, refused = [], {}, {}
         created = updated = 0
         failure = None
         calling = self.browse()
@@ -129,49 +149,68 @@ class ProductProduct(models.Model):
             new = unbound.filtered(lambda p: p.default_code not in found)
             for start in range(0, len(new), PRODUCTS_PER_CREATE):
                 calling = new[start : start + PRODUCTS_PER_CREATE]
-                answers = client.create_products(
+                result = client.create_products(
                     product_payload(product, backend) for product in calling
                 )
                 ids_by_sku = {
                     item.get("sku"): shipwire_id(item.get("id"))
-                    for item in answers
-                    if isinstance(item, dict) and shipwire_id(item.get("id"))
+                    for item in result.created
                 }
                 for product in calling:
-                    if product.default_code in ids_by_sku:
-                        confirmed[product] = ids_by_sku[product.default_code]
+                    sku = product.default_code
+                    if ids_by_sku.get(sku):
+                        confirmed[product] = ids_by_sku[sku]
                         created += 1
-                unconfirmed = calling.filtered(lambda p: p not in confirmed)
-                if unconfirmed:
-                    calling = unconfirmed
-                    raise ShipwireError(
-                        self.env._("Shipwire's answer confirmed no product id for them")
-                    )
+                    else:
+                        refused[product] = result.refused.get(sku) or [
+                            self.env._("Shipwire's answer gave no valid product id")
+                        ]
+                calling = self.browse()
         except ShipwireError as error:
             failure = error
         finally:
             client.close()
         self.env["shipwire.exchange"]._record(backend, exchanges)
         self._shipwire_bind(backend, bindings, confirmed)
-        done = self.env._(
-            "%(account)s: %(created)s created and %(updated)s updated in Shipwire's "
-            "catalogue.",
-            account=backend.name,
-            created=created,
-            updated=updated,
-        )
-        if failure is None:
-            return True, done
-        return False, self.env._(
-            "%(done)s Then the call for %(products)s failed: %(error)s. "
-            "%(left)s more were not sent to this account. Send again once this is "
-            "fixed: what is already in Shipwire's catalogue is updated, not created "
-            "twice.",
-            done=done,
-            products=", ".join(calling.mapped("display_name")),
-            error=failure,
-            left=len(self) - len(calling) - len(confirmed),
-        )
+        sentences = [
+            self.env._(
+                "%(account)s: %(created)s created and %(updated)s updated in "
+                "Shipwire's catalogue.",
+                account=backend.name,
+                created=created,
+                updated=updated,
+            )
+        ]
+        if refused:
+            sentences += [
+                self.env._(
+                    "Shipwire refused %(product)s: %(reasons)s.",
+                    product=product.display_name,
+                    reasons="; ".join(str(reason).rstrip(". ") for reason in reasons),
+                )
+                for product, reasons in refused.items()
+            ]
+            sentences.append(
+                self.env._(
+                    "Correct what Shipwire names on these products, then send them "
+                    "again: the products already in its catalogue are updated, not "
+                    "created twice."
+                )
+            )
+        if failure is not None:
+            sentences.append(
+                self.env._(
+                    "Then the call for %(products)s failed: %(error)s. %(left)s more "
+                    "were not sent to this account. Send again once this is fixed: "
+                    "what is already in Shipwire's catalogue is updated, not created "
+                    "twice.",
+                    products=", ".join(calling.mapped("display_name")),
+                    error=failure,
+                    left=len(self) - len(calling) - len(confirmed) - len(refused),
+                )
+            )
+        outcome = "danger" if failure else "warning" if refused else "success"
+        return outcome, " ".join(sentences)
 
     def _shipwire_bind(self, backend, bindings, confirmed):
         """Record ``{product: Shipwire product id}`` as ``backend``'s catalogue."""

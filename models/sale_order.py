@@ -341,11 +341,52 @@ class SaleOrder(models.Model):
         ]
         if problems:
             raise UserError("\n".join(problems))
+        linked = self.env["shipwire.purchase.order"]
         for purchase_orders in self._shipwire_in_companies(
             lambda orders: orders._shipwire_purchase_orders()
         ):
-            purchase_orders._send()
-        return True
+            linked |= purchase_orders._send()
+        return self._shipwire_send_notification(linked.sale_order_id)
+
+    def _shipwire_send_notification(self, linked):
+        """What became of each sent order, named, for the web client to show."""
+        _ = self.env._
+        titles = {
+            "sent": _("Sent"),
+            "linked": _("Already at Shipwire, linked"),
+            "held": _("Sent, on hold at Shipwire"),
+            "rejected": _("Rejected by Shipwire (see the order's messages)"),
+            "failed": _("Shipwire could not be reached (sent again automatically)"),
+        }
+        outcomes = defaultdict(list)
+        for order in self:
+            state = order.shipwire_state
+            if state in ("held", "rejected", "failed"):
+                outcomes[state].append(order.name)
+            else:
+                outcomes["linked" if order in linked else "sent"].append(order.name)
+        if outcomes.keys() & {"rejected", "failed"}:
+            kind = "danger"
+        elif "held" in outcomes:
+            kind = "warning"
+        else:
+            kind = "success"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": _("Send to Shipwire"),
+                "message": "\n".join(
+                    f"{title} ({len(outcomes[key])}): {', '.join(outcomes[key])}"
+                    for key, title in titles.items()
+                    if outcomes[key]
+                ),
+                "type": kind,
+                "sticky": kind != "success",
+                # The form or the list shows the orders' new states.
+                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
+            },
+        }
 
     def _shipwire_update_checked(self):
         self._shipwire_lock()

@@ -95,6 +95,7 @@ class ShipwireBackend(models.Model):
         """Read all of Shipwire's stock now (Shipwire Manager)."""
         self.ensure_one()
         ensure_group(self.env, GROUP_MANAGER)
+        self.check_access("read")
         backend = self.sudo().with_company(self.company_id)
         progress = backend.env["shipwire.stock.sync"]._sync_stock(backend, full=True)
         if progress is None:

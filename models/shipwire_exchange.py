@@ -1,8 +1,18 @@
+import re
 from datetime import timedelta
 
 from odoo import api, fields, models
 
-# Calls deleted per run of the purge job.
+from ..const import WEBHOOK_ROUTE
+
+# A webhook address names its account's token: Shipwire lists every address
+# subscribed at its account, other databases' and other companies' included.
+# JSON may write each "/" as "\/".
+WEBHOOK_TOKEN = re.compile(
+    "({})".format(r"\\?/".join(map(re.escape, [*WEBHOOK_ROUTE.split("/"), ""])))
+    + r"""[^/\\?#\s"'<>]+"""
+)
+# Calls and failed webhook deliveries deleted per run of the purge job.
 PURGE_BATCH_SIZE = 10000
 
 
@@ -48,7 +58,7 @@ class ShipwireExchange(models.Model):
         """Store ``shipwire_api.Exchange`` objects collected during calls.
 
         The account's password, webhook token and signing secrets are masked
-        wherever they appear."""
+        wherever they appear, and so is the token of any webhook address."""
         hidden = [
             value
             for value in (
@@ -62,7 +72,7 @@ class ShipwireExchange(models.Model):
         def mask(text):
             for value in hidden:
                 text = (text or "").replace(value, "********")
-            return text
+            return WEBHOOK_TOKEN.sub(r"\1********", text) if text else text
 
         return self.sudo().create(
             [
@@ -84,19 +94,25 @@ class ShipwireExchange(models.Model):
 
     @api.model
     def _cron_purge(self):
-        """Drop calls older than each account's retention, a bounded batch per
-        run: the scheduler runs it again while calls are left."""
+        """Drop calls, and webhook deliveries that could not be applied, older
+        than each account's retention, a bounded batch per run: the scheduler
+        runs it again while some are left. Waiting deliveries stay for their job."""
         done = remaining = 0
+        Event = self.env["shipwire.webhook.event"]
         for backend in (
             self.env["shipwire.backend"].with_context(active_test=False).search([])
         ):
             limit = fields.Datetime.now() - timedelta(
                 days=backend.exchange_retention_days
             )
-            domain = [("backend_id", "=", backend.id), ("create_date", "<", limit)]
-            if done < PURGE_BATCH_SIZE:
-                old = self.search(domain, limit=PURGE_BATCH_SIZE - done)
-                done += len(old)
-                old.unlink()
-            remaining += self.search_count(domain)
+            old_ones = [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+            for model, domain in (
+                (self, old_ones),
+                (Event, [*old_ones, ("state", "=", "failed")]),
+            ):
+                if done < PURGE_BATCH_SIZE:
+                    old = model.search(domain, limit=PURGE_BATCH_SIZE - done)
+                    done += len(old)
+                    old.unlink()
+                remaining += model.search_count(domain)
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)

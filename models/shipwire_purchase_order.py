@@ -396,6 +396,17 @@ class ShipwirePurchaseOrder(models.Model):
             severity="info",
         )
 
+    def _note_adopted(self):
+        """The sync found at Shipwire a PO Odoo had not recorded: say so, on the
+        PO and in the order's chatter."""
+        text = self.env._(
+            "Shipwire holds a PO for this order from a send whose outcome Odoo did "
+            "not record (interrupted before it was saved). The sync linked it; it "
+            "was not sent twice."
+        )
+        self._add_messages([text], severity="info")
+        self._post("sync", text)
+
     def _post(self, operation, title, errors=(), warnings=()):
         """A note in the sales order's chatter, by whoever pressed the button."""
         items = Markup("").join(

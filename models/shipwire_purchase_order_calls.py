@@ -34,7 +34,9 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
     _description = "Calls to Shipwire for a PO"
 
     def _send(self):
-        """Create the POs of already checked and locked orders, in parallel."""
+        """Create the POs of already checked and locked orders, in parallel.
+        Returns those Shipwire already had (linked, not created twice)."""
+        self.env["shipwire.send.attempt"]._note(self)
         jobs = []
         for purchase_order in self:
             order, backend = purchase_order.sale_order_id, purchase_order.backend_id
@@ -58,6 +60,7 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
         # HTTP only in the workers: the ORM stays in this thread.
         with ThreadPoolExecutor(min(MAX_PARALLEL_CALLS, len(jobs) or 1)) as pool:
             outcomes = list(pool.map(snapshot.capture(create), jobs))
+        linked = self.browse()
         for (purchase_order, exchanges, _client, _payload), outcome in zip(
             jobs, outcomes, strict=True
         ):
@@ -73,6 +76,10 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
                     purchase_order.sale_order_id.name,
                 )
                 purchase_order._apply_unreadable(error)
+            else:
+                if outcome.error is None and outcome.value.result.recovered:
+                    linked |= purchase_order
+        return linked
 
     def _update(self):
         """Correct the POs at Shipwire with their orders as they are now."""

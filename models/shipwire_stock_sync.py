@@ -1,7 +1,10 @@
+import contextlib
 import logging
 import time
 from collections import defaultdict
 from datetime import timedelta
+
+import psycopg2
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -85,24 +88,36 @@ class ShipwireStockSync(models.AbstractModel):
         everything when due. Returns ``(items stored, 1 if a complete read is
         left unfinished)``, or None when another run holds the account."""
         # Held on a connection of its own, which runs nothing else: released
-        # whatever becomes of the run's transactions.
-        with self.env.registry.cursor() as lock_cr:
+        # whatever becomes of the run's transactions. A session lock outlives the
+        # lock's transaction, so the connection waits idle, not idle in a
+        # transaction that a server timeout would end under the run.
+        lock_cr = self.env.registry.cursor()
+        try:
             lock_cr.execute(
                 "SELECT pg_try_advisory_lock(%s, %s)", [STOCK_LOCK, backend.id]
             )
-            if not lock_cr.fetchone()[0]:
+            locked = lock_cr.fetchone()[0]
+            lock_cr.commit()  # pylint: disable=invalid-commit
+            if not locked:
                 return None
             try:
                 # Shipped units leave Shipwire's counters and Odoo's deliveries at
                 # once: deliveries first, so that no shipment is counted twice.
                 self.env["shipwire.sync"]._sync(backend)
-                return self._read_stock(backend, budget, full)
-            finally:
-                lock_cr.execute(
-                    "SELECT pg_advisory_unlock(%s, %s)", [STOCK_LOCK, backend.id]
+                return self._read_stock(
+                    backend, budget, full, lambda: _connection_alive(lock_cr)
                 )
+            finally:
+                with contextlib.suppress(psycopg2.Error):
+                    lock_cr.execute(
+                        "SELECT pg_advisory_unlock(%s, %s)", [STOCK_LOCK, backend.id]
+                    )
+                    lock_cr.commit()  # pylint: disable=invalid-commit
+        finally:
+            with contextlib.suppress(psycopg2.Error):
+                lock_cr.close()
 
-    def _read_stock(self, backend, budget, full):
+    def _read_stock(self, backend, budget, full, lock_held):
         clock = time.monotonic()
         problems = []
         done = self._refresh_requested(backend, budget, problems)
@@ -127,7 +142,7 @@ class ShipwireStockSync(models.AbstractModel):
                     done += len(page)
                 self.env["shipwire.exchange"]._record(backend, exchanges)
                 exchanges.clear()
-                if not stored or time.monotonic() - clock > budget:
+                if not stored or time.monotonic() - clock > budget or not lock_held():
                     backend.write(
                         {"stock_read_offset": offset, "stock_read_started": started}
                     )
@@ -160,8 +175,8 @@ class ShipwireStockSync(models.AbstractModel):
             self._failed(
                 backend,
                 self.env._(
-                    "Shipwire sent stock items Odoo could not store; they were left "
-                    "out:\n%(items)s",
+                    "Some of Shipwire's stock could not be brought into Odoo:\n"
+                    "%(items)s",
                     items="\n".join(problems),
                 ),
             )
@@ -200,6 +215,20 @@ class ShipwireStockSync(models.AbstractModel):
                 items = [
                     item for page in client.stock_pages(skus=skus) for item in page
                 ]
+            except ShipwireError as error:
+                # Never asked again alone: the complete read, due now, brings
+                # them with the rest.
+                problems.append(
+                    self.env._(
+                        "SKUs %(skus)s could not be read alone (%(error)s); the "
+                        "complete read brings them.",
+                        skus=", ".join(skus),
+                        error=error,
+                    )
+                )
+                levels.refresh_requested = False
+                backend.stock_synced_at = False
+                break
             finally:
                 client.close()
                 self.env["shipwire.exchange"]._record(backend, exchanges)
@@ -236,7 +265,14 @@ class ShipwireStockSync(models.AbstractModel):
                 _logger.warning("Shipwire stock item %r not stored: %s", item, error)
                 sku = item.get("sku") if isinstance(item, dict) else None
                 warehouse = item.get("warehouseId") if isinstance(item, dict) else None
-                problems.append(f"{sku!r} @ {warehouse!r}: {error}")
+                problems.append(
+                    self.env._(
+                        "%(sku)r @ %(warehouse)r was left out: %(error)s",
+                        sku=sku,
+                        warehouse=warehouse,
+                        error=error,
+                    )
+                )
         return True
 
     # -- storing a page ------------------------------------------------------------
@@ -478,3 +514,16 @@ class ShipwireStockSync(models.AbstractModel):
         elif backend.stock_synced_at:
             backend.stock_synced_at = False
         self.env.ref(STOCK_JOB)._trigger()
+
+
+def _connection_alive(cr):
+    """Whether ``cr``'s connection, and so the session lock it holds, is still
+    there: ended by the server or an administrator, another run may have taken
+    the account, and this one stops after its page."""
+    try:
+        cr.execute("SELECT 1")
+        cr.commit()  # pylint: disable=invalid-commit
+    except psycopg2.Error:
+        _logger.warning("Shipwire stock sync lost its lock; stopping after the page")
+        return False
+    return True

@@ -1,4 +1,5 @@
 import logging
+import re
 import threading
 import time
 from collections import defaultdict
@@ -33,6 +34,8 @@ SYNC_CONFLICT_DELAY = timedelta(minutes=1)
 SYNC_OVERLAP = timedelta(minutes=5)
 FIRST_SYNC_LOOKBACK = timedelta(days=30)
 SYNC_BATCH_SIZE = 200
+# Send attempts a sync run looks at; sends left over wait for the next run.
+LOST_SEND_BATCH_SIZE = 1000
 # Past this, a sync run stops after its batch and the scheduler runs it again.
 SYNC_TIME_BUDGET = 60
 
@@ -75,6 +78,7 @@ class ShipwireSync(models.AbstractModel):
         """Read what changed at Shipwire since the account's cursor and store it,
         batch by batch. Returns ``(done, remaining)`` POs."""
         started = fields.Datetime.now()
+        self._recover_lost_sends(backend)
         window_start = backend.sync_window_start or started
         since = (backend.sync_cursor or started - FIRST_SYNC_LOOKBACK) - SYNC_OVERLAP
         updated_after = {"updated_after": since.replace(tzinfo=timezone.utc)}
@@ -165,10 +169,68 @@ class ShipwireSync(models.AbstractModel):
         return done, PurchaseOrder.search_count(domain)
 
     @api.model
+    def _recover_lost_sends(self, backend):
+        """Find at Shipwire, by their externalIds, the POs of sends whose
+        transaction was undone after the call (``shipwire.send.attempt``), and link
+        them to their orders. Sends still running are left for the next run."""
+        attempts = self.env["shipwire.send.attempt"].search(
+            [("backend_ref", "=", backend.id)], limit=LOST_SEND_BATCH_SIZE
+        )
+        if not attempts:
+            return
+        try:
+            with self.env.cr.savepoint():
+                # A send holds its orders' rows until it ends.
+                self.env.cr.execute(
+                    "SELECT id FROM sale_order WHERE id IN %s "
+                    "FOR KEY SHARE SKIP LOCKED",
+                    [tuple(set(attempts.mapped("sale_order_ref")))],
+                )
+                finished = {row[0] for row in self.env.cr.fetchall()}
+        except CONCURRENT_WRITES:
+            return  # a send ended meanwhile: the next run looks
+        # Those of deleted orders go too.
+        existing = set(
+            self.env["sale.order"]
+            .browse(attempts.mapped("sale_order_ref"))
+            .exists()
+            .ids
+        )
+        attempts.filtered(lambda a: a.sale_order_ref not in existing).unlink()
+        attempts = attempts.filtered(lambda a: a.sale_order_ref in finished)
+        linked = {
+            (po.sale_order_id.id, po.external_id)
+            for po in self.env["shipwire.purchase.order"].search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("sale_order_id", "in", attempts.mapped("sale_order_ref")),
+                    ("shipwire_id", "!=", False),
+                ]
+            )
+        }
+        lost = attempts.filtered(
+            lambda a: (a.sale_order_ref, a.external_id) not in linked
+        )
+        if lost:
+            external_ids = sorted(set(lost.mapped("external_id")))
+            remote = self._read_remote(backend, {"external_ids": external_ids}, None)
+            if remote is None:
+                return  # Shipwire could not be read: asked again next run
+            if remote:
+                try:
+                    self._store_batch(backend, remote)
+                except CONCURRENT_WRITES:
+                    self._retry_soon(backend)
+                    return
+        attempts.unlink()
+        self._commit_progress()
+
+    @api.model
     def _read_remote(self, backend, purchase_order_filters, order_filters):
         """The POs and fulfillment orders Shipwire lists with these filters,
         grouped by PO, the calls logged; ``None`` when Shipwire could not be read
-        (the account shows why)."""
+        (the account shows why). Without ``order_filters``, the fulfillment orders
+        of the POs found."""
         exchanges = []
         try:
             client = backend._make_client(exchanges.append)
@@ -176,7 +238,18 @@ class ShipwireSync(models.AbstractModel):
                 purchase_orders = client.search_purchase_orders(
                     **purchase_order_filters
                 )
-                orders = client.search_orders(expand=ORDER_EXPANSIONS, **order_filters)
+                if order_filters is None:
+                    found = [
+                        shipwire_id(po.get("id"))
+                        for po in purchase_orders
+                        if isinstance(po, dict) and shipwire_id(po.get("id"))
+                    ]
+                    order_filters = {"purchase_order_ids": found}
+                orders = (
+                    client.search_orders(expand=ORDER_EXPANSIONS, **order_filters)
+                    if any(order_filters.values())
+                    else []
+                )
             finally:
                 client.close()
         except (ShipwireError, UserError) as error:
@@ -280,6 +353,7 @@ class ShipwireSync(models.AbstractModel):
                 by_reference[purchase_order.external_id] = purchase_order
                 by_reference[purchase_order.sale_order_name] = purchase_order
         matched = {}
+        unmatched = {}
         for key, entry in remote.items():
             purchase_order = by_po_id.get(key) or next(
                 (by_reference[ref] for ref in references[key] if ref in by_reference),
@@ -287,43 +361,65 @@ class ShipwireSync(models.AbstractModel):
             )
             if purchase_order is not None:
                 matched[purchase_order] = _merged(matched.get(purchase_order), entry)
+            else:
+                unmatched[key] = entry
+        for purchase_order, entry in self._adopt(backend, unmatched).items():
+            matched[purchase_order] = _merged(matched.get(purchase_order), entry)
         return matched
+
+    @api.model
+    def _adopt(self, backend, remote):
+        """PO records for the remote entries whose externalId is one this database
+        gives (the account's prefix and a sales order's id) while that order has no
+        PO record at the account: its send reached Shipwire, but the transaction
+        that would have recorded it was undone."""
+        order_ids = {}
+        for key, entry in remote.items():
+            order_id = _own_order_id(backend.external_id_prefix, entry)
+            if order_id:
+                order_ids[key] = order_id
+        if not order_ids:
+            return {}
+        PurchaseOrder = self.env["shipwire.purchase.order"]
+        orders = self.env["sale.order"].search(
+            [
+                ("id", "in", list(set(order_ids.values()))),
+                ("company_id", "=", backend.company_id.id),
+            ]
+        )
+        orders -= PurchaseOrder.search(
+            [("backend_id", "=", backend.id), ("sale_order_id", "in", orders.ids)]
+        ).sale_order_id
+        adopted = {}
+        for key, order_id in order_ids.items():
+            order = orders.browse(order_id)
+            if order not in orders or order in adopted.values():
+                continue
+            purchase_order = PurchaseOrder.create(
+                {
+                    "sale_order_id": order.id,
+                    "backend_id": backend.id,
+                    "external_id": backend.external_id_prefix + str(order_id),
+                }
+            )
+            purchase_order._note_adopted()
+            adopted[purchase_order] = remote[key]
+        return adopted
 
     # -- webhooks ------------------------------------------------------------------
 
     @api.model
     def _apply_webhooks(self, backend, events):
         """Apply verified deliveries (``shipwire.webhook.event``) of one account
-        together, in the order they came: the POs and fulfillment orders they
-        carry are stored as one batch, then trackings, then stock.
+        together, in the order they came: stock first, then the POs and
+        fulfillment orders they carry, stored as one batch, then trackings.
 
         Deliveries may repeat or come out of order: storing is idempotent and an
         update older than what is stored changes nothing. An order we cannot place
         triggers a catch-up sync instead of a call from here."""
-        remote, trackings = {}, []
-        for position, event in enumerate(events):
-            kind = webhook_kind(event.topic)
-            body = event.body if isinstance(event.body, dict) else {}
-            if kind == "stock":
-                # Stock topics carry their fields flat, not a resource.
-                self.env["shipwire.stock.sync"]._handle_stock_webhook(backend, body)
-                continue
-            resource = body.get("resource")
-            if not isinstance(resource, dict):
-                continue
-            if kind == "tracking":
-                trackings.append(resource)
-                continue
-            id_field = "purchaseOrderId" if kind == "order" else "id"
-            # One without a PO id is placed by its references, on its own.
-            key = shipwire_id(resource.get(id_field)) or f"?{position}"
-            purchase_order, orders = remote.get(key, (None, None))
-            if kind == "order":
-                remote[key] = (purchase_order, [*(orders or ()), resource])
-            elif purchase_order is None or not is_older(
-                last_updated(resource), last_updated(purchase_order)
-            ):
-                remote[key] = (resource, orders)
+        remote, trackings, stock = _webhook_resources(events)
+        for body in stock:
+            self.env["shipwire.stock.sync"]._handle_stock_webhook(backend, body)
         matched = self._match(backend, remote) if remote else {}
         if matched:
             self.env["shipwire.purchase.order"]._store_remote(matched, replayable=True)
@@ -333,12 +429,34 @@ class ShipwireSync(models.AbstractModel):
             self._handle_tracking_webhook(backend, resource)
 
     @api.model
+    def _webhook_purchase_orders(self, backend, events):
+        """The account's POs that deliveries name, through a PO or order they
+        carry or the fulfillment order of a tracking."""
+        remote, trackings, _stock = _webhook_resources(events)
+        purchase_orders = self.env["shipwire.purchase.order"].union(
+            *(self._match(backend, remote) if remote else ())
+        )
+        order_ids = {
+            shipwire_id(item["orderId"])
+            for resource in trackings
+            for item in _tracking_items(resource)
+        }
+        if order_ids:
+            purchase_orders |= (
+                self.env["shipwire.fulfillment.order"]
+                .search(
+                    [
+                        ("shipwire_id", "in", list(order_ids)),
+                        ("purchase_order_id.backend_id", "=", backend.id),
+                    ]
+                )
+                .purchase_order_id
+            )
+        return purchase_orders
+
+    @api.model
     def _handle_tracking_webhook(self, backend, trackings):
-        items = [
-            item
-            for item in collection_items(trackings) or [trackings]
-            if isinstance(item, dict) and shipwire_id(item.get("orderId"))
-        ]
+        items = _tracking_items(trackings)
         order_ids = {shipwire_id(item["orderId"]) for item in items}
         fulfillment_orders = self.env["shipwire.fulfillment.order"].search(
             [
@@ -369,6 +487,48 @@ class ShipwireSync(models.AbstractModel):
             ]
         )
         fulfillment_orders._shipwire_update_tracking_reference()
+
+
+def _webhook_resources(events):
+    """What deliveries carry, in the order they came: ``(remote, trackings,
+    stock)``, ``remote`` being ``{key: (PO resource or None, [order resources] or
+    None)}`` as the sync groups them, ``trackings`` the tracking resources and
+    ``stock`` the bodies of stock topics."""
+    remote, trackings, stock = {}, [], []
+    for position, event in enumerate(events):
+        kind = webhook_kind(event.topic)
+        body = event.body if isinstance(event.body, dict) else {}
+        if kind == "stock":
+            # Stock topics carry their fields flat, not a resource.
+            stock.append(body)
+            continue
+        resource = body.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        if kind == "tracking":
+            trackings.append(resource)
+            continue
+        id_field = "purchaseOrderId" if kind == "order" else "id"
+        # One without a PO id is placed by its references, on its own.
+        key = shipwire_id(resource.get(id_field)) or f"?{position}"
+        purchase_order, orders = remote.get(key, (None, None))
+        if kind == "order":
+            remote[key] = (purchase_order, [*(orders or ()), resource])
+        elif purchase_order is None or not is_older(
+            last_updated(resource), last_updated(purchase_order)
+        ):
+            remote[key] = (resource, orders)
+    return remote, trackings, stock
+
+
+def _tracking_items(trackings):
+    """The trackings of a tracking webhook's resource (one or a collection) that
+    name their order."""
+    return [
+        item
+        for item in collection_items(trackings) or [trackings]
+        if isinstance(item, dict) and shipwire_id(item.get("orderId"))
+    ]
 
 
 def webhook_kind(topic):
@@ -422,6 +582,26 @@ def _group_by_purchase_order(purchase_orders, orders):
 def _scalar(value):
     """An id or reference as text; anything else (lists, objects) as empty."""
     return str(value) if isinstance(value, (str, int)) and value != "" else ""
+
+
+# Sales order ids stay within PostgreSQL's integer.
+MAX_RECORD_ID = 2**31 - 1
+
+
+def _own_order_id(prefix, entry):
+    """The id of the sales order this database named a remote entry after
+    (``<prefix><id>``, split suffix removed), or None."""
+    for resource in filter(None, [entry[0], *(entry[1] or ())]):
+        for name in ("externalId", "purchaseOrderExternalId"):
+            reference = strip_split_suffix(_scalar(resource.get(name)))
+            number = reference.removeprefix(prefix)
+            if (
+                reference.startswith(prefix)
+                and re.fullmatch("[0-9]{1,10}", number)
+                and 0 < int(number) <= MAX_RECORD_ID
+            ):
+                return int(number)
+    return None
 
 
 def _references(key, entry):

@@ -1,9 +1,13 @@
+import hashlib
+import json
 import logging
 import time
+from collections import namedtuple
 from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -13,12 +17,17 @@ APPLY_BATCH_SIZE = 500
 APPLY_TIME_BUDGET = 60
 CONFLICT_DELAY = timedelta(minutes=1)
 
+# The account a webhook URL's token names, with the secrets Shipwire signs with:
+# ``secrets`` is a list of ``(shipwire_id, secret)``.
+WebhookAccount = namedtuple("WebhookAccount", "backend_id company_id name secrets")
+
 
 class ShipwireWebhookEvent(models.Model):
     """A verified webhook delivery waiting to be applied. Answering Shipwire only
     takes storing it; a job applies the deliveries of a burst together, so that
     they neither wait on each other's locks nor validate deliveries one by one.
-    Applied ones are removed; one that cannot be applied stays, with why."""
+    Applied ones are removed; one that cannot be applied stays, with why, until
+    the account's retention of API calls has passed."""
 
     _name = "shipwire.webhook.event"
     _description = "Shipwire webhook delivery"
@@ -34,6 +43,11 @@ class ShipwireWebhookEvent(models.Model):
     company_id = fields.Many2one(related="backend_id.company_id", store=True)
     topic = fields.Char(required=True, readonly=True)
     body = fields.Json(readonly=True)
+    digest = fields.Char(
+        readonly=True,
+        help="Account, topic and body hashed: a delivery Shipwire sends again is "
+        "not stored twice while the first waits or failed.",
+    )
     state = fields.Selection(
         [("pending", "Waiting"), ("failed", "Not applied")],
         default="pending",
@@ -42,6 +56,103 @@ class ShipwireWebhookEvent(models.Model):
         readonly=True,
     )
     error = fields.Text(readonly=True)
+
+    _sql_constraints = [
+        (
+            "digest_unique",
+            "unique(digest)",
+            "A webhook delivery is stored once while it waits or failed.",
+        )
+    ]
+
+    @api.model
+    def _account_for_token(self, token):
+        """The active account whose webhook URL carries ``token``, with its
+        signing secrets, read in one query: a ``WebhookAccount`` or None."""
+        if not token:
+            return None
+        self.env["shipwire.backend"].flush_model()
+        self.env["shipwire.webhook.secret"].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT backend.id, backend.company_id, backend.name,
+                       array_agg(ARRAY[secret.shipwire_id, secret.secret]
+                                 ORDER BY secret.id)
+                           FILTER (WHERE secret.id IS NOT NULL)
+                  FROM shipwire_backend backend
+                  LEFT JOIN shipwire_webhook_secret secret
+                         ON secret.backend_id = backend.id
+                 WHERE backend.webhook_token = %s AND backend.active
+                 GROUP BY backend.id
+                 ORDER BY backend.id
+                 LIMIT 1
+                """,
+                token,
+            )
+        )
+        row = self.env.cr.fetchone()
+        if row is None:
+            return None
+        backend_id, company_id, name, secrets = row
+        return WebhookAccount(
+            backend_id, company_id, name, [tuple(pair) for pair in secrets or ()]
+        )
+
+    @api.model
+    def _store(self, account, topic, body):
+        """Keep a verified delivery and bring on the job that applies it, in one
+        statement. The same delivery (account, topic and body) already waiting or
+        failed is not stored again, whichever worker stores it first. ``body``
+        must be storable as it is (no NUL, no lone surrogate, finite numbers)."""
+        text = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        digest = hashlib.sha256(
+            f"{account.backend_id}\n{topic}\n{text}".encode()
+        ).hexdigest()
+        # The trigger ir.cron._trigger() would write, in the same statement. One
+        # per delivery stored: a run ends by deleting the triggers older than its
+        # start, so a delivery stored during a run that shared an earlier trigger
+        # could wait for the job's next interval. The same delivery stored at
+        # this moment by another worker fails to serialize (Odoo's transactions
+        # are repeatable read): Odoo retries the request, which then finds it
+        # stored, so the failure is not logged as a bad query.
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH stored AS (
+                    INSERT INTO shipwire_webhook_event
+                           (backend_id, company_id, topic, body, digest, state,
+                            create_uid, create_date, write_uid, write_date)
+                    VALUES (%(backend)s, %(company)s, %(topic)s, %(body)s::jsonb,
+                            %(digest)s, 'pending', %(uid)s, now() AT TIME ZONE 'UTC',
+                            %(uid)s, now() AT TIME ZONE 'UTC')
+                    ON CONFLICT (digest) DO NOTHING
+                    RETURNING id
+                )
+                INSERT INTO ir_cron_trigger
+                       (cron_id, call_at, create_uid, create_date, write_uid,
+                        write_date)
+                SELECT cron.id, %(call_at)s, %(uid)s, now() AT TIME ZONE 'UTC',
+                       %(uid)s, now() AT TIME ZONE 'UTC'
+                  FROM stored
+                  JOIN ir_cron cron ON cron.id = %(cron)s AND cron.active
+                """,
+                backend=account.backend_id,
+                company=account.company_id,
+                topic=topic,
+                body=text,
+                digest=digest,
+                uid=self.env.uid,
+                call_at=fields.Datetime.now(),
+                cron=self.env["ir.model.data"]._xmlid_to_res_id(
+                    APPLY_JOB, raise_if_not_found=True
+                ),
+            ),
+            log_exceptions=False,
+        )
+        if self.env.cr.rowcount:
+            # Wakes the cron workers once committed, as _trigger() does.
+            self.env.cr.postcommit.add(self.env["ir.cron"]._notifydb)
 
     @api.model
     def _cron_apply(self):
@@ -54,7 +165,7 @@ class ShipwireWebhookEvent(models.Model):
             if not events:
                 break
             unhindered = True
-            # Grouped first: applying an account's deliveries removes them.
+            # Grouped first: applying an account's deliveries deletes them.
             for backend, own in events.grouped("backend_id").items():
                 unhindered &= self._apply(backend, own)
             done += len(events)
@@ -104,8 +215,33 @@ class ShipwireWebhookEvent(models.Model):
             except Exception as error:  # noqa: BLE001 - kept with its reason
                 _logger.warning("Shipwire webhook %s not applied", event.id)
                 event.write({"state": "failed", "error": str(error)})
+                event.with_env(Sync.env)._show_failure(backend)
                 # Nothing is lost: the sync reads what changed at Shipwire.
                 self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
             else:
                 event.unlink()
         return unhindered
+
+    def _show_failure(self, backend):
+        """Tell the orders this failed delivery names, with an activity. Telling
+        them never stops the job: the delivery stays listed either way."""
+        self.ensure_one()
+        text = self.env._(
+            "Shipwire's %(topic)s webhook could not be applied: %(error)s. The sync "
+            "reads the change from Shipwire instead; the delivery is listed under "
+            "Shipwire > Webhook deliveries.",
+            topic=self.topic,
+            error=self.error,
+        )
+        try:
+            with self.env.cr.savepoint():
+                named = self.env["shipwire.sync"]._webhook_purchase_orders(
+                    backend, self
+                )
+                for purchase_order in named:
+                    purchase_order._add_messages([text], severity="warning")
+                    purchase_order._schedule_activity(
+                        self.env._("webhook not applied"), [text]
+                    )
+        except Exception:  # noqa: BLE001 - the delivery itself shows the failure
+            _logger.exception("Shipwire webhook %s: its orders were not told", self.id)

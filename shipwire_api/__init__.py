@@ -2,6 +2,7 @@
 
 from .client import (
     Exchange,
+    ProductsResult,
     PurchaseOrderResult,
     ShipwireClient,
 )

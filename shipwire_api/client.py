@@ -3,6 +3,7 @@
 import itertools
 import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from urllib3.util.retry import Retry
 from .envelope import (
     collect_messages,
     collection_items,
+    is_collection,
     mentions_duplicate,
     single_resource,
 )
@@ -73,6 +75,20 @@ class PurchaseOrderResult:
     @property
     def status(self):
         return self.purchase_order.get("status")
+
+
+@dataclass
+class ProductsResult:
+    """What Shipwire made of a list of products to create: it creates some and
+    refuses others in one answer."""
+
+    # The products created, with their ``id``, in the order they were sent.
+    created: list = field(default_factory=list)
+    # ``{sku: [ShipwireMessage, ...]}``: each product not created, with why.
+    refused: dict = field(default_factory=dict)
+    # Errors about none of the refused products (e.g. about a created one).
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
 
 
 # Ids or externalIds sent in one list request at most, so that its URL stays short;
@@ -524,30 +540,37 @@ class ShipwireClient:
     # -- catalogue ---------------------------------------------------------------
 
     def list_products(self, skus=None):
-        """Every product across every page; only those of ``skus`` when given."""
-        return self._search(
-            "/products", {"sku": _checked_skus(skus)}, {}, "search products"
-        )
+        """Every product across every page; only those of ``skus`` when given.
+        Shipwire's search also answers the SKUs that start with one asked for:
+        only exact matches are kept."""
+        skus = _checked_skus(skus)
+        found = self._search("/products", {"sku": skus}, {}, "search products")
+        if skus is None:
+            return found
+        return [p for p in found if isinstance(p, dict) and p.get("sku") in skus]
 
     def create_products(self, products):
-        """Create each product of the list at once, or none: Shipwire refuses the
-        whole list over one bad product. Returns the products, with their ``id``."""
+        """Create the products of the list; returns a ``ProductsResult``.
+
+        Shipwire answers HTTP 200 when it creates some products of a list and
+        refuses others, so the answer is matched to what was sent by SKU: each
+        product must have a SKU of its own. A list refused as a whole raises
+        ``ShipwireRejectedError``.
+        """
         products = list(products)
+        skus = [p.get("sku") if isinstance(p, dict) else None for p in products]
+        distinct = len(set(skus)) == len(skus)
+        if not distinct or not all(isinstance(sku, str) and sku for sku in skus):
+            raise ShipwireInputError(
+                "Each product sent to Shipwire's catalogue needs a SKU of its own: "
+                "Shipwire's answer is matched to the products by SKU."
+            )
         if not products:
-            return []
+            return ProductsResult()
         body = self.request(
             "POST", "/products", payload=products, operation="create products"
         )
-        created = collection_items(body.get("resource"))
-        if len(created) != len(products):
-            errors, warnings = collect_messages(body)
-            raise ShipwireRejectedError(
-                f"Shipwire created {len(created)} of the {len(products)} products sent",
-                status=body.get("status"),
-                errors=errors,
-                warnings=warnings,
-            )
-        return created
+        return _products_result(products, body)
 
     def update_product(self, product_id, product):
         """Change the product's fields to those of ``product``; returns it."""
@@ -609,6 +632,78 @@ class ShipwireClient:
     def create_secret(self):
         """A new signing secret: ``{"id": ..., "secret": <128 hex characters>}``."""
         return single_resource(self.request("POST", "/secret", operation="secret"))
+
+
+def _products_result(products, body):
+    """The ``ProductsResult`` of ``body``, Shipwire's answer to creating
+    ``products``.
+
+    A product is created when an item of the answer carries its SKU and an id.
+    Each error is given to the uncreated product it names, wherever it names it:
+    its ``sku`` field or key, its ``externalId``, the item it sits in, or its text.
+    Uncreated products no error names share the errors that name no product.
+    """
+    skus = [product["sku"] for product in products]
+    created, refused = {}, {}
+    resource = body.get("resource")
+    for entry in resource["items"] if is_collection(resource) else ():
+        item = entry.get("resource") if isinstance(entry, dict) else None
+        item = item if isinstance(item, dict) else entry
+        sku = item.get("sku") if isinstance(item, dict) else None
+        if sku not in skus or sku in created:
+            continue
+        if item.get("id") is not None:
+            created[sku] = item
+        else:
+            refused.setdefault(sku, []).extend(collect_messages(entry)[0])
+    uncreated = [sku for sku in skus if sku not in created]
+    sku_by_external_id = {
+        product.get("externalId"): product["sku"]
+        for product in products
+        if product.get("externalId")
+    }
+    errors, warnings = collect_messages(body)
+    about_created, unnamed = [], []
+    for error in errors:
+        if any(error in reasons for reasons in refused.values()):
+            continue
+        sku = _named_sku(error, skus, sku_by_external_id)
+        if sku is None:
+            unnamed.append(error)
+        elif sku in created:
+            about_created.append(error)
+        else:
+            refused.setdefault(sku, []).append(error)
+    unexplained = [sku for sku in uncreated if not refused.get(sku)]
+    for sku in unexplained:
+        refused[sku] = unnamed or [
+            ShipwireMessage(
+                "error",
+                "Shipwire's answer neither created this product nor said why",
+            )
+        ]
+    return ProductsResult(
+        created=[created[sku] for sku in skus if sku in created],
+        refused={sku: refused[sku] for sku in uncreated},
+        errors=about_created + ([] if unexplained else unnamed),
+        warnings=warnings,
+    )
+
+
+def _named_sku(error, skus, sku_by_external_id):
+    """The SKU among ``skus`` that ``error`` is about, or None. ``id`` holds the
+    key of an error filed under a key."""
+    for sku in (error.sku, error.id, sku_by_external_id.get(error.external_id)):
+        if sku and sku in skus:
+            return sku
+    # The longest SKU the text names as a whole word: "OPAL-1" is not named by
+    # "OPAL-10", though "OPAL-1." at the end of a sentence names it.
+    named = [
+        sku
+        for sku in skus
+        if re.search(rf"(?<![\w-]){re.escape(sku)}(?![\w-])", error.message)
+    ]
+    return max(named, key=len) if named else None
 
 
 def _unreachable_message(error):

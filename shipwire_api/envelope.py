@@ -48,6 +48,7 @@ def parse_message(element, default_type, key=None):
         order_no=_text(element.get("orderNo")),
         external_id=_text(element.get("externalId")),
         id=_text(element.get("id", key)),
+        sku=_text(element.get("sku")),
     )
 
 

@@ -14,7 +14,8 @@ class ShipwireMessage:
     Shipwire uses several shapes (v3 ``errors``/``warnings`` objects, ``v4Errors``,
     plain strings, objects keyed by order id); ``message`` is always a sentence.
     ``order_no``, ``external_id`` and ``id`` name the order (or PO) it is about,
-    when Shipwire says: a split order's own number, with its ``.N`` suffix.
+    when Shipwire says: a split order's own number, with its ``.N`` suffix;
+    ``sku`` (or ``external_id``) the product.
     """
 
     type: str
@@ -24,6 +25,7 @@ class ShipwireMessage:
     order_no: str = ""
     external_id: str = ""
     id: str = ""
+    sku: str = ""
 
     def __str__(self):
         about = ", ".join(

@@ -15,4 +15,5 @@ from . import (
     test_sync,
     test_tour,
     test_webhook,
+    test_webhook_queue,
 )

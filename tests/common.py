@@ -1,6 +1,8 @@
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
+from odoo.addons.web.controllers.utils import clean_action
+
 from ..shipwire_api import ShipwireClient
 from ..shipwire_api.sandbox import Sandbox
 
@@ -116,3 +118,133 @@ class ShipwireCase(TransactionCase):
         if severity:
             messages = messages.filtered(lambda m: m.severity == severity)
         return messages.mapped("text")
+
+
+class ShipwireWorldCase(ShipwireCase):
+    """The world as it is: two companies, each with a Shipwire account on a
+    sandbox of its own, a second account in the first company serving a second
+    warehouse, and a user for every role working in both companies (plus a
+    manager of the first company only)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.env.company
+        cls.company_b = cls.env["res.company"].create(
+            {
+                "name": "Shipwire Second Company",
+                "currency_id": cls.env.ref("base.USD").id,
+            }
+        )
+        cls.warehouse_b = cls.env["stock.warehouse"].search(
+            [("company_id", "=", cls.company_b.id)], limit=1
+        )
+        cls.warehouse_a2 = cls.env["stock.warehouse"].create(
+            {"name": "Second warehouse", "code": "SWA2", "company_id": cls.company_a.id}
+        )
+        cls.sandbox_b = Sandbox(username="company-b", password="secret-b").start()
+        cls.addClassCleanup(cls.sandbox_b.stop)
+        cls.sandbox_a2 = Sandbox(username="second-a", password="secret-a2").start()
+        cls.addClassCleanup(cls.sandbox_a2.stop)
+        cls.backend_b = cls._account(
+            "Second company's account", cls.sandbox_b, cls.warehouse_b
+        )
+        cls.backend_a2 = cls._account(
+            "Second account", cls.sandbox_a2, cls.warehouse_a2
+        )
+        both = [Command.set((cls.company_a | cls.company_b).ids)]
+        cls.users = {
+            "user": new_test_user(
+                cls.env,
+                login="world_clerk",
+                groups="sales_team.group_sale_salesman_all_leads,"
+                "stock.group_stock_user,sale_stock_shipwire.group_shipwire_user",
+                company_id=cls.company_a.id,
+                company_ids=both,
+            ),
+            "manager": new_test_user(
+                cls.env,
+                login="world_manager",
+                groups="sales_team.group_sale_manager,stock.group_stock_manager,"
+                "sale_stock_shipwire.group_shipwire_manager",
+                company_id=cls.company_a.id,
+                company_ids=both,
+            ),
+            "admin": new_test_user(
+                cls.env,
+                login="world_admin",
+                groups="base.group_system,sales_team.group_sale_manager,"
+                "stock.group_stock_manager,sale_stock_shipwire.group_shipwire_manager",
+                company_id=cls.company_a.id,
+                company_ids=both,
+            ),
+        }
+        cls.manager_of_a = new_test_user(
+            cls.env,
+            login="world_manager_a",
+            groups="sales_team.group_sale_manager,"
+            "sale_stock_shipwire.group_shipwire_manager",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(cls.company_a.ids)],
+        )
+
+    @classmethod
+    def _account(cls, name, sandbox, warehouse):
+        return cls.env["shipwire.backend"].create(
+            {
+                "name": name,
+                "company_id": warehouse.company_id.id,
+                "environment": "custom",
+                "custom_url": sandbox.url,
+                "username": sandbox.username,
+                "password": sandbox.password,
+                "read_timeout": 5,
+                "warehouse_ids": [Command.create({"warehouse_id": warehouse.id})],
+            }
+        )
+
+    def setUp(self):
+        super().setUp()
+        for sandbox in (self.sandbox_b, self.sandbox_a2):
+            sandbox.reset()
+            sandbox.faults.clear()
+
+    def _order_at(self, warehouse, lines=None):
+        """A confirmed order of ``warehouse``'s company, shipped from it."""
+        company = warehouse.company_id
+        order = (
+            self.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": self.retailer.id,
+                    "company_id": company.id,
+                    "warehouse_id": warehouse.id,
+                    "order_line": [
+                        Command.create(
+                            {"product_id": product.id, "product_uom_qty": qty}
+                        )
+                        for product, qty in lines or [(self.diamond, 2)]
+                    ],
+                }
+            )
+        )
+        order.action_confirm()
+        return order
+
+    def _run_list_action(self, xmlid, records, user):
+        """Run an entry of a list's Action menu as the web client does
+        (``/web/action/run``), with both companies selected, and return what
+        the web client gets."""
+        action = (
+            self.env.ref(xmlid)
+            .with_user(user)
+            .with_context(
+                active_model=records._name,
+                active_ids=records.ids,
+                active_id=records[:1].id,
+                allowed_company_ids=user.company_ids.ids,
+            )
+        )
+        result = action.run()
+        return clean_action(result, env=action.env) if result else False

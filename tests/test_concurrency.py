@@ -8,6 +8,7 @@ from odoo import Command, api, fields
 from odoo.exceptions import UserError
 from odoo.tests import TransactionCase, tagged
 
+from ..models.shipwire_stock_sync import STOCK_LOCK
 from ..shipwire_api.sandbox import Sandbox
 
 
@@ -65,11 +66,16 @@ class TestConcurrency(TransactionCase):
                         "warehouse_id": warehouse.id,
                         "order_line": [Command.create({"product_id": product.id})],
                     }
-                    for _ in range(3)
+                    for _ in range(4)
                 ]
             )
             orders.action_confirm()
-            cls.order_id, cls.synced_order_id, cls.retried_order_id = orders.ids
+            (
+                cls.order_id,
+                cls.synced_order_id,
+                cls.retried_order_id,
+                cls.lost_order_id,
+            ) = orders.ids
             cls.backend_id = backend.id
             cls.committed = [
                 (model, record.id)
@@ -88,7 +94,12 @@ class TestConcurrency(TransactionCase):
         with cls.registry.cursor() as cr:
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             orders = env["sale.order"].browse(
-                [cls.order_id, cls.synced_order_id, cls.retried_order_id]
+                [
+                    cls.order_id,
+                    cls.synced_order_id,
+                    cls.retried_order_id,
+                    cls.lost_order_id,
+                ]
             )
             orders.filtered("shipwire_po_id").action_shipwire_cancel()
             orders.picking_ids.action_cancel()
@@ -235,3 +246,74 @@ class TestConcurrency(TransactionCase):
             env = api.Environment(cr, api.SUPERUSER_ID, {})
             order = env["sale.order"].browse(self.retried_order_id)
             self.assertEqual(order.shipwire_state, "approved")
+
+    def test_a_bulk_send_undone_after_shipwire_kept_it_is_linked_by_the_sync(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            env.ref("sale_stock_shipwire.sale_order_action_shipwire_send").with_context(
+                active_model="sale.order",
+                active_ids=[self.lost_order_id],
+                active_id=self.lost_order_id,
+            ).run()
+            # The worker dies before Odoo commits: Shipwire keeps the PO.
+            cr.rollback()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(self.lost_order_id)
+            self.assertFalse(order.shipwire_purchase_order_ids)
+            backend = env["shipwire.backend"].browse(self.backend_id)
+            # Even when listing by date would not show it again.
+            backend.sudo().sync_cursor = fields.Datetime.now() + timedelta(hours=1)
+
+            env["shipwire.sync"]._sync(backend)
+
+            self.assertEqual(order.shipwire_state, "approved")
+            self.assertIn(
+                "The sync linked it",
+                order.shipwire_message_ids.filtered(
+                    lambda m: m.severity == "info"
+                ).text,
+            )
+            external_ids = [po["externalId"] for po in self.sandbox.purchase_orders()]
+            self.assertEqual(external_ids.count(order.shipwire_external_id), 1)
+            self.assertFalse(
+                env["shipwire.send.attempt"].search(
+                    [("sale_order_ref", "=", self.lost_order_id)]
+                )
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def test_the_stock_lock_waits_outside_any_transaction(self):
+        """A server ending idle transactions never takes the lock from under a
+        run: its connection waits idle while the run reads Shipwire."""
+        states = []
+
+        def lock_holder_state():
+            with self.registry.cursor() as cr:
+                cr.execute(
+                    """
+                    SELECT activity.state
+                      FROM pg_locks lock
+                      JOIN pg_stat_activity activity ON activity.pid = lock.pid
+                     WHERE lock.locktype = 'advisory'
+                       AND lock.classid = %s AND lock.objid = %s
+                    """,
+                    [STOCK_LOCK, self.backend_id],
+                )
+                states.extend(row[0] for row in cr.fetchall())
+
+        self.sandbox.faults.inject(
+            "timeout_commit",
+            count=1,
+            seconds=0,
+            method="GET",
+            path="/stock",
+            on_fire=lock_holder_state,
+        )
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            backend = env["shipwire.backend"].browse(self.backend_id)
+            env["shipwire.stock.sync"]._sync_stock(backend, full=True)
+            cr.rollback()
+
+        self.assertEqual(states, ["idle"])

@@ -1,9 +1,22 @@
 """Send to Shipwire from the products: the catalogue at the sandbox, over HTTP."""
 
+import json
+
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..shipwire_api.sandbox import Sandbox
 from .common import ShipwireCase
+
+# The list actions, as the web client runs them, by the model of the list.
+LIST_ACTIONS = {
+    "product.product": "sale_stock_shipwire.product_product_action_shipwire_send",
+    "product.template": "sale_stock_shipwire.product_template_action_shipwire_send",
+}
+UNCLASSIFIED = (
+    "Product Classification not detected. Please pass classification for each product."
+)
 
 
 @tagged("post_install", "-at_install")
@@ -34,11 +47,63 @@ class TestProductSend(ShipwireCase):
             }
         )
 
-    def _send(self, products, user=None):
-        """Send as the clerk (or ``user``); returns the notification's message."""
-        action = products.with_user(user or self.clerk).action_shipwire_send_products()
+    def _run_list_action(self, records, user=None, **context):
+        """Run the list action on ``records`` as the web client does, as the clerk
+        (or ``user``); returns its result once checked to be a notification the
+        web client shows."""
+        action = (
+            self.env.ref(LIST_ACTIONS[records._name])
+            .with_user(user or self.clerk)
+            .with_context(
+                active_model=records._name,
+                active_ids=records.ids,
+                active_id=records[:1].id,
+                **context,
+            )
+            .run()
+        )
+        self.assertEqual(json.loads(json.dumps(action)), action)
+        self.assertEqual(action["type"], "ir.actions.client")
         self.assertEqual(action["tag"], "display_notification")
-        return action["params"]
+        params = action["params"]
+        self.assertIn(params["type"], ("success", "warning", "danger"))
+        self.assertIsInstance(params["title"], str)
+        self.assertIsInstance(params["message"], str)
+        self.assertIsInstance(params["sticky"], bool)
+        return params
+
+    def _send(self, products, **context):
+        """Send from the product list as the clerk; returns the notification's
+        parameters."""
+        return self._run_list_action(products, **context)
+
+    def _set_sandbox(self, **changes):
+        """Change settings of the sandbox for this test."""
+        settings = self.sandbox.settings
+        self.addCleanup(
+            settings.update, {name: getattr(settings, name) for name in changes}
+        )
+        settings.update(changes)
+
+    def _second_company(self):
+        """Another company with its own Shipwire account on its own sandbox; the
+        clerk may work in it too. Returns ``(company, account, sandbox)``."""
+        company = self.env["res.company"].create({"name": "Other Jewels Ltd"})
+        sandbox = Sandbox(username="other", password="other-token").start()
+        self.addCleanup(sandbox.stop)
+        backend = self.env["shipwire.backend"].create(
+            {
+                "name": "Other account",
+                "company_id": company.id,
+                "environment": "custom",
+                "custom_url": sandbox.url,
+                "username": sandbox.username,
+                "password": sandbox.password,
+                "read_timeout": 5,
+            }
+        )
+        self.clerk.company_ids = [Command.link(company.id)]
+        return company, backend, sandbox
 
     def _at_shipwire(self, sku):
         """The products of the sandbox's catalogue with ``sku``."""
@@ -64,7 +129,7 @@ class TestProductSend(ShipwireCase):
         holds every fragment. Returns the message."""
         requests_before = self.sandbox.request_count
         with self.assertRaises(UserError) as caught:
-            products.with_user(self.clerk).action_shipwire_send_products()
+            self._run_list_action(products)
         message = str(caught.exception)
         for fragment in fragments:
             self.assertIn(fragment, message)
@@ -128,16 +193,18 @@ class TestProductSend(ShipwireCase):
         )
 
     def test_product_made_at_shipwire_is_linked(self):
-        (by_hand,) = self._sandbox_client().create_products(
+        made_by_hand = self._sandbox_client().create_products(
             [
                 {
                     "sku": "OPAL-4",
                     "description": "Made at Shipwire",
                     "values": {"costValue": 1, "retailValue": 2},
                     "dimensions": {"length": 1, "width": 1, "height": 1, "weight": 1},
+                    "classification": "baseProduct",
                 }
             ]
         )
+        (by_hand,) = made_by_hand.created
         product = self._goods("Opal brooch", "OPAL-4")
         params = self._send(product)
         self.assertIn("Sandbox: 0 created and 1 updated", params["message"])
@@ -219,7 +286,8 @@ class TestProductSend(ShipwireCase):
 
     # -- Shipwire refuses ----------------------------------------------------------
 
-    def test_shipwire_refusal_leaves_no_binding(self):
+    def test_list_refused_whole_leaves_no_binding(self):
+        self._set_sandbox(product_list_refusal="whole")
         lengths = self.sandbox.settings.field_lengths
         self.addCleanup(lengths.__setitem__, "sku", lengths["sku"])
         lengths["sku"] = 5
@@ -239,7 +307,8 @@ class TestProductSend(ShipwireCase):
         )
         self.assertEqual(refused.operation, "create products")
 
-    def test_refusal_keeps_what_shipwire_confirmed(self):
+    def test_list_refused_whole_keeps_what_shipwire_confirmed(self):
+        self._set_sandbox(product_list_refusal="whole")
         opal = self._goods("Opal brooch", "OPAL-4")
         self._send(opal)
         lengths = self.sandbox.settings.field_lengths
@@ -252,6 +321,124 @@ class TestProductSend(ShipwireCase):
         self.assertIn("[RUBY-RING] Ruby ring", params["message"])
         self.assertTrue(self._binding(opal))
         self.assertFalse(self._binding(ruby))
+
+    def test_list_created_in_part_binds_the_created_and_names_the_refused(self):
+        """As Shipwire was recorded: of 4 products, 3 created, one refused."""
+        self._set_sandbox(refused_product_skus={"RUBY-RING": UNCLASSIFIED})
+        products = (
+            self._goods("Opal brooch", "OPAL-4")
+            | self._goods("Pearl", "PEARL-5")
+            | self._goods("Ruby ring", "RUBY-RING")
+            | self._goods("Jade", "JADE-6")
+        )
+        ruby = products[2]
+
+        params = self._send(products)
+
+        self.assertEqual(params["type"], "warning")
+        self.assertTrue(params["sticky"])
+        message = params["message"]
+        self.assertIn("Sandbox: 3 created and 0 updated", message)
+        self.assertIn("Shipwire refused [RUBY-RING] Ruby ring: ", message)
+        self.assertIn(UNCLASSIFIED, message)
+        self.assertIn("then send them again", message)
+        for product in products - ruby:
+            (at_shipwire,) = self._at_shipwire(product.default_code)
+            self.assertEqual(self._binding(product).shipwire_id, str(at_shipwire["id"]))
+        self.assertFalse(self._binding(ruby))
+        self.assertFalse(self._at_shipwire("RUBY-RING"))
+
+        # Once Shipwire takes it, sending again creates it and updates the others.
+        self.sandbox.settings.refused_product_skus = {}
+        params = self._send(products)
+        self.assertEqual(params["type"], "success")
+        self.assertIn("Sandbox: 1 created and 3 updated", params["message"])
+        (at_shipwire,) = self._at_shipwire("RUBY-RING")
+        self.assertEqual(self._binding(ruby).shipwire_id, str(at_shipwire["id"]))
+
+    def test_refused_product_named_by_its_external_id(self):
+        self._set_sandbox(
+            refused_product_named_by="externalId",
+            refused_product_skus={"RUBY-RING": "Invalid category"},
+        )
+        opal = self._goods("Opal brooch", "OPAL-4")
+        ruby = self._goods("Ruby ring", "RUBY-RING")
+
+        params = self._send(opal | ruby)
+
+        self.assertIn("Sandbox: 1 created", params["message"])
+        self.assertIn(
+            "Shipwire refused [RUBY-RING] Ruby ring: Invalid category",
+            params["message"],
+        )
+        self.assertTrue(self._binding(opal))
+        self.assertFalse(self._binding(ruby))
+
+    # -- accounts and companies ----------------------------------------------------
+
+    def test_account_without_credentials_is_skipped_and_named(self):
+        unset = self.backend.copy({"name": "Unset", "external_id_prefix": "TWO-"})
+        product = self._goods("Opal brooch", "OPAL-4")
+
+        params = self._send(product)
+
+        self.assertEqual(params["type"], "warning")
+        self.assertTrue(params["sticky"])
+        message = params["message"]
+        self.assertIn("Sandbox: 1 created and 0 updated", message)
+        self.assertIn(
+            "Shipwire account Unset has no API user or password: an administrator "
+            "sets them",
+            message,
+        )
+        self.assertIn("Nothing was sent to this account", message)
+        self.assertTrue(self._binding(product))
+        self.assertFalse(self._binding(product, unset))
+
+    def test_refused_when_no_account_has_credentials(self):
+        self.backend.password = False
+        product = self._goods("Opal brooch", "OPAL-4")
+        self._assert_refused(
+            product,
+            "Shipwire account Sandbox has no API user or password: an administrator "
+            "sets them",
+        )
+
+    def test_another_companys_product_goes_only_to_that_companys_accounts(self):
+        other, other_backend, other_sandbox = self._second_company()
+        jade = self._goods("Jade", "JADE-6", company_id=other.id)
+        shared = self._goods("Opal brooch", "OPAL-4")
+
+        # Working in our company: refused, naming the product and the fix.
+        message = self._assert_refused(
+            jade | shared,
+            "[JADE-6] Jade: the product belongs to Other Jewels Ltd",
+            "Switch to Other Jewels Ltd",
+        )
+        self.assertNotIn("Opal", message)
+        self.assertEqual(other_sandbox.request_count, 0)
+
+        # Working in the other company: to its account only, shared product too.
+        requests_before = self.sandbox.request_count
+        params = self._send(
+            jade | shared, allowed_company_ids=[other.id, self.env.company.id]
+        )
+        self.assertEqual(params["type"], "success")
+        self.assertIn("Other account: 2 created and 0 updated", params["message"])
+        self.assertNotIn("Sandbox", params["message"])
+        self.assertEqual(self.sandbox.request_count, requests_before)
+        self.assertTrue(self._binding(jade, other_backend))
+        self.assertTrue(self._binding(shared, other_backend))
+        self.assertFalse(self._binding(jade) | self._binding(shared))
+
+    def test_product_of_a_company_the_user_is_not_in_is_not_sent(self):
+        other, _backend, other_sandbox = self._second_company()
+        jade = self._goods("Jade", "JADE-6", company_id=other.id)
+        requests_before = self.sandbox.request_count
+        with self.assertRaises(AccessError):
+            self._run_list_action(jade, user=self.manager)
+        self.assertEqual(self.sandbox.request_count, requests_before)
+        self.assertEqual(other_sandbox.request_count, 0)
 
     # -- refused before any request ------------------------------------------------
 
@@ -338,17 +525,9 @@ class TestProductSend(ShipwireCase):
     def test_server_actions_run_for_the_clerk(self):
         opal = self._goods("Opal brooch", "OPAL-4")
         pearl = self._goods("Pearl", "PEARL-5")
-        for xmlid, records in (
-            ("product_product_action_shipwire_send", opal),
-            ("product_template_action_shipwire_send", pearl.product_tmpl_id),
-        ):
-            action = (
-                self.env.ref(f"sale_stock_shipwire.{xmlid}")
-                .with_user(self.clerk)
-                .with_context(active_model=records._name, active_ids=records.ids)
-                .run()
-            )
-            self.assertIn("1 created", action["params"]["message"])
+        for records in (opal, pearl.product_tmpl_id):
+            params = self._run_list_action(records)
+            self.assertIn("1 created", params["message"])
         self.assertTrue(self._binding(opal))
         self.assertTrue(self._binding(pearl))
 

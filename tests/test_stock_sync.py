@@ -287,7 +287,7 @@ class TestStockSync(ShipwireCase, HttpCase):
         self.assertFalse(order.shipwire_state)
 
         # Once the product went to Shipwire, the order goes.
-        (created,) = self._sandbox_client().create_products(
+        result = self._sandbox_client().create_products(
             [
                 {
                     "sku": "EMERALD-3",
@@ -298,6 +298,7 @@ class TestStockSync(ShipwireCase, HttpCase):
                 }
             ]
         )
+        (created,) = result.created
         self.env["shipwire.product"].create(
             {
                 "backend_id": self.backend.id,

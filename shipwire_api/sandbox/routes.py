@@ -498,20 +498,25 @@ def refused_products(errors):
 
 @route("GET", "products")
 def list_products(sandbox, request):
+    """Filtered by SKU, the list also holds the SKUs that start with one asked for,
+    as recorded."""
     with sandbox.store.lock:
-        products = sandbox.store.list_products(request.values("sku"))
+        products = sandbox.store.list_products(request.values("sku"), by_prefix=True)
         return list_reply(sandbox, request, products, request.renderer.product_entry)
 
 
 @route("POST", "products")
 def create_products(sandbox, request):
-    """Products come as a list; when one is refused none is created."""
+    """Products come as a list. As recorded, the answer is 200 with the products
+    created, in another order than sent (here the reverse), and an error for each
+    one refused; with the setting ``product_list_refusal`` "whole", a 400 that
+    creates none."""
     bodies = request.body
     if not isinstance(bodies, list) or not bodies:
         raise SandboxError(400, "The request body must be a JSON list of products")
     store = sandbox.store
     products, errors = store.create_products(bodies)
-    if errors:
+    if errors and sandbox.settings.product_list_refusal == "whole":
         return refused_products(errors)
     with store.lock:
         created = {
@@ -519,10 +524,11 @@ def create_products(sandbox, request):
             "total": len(products),
             "previous": None,
             "next": None,
-            "items": [request.renderer.product_entry(p) for p in products],
+            "items": [request.renderer.product_entry(p) for p in reversed(products)],
         }
     location = request.links.page("products", 0, len(products))
-    return ok(envelope(200, "Successful", location, created))
+    extra = {"errors": errors} if errors else {}
+    return ok(envelope(200, "Successful", location, created, **extra))
 
 
 @route("GET", PRODUCT)

@@ -11,6 +11,8 @@ CHOICES = {
     "split_suffix_on": ("externalId", "orderNo"),
     "state_refusal_errors": ("keyed", "list", "none"),
     "purchase_order_messages": ("v4", "v3"),
+    "product_list_refusal": ("each", "whole"),
+    "refused_product_named_by": ("message", "sku", "externalId"),
 }
 FIELD_LENGTHS = {
     "externalId": 32,
@@ -101,6 +103,17 @@ class SandboxSettings:
     # ({"resourceLocation": null}), as a 2017 recording shows them, rather than as
     # they were sent.
     product_details_as_links: bool = False
+    # What a product list with refused products makes: "each" (recorded) answers 200
+    # with the products it created and an error for each one it refused; "whole"
+    # answers 400 and creates none.
+    product_list_refusal: str = "each"
+    # How the error of a refused product names it: "message" (its text starts with
+    # "Item <n> (sku <sku>): "), "sku" or "externalId" (a field of the error). The
+    # recording says only that the error named the SKU.
+    refused_product_named_by: str = "message"
+    # {sku: Shipwire's message}: products the sandbox refuses with that message,
+    # however valid they are.
+    refused_product_skus: dict = field(default_factory=dict)
 
     # Webhooks
     allow_http_webhooks: bool = True

@@ -1099,13 +1099,18 @@ class Store:
         self._product_ids_by_sku[data["sku"]] = product["id"]
         return product
 
-    def list_products(self, skus):
-        """Every product, by id; only those of ``skus`` when it is not empty."""
-        return [
-            product
-            for product in self.products.values()
-            if not skus or _sku(product) in skus
-        ]
+    def list_products(self, skus, by_prefix=False):
+        """Every product, by id; only those of ``skus`` when it is not empty, or
+        with ``by_prefix`` those whose SKU starts with one of them."""
+        products = list(self.products.values())
+        if not skus:
+            return products
+        if by_prefix:
+            prefixes = tuple(skus)
+            return [
+                product for product in products if _sku(product).startswith(prefixes)
+            ]
+        return [product for product in products if _sku(product) in skus]
 
     def _taken_sku(self, sku, product_id=None):
         """The error for ``sku`` when a product other than ``product_id`` has it."""
@@ -1116,11 +1121,14 @@ class Store:
 
     @mutation
     def create_products(self, bodies):
-        """Create the product of each body, or none when one is refused.
+        """Create the product of each body that is valid; with the setting
+        ``product_list_refusal`` "whole", none when one is refused.
 
-        Returns ``(products, errors)``; each error names its item and SKU.
+        Returns ``(products, errors)``; each error names its product as the setting
+        ``refused_product_named_by`` says.
         """
-        errors, given = [], set()
+        errors, valid, given = [], [], set()
+        refusals = self.settings.refused_product_skus
         for number, body in enumerate(bodies, 1):
             problems = validate_product(body, self.settings)
             sku = body.get("sku") if isinstance(body, dict) else None
@@ -1134,15 +1142,33 @@ class Store:
                         "sku",
                     )
                 problems += [taken] if taken else []
+                if sku in refusals:
+                    problems.append(
+                        problem("error", "productSubmitFailed", refusals[sku])
+                    )
                 given.add(sku)
-                label = f"Item {number} (sku {sku})"
-            else:
-                label = f"Item {number}"
-            errors += [_labelled(label, found) for found in problems]
-        if errors:
+            errors += [self._named(number, body, found) for found in problems]
+            if not problems:
+                valid.append(body)
+        if errors and self.settings.product_list_refusal == "whole":
             return [], errors
         self._dirty = True
-        return [self._add_product(_product_data(body)) for body in bodies], []
+        return [self._add_product(_product_data(body)) for body in valid], errors
+
+    def _named(self, number, body, found):
+        """A problem of the ``number``-th product, naming it as the settings say: by
+        a field of the error, else by the start of its message."""
+        key = self.settings.refused_product_named_by
+        value = body.get(key) if isinstance(body, dict) and key != "message" else None
+        if isinstance(value, str) and value:
+            return {**found, key: value}
+        sku = body.get("sku") if isinstance(body, dict) else None
+        label = (
+            f"Item {number} (sku {sku})"
+            if isinstance(sku, str) and sku.strip()
+            else f"Item {number}"
+        )
+        return _labelled(label, found)
 
     @mutation
     def update_product(self, product_id, body):

@@ -218,7 +218,8 @@ def _check_lengths(address, prefix, settings, errors):
 
 def validate_product(product, settings):
     """The errors of one product body: Shipwire needs a SKU, a description, the
-    dimensions and weight, and the cost and retail values."""
+    classification (as recorded, in Shipwire's words), the dimensions and weight,
+    and the cost and retail values."""
     if not isinstance(product, dict):
         return [problem("error", "invalidField", "a product must be an object")]
     errors = []
@@ -239,7 +240,18 @@ def validate_product(product, settings):
         errors.append(
             problem("error", "missingField", "description is required", "description")
         )
-    if product.get("classification", "baseProduct") != "baseProduct":
+    classification = product.get("classification")
+    if not classification:
+        errors.append(
+            problem(
+                "error",
+                "missingField",
+                "Product Classification not detected. Please pass classification "
+                "for each product.",
+                "classification",
+            )
+        )
+    elif classification != "baseProduct":
         errors.append(
             problem(
                 "error",

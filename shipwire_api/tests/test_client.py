@@ -308,29 +308,80 @@ def product(sku, **changes):
         "description": f"Product {sku}",
         "values": {"costValue": 3, "retailValue": 8},
         "dimensions": {"length": 4, "width": 3, "height": 2, "weight": 1},
+        "classification": "baseProduct",
         **changes,
     }
 
 
 def test_products_are_created_searched_and_updated(client):
-    created = client.create_products([product("NEW-1"), product("NEW-2")])
+    result = client.create_products([product("NEW-1"), product("NEW-10")])
 
-    assert [(p["sku"], p["externalId"]) for p in created] == [
+    # In the order sent, though Shipwire answers them in another.
+    assert [(p["sku"], p["externalId"]) for p in result.created] == [
         ("NEW-1", "odoo-NEW-1"),
-        ("NEW-2", "odoo-NEW-2"),
+        ("NEW-10", "odoo-NEW-10"),
     ]
-    found = client.list_products(skus=["NEW-2", "DIAMOND-1"])
-    assert [p["sku"] for p in found] == ["DIAMOND-1", "NEW-2"]
-    updated = client.update_product(created[0]["id"], {"description": "Renamed"})
+    assert (result.refused, result.errors) == ({}, [])
+    # Shipwire's search also answers the SKUs starting with the one asked for.
+    found = client.list_products(skus=["NEW-1", "DIAMOND-1"])
+    assert [p["sku"] for p in found] == ["DIAMOND-1", "NEW-1"]
+    created = result.created[0]
+    updated = client.update_product(created["id"], {"description": "Renamed"})
     assert (updated["id"], updated["sku"], updated["description"]) == (
-        created[0]["id"],
+        created["id"],
         "NEW-1",
         "Renamed",
     )
-    assert client.create_products([]) == []
+    assert client.create_products([]).created == []
 
 
-def test_a_refused_product_list_names_each_product_and_field(client):
+UNCLASSIFIED = (
+    "Product Classification not detected. Please pass classification for each product."
+)
+
+
+@pytest.mark.parametrize("named_by", ["message", "sku", "externalId"])
+def test_a_product_list_created_in_part_gives_the_created_and_the_refused(
+    client, sandbox, named_by
+):
+    """As recorded: 4 products sent, HTTP 200, 3 created and an error for the
+    fourth, naming its SKU."""
+    sandbox.settings.refused_product_named_by = named_by
+    unclassified = product("NEW-3")
+    del unclassified["classification"]
+
+    result = client.create_products(
+        [product("NEW-1"), product("NEW-2"), unclassified, product("NEW-4")]
+    )
+
+    assert [p["sku"] for p in result.created] == ["NEW-1", "NEW-2", "NEW-4"]
+    assert all(p["id"] for p in result.created)
+    assert list(result.refused) == ["NEW-3"]
+    [reason] = result.refused["NEW-3"]
+    assert UNCLASSIFIED in reason.message
+    assert result.errors == []
+    assert [p["sku"] for p in client.list_products(skus=["NEW-3"])] == []
+
+
+def test_each_refused_product_gets_its_own_errors(client, sandbox):
+    sandbox.settings.refused_product_named_by = "sku"
+    sandbox.settings.refused_product_skus = {"NEW-1.1": "Refused NEW-1.1"}
+
+    result = client.create_products(
+        [product("NEW-1"), product("NEW-1.1"), product("DIAMOND-1")]
+    )
+
+    assert [p["sku"] for p in result.created] == ["NEW-1"]
+    assert {
+        sku: [e.message for e in errors] for sku, errors in result.refused.items()
+    } == {
+        "NEW-1.1": ["Refused NEW-1.1"],
+        "DIAMOND-1": ["SKU DIAMOND-1 already exists"],
+    }
+
+
+def test_a_refused_product_list_names_each_product_and_field(client, sandbox):
+    sandbox.settings.product_list_refusal = "whole"
     no_weight = product("BAD-1", dimensions={"length": 1, "width": 1, "height": 1})
 
     with pytest.raises(ShipwireRejectedError) as caught:
@@ -347,45 +398,146 @@ def test_a_refused_product_list_names_each_product_and_field(client):
         client.update_product(diamond["id"], {"sku": "RUBY-2"})
 
 
-def test_a_product_list_answered_200_without_every_product_is_refused():
-    """Shipwire was recorded refusing an order create with HTTP 200 and no items;
-    a product create may answer alike. The sandbox answers 400, so a server of the
-    test's own gives that answer."""
-    answer = json.dumps(
-        {
-            "status": 200,
-            "message": "Successful",
-            "errors": [{"type": "error", "code": 1, "message": "Invalid category"}],
-            "resource": {"offset": 0, "total": 0, "items": []},
-        }
-    ).encode()
+def created_entry(sku, product_id):
+    return {
+        "resourceLocation": f"https://api.shipwire.com/api/v3/products/{product_id}",
+        "resource": {"id": product_id, "sku": sku},
+    }
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
 
-        def log_message(self, format, *args):
-            pass
+def answer_of_200(items, **messages):
+    return {
+        "status": 200,
+        "message": "Successful",
+        **messages,
+        "resource": {"offset": 0, "total": len(items), "items": items},
+    }
 
-    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
+
+# Answers the sandbox does not give: other places an error may name its product.
+# The list sent is OPAL-1, OPAL-10 and OPAL-1.5 (externalId odoo-<sku>).
+OTHER_ANSWERS = {
+    "the refused product as an item, its error inside": answer_of_200(
+        [
+            created_entry("OPAL-1.5", 2),
+            {
+                "resourceLocation": None,
+                "resource": {"sku": "OPAL-10", "id": None},
+                "errors": [{"type": "error", "message": "Invalid category"}],
+            },
+            created_entry("OPAL-1", 1),
+        ]
+    ),
+    "errors keyed by SKU": answer_of_200(
+        [created_entry("OPAL-1.5", 2), created_entry("OPAL-1", 1)],
+        errors={"OPAL-10": {"message": "Invalid category", "type": "error"}},
+    ),
+    "the SKU quoted in the text": answer_of_200(
+        [created_entry("OPAL-1.5", 2), created_entry("OPAL-1", 1)],
+        errors=[{"type": "error", "message": "Invalid category for 'OPAL-10'"}],
+    ),
+    "the SKU at the end of the text": answer_of_200(
+        [created_entry("OPAL-1.5", 2), created_entry("OPAL-1", 1)],
+        errors=[{"type": "error", "message": "Invalid category: sku OPAL-10."}],
+    ),
+    "v4Errors naming the SKU": answer_of_200(
+        [created_entry("OPAL-1.5", 2), created_entry("OPAL-1", 1)],
+        v4Errors=[{"message": "Invalid category", "sku": "OPAL-10"}],
+    ),
+    "no SKU named, one product missing": answer_of_200(
+        [created_entry("OPAL-1.5", 2), created_entry("OPAL-1", 1)],
+        errors=[{"type": "error", "code": 1, "message": "Invalid category"}],
+    ),
+}
+
+
+@pytest.fixture
+def answering():
+    """A client of a server of the test's own, answering every POST with a given
+    body and HTTP 200."""
+    servers, clients = [], []
+
+    def start(answer):
+        raw = json.dumps(answer).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+            def log_message(self, format, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
         client = ShipwireClient(
             "user", "token", f"http://127.0.0.1:{server.server_port}"
         )
-        try:
-            with pytest.raises(ShipwireRejectedError) as caught:
-                client.create_products([product("NEW-1")])
-        finally:
-            client.close()
-            server.shutdown()
+        clients.append(client)
+        return client
 
-    assert "created 0 of the 1 products" in str(caught.value)
-    assert [error.message for error in caught.value.errors] == ["Invalid category"]
+    yield start
+    for client in clients:
+        client.close()
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize("answer", OTHER_ANSWERS.values(), ids=OTHER_ANSWERS)
+def test_a_refused_product_is_found_wherever_the_error_names_it(answering, answer):
+    client = answering(answer)
+
+    result = client.create_products(
+        [product("OPAL-1"), product("OPAL-10"), product("OPAL-1.5")]
+    )
+
+    assert [(p["sku"], p["id"]) for p in result.created] == [
+        ("OPAL-1", 1),
+        ("OPAL-1.5", 2),
+    ]
+    assert list(result.refused) == ["OPAL-10"]
+    assert "Invalid category" in result.refused["OPAL-10"][0].message
+    assert result.errors == []
+
+
+def test_an_answer_that_explains_nothing_still_names_the_products_not_made(
+    answering,
+):
+    client = answering(
+        answer_of_200(
+            [created_entry("OPAL-1", 1)],
+            errors=[{"type": "error", "message": "Something about OPAL-1"}],
+        )
+    )
+
+    result = client.create_products(
+        [product("OPAL-1"), product("OPAL-2"), product("OPAL-3")]
+    )
+
+    assert [p["sku"] for p in result.created] == ["OPAL-1"]
+    assert list(result.refused) == ["OPAL-2", "OPAL-3"]
+    assert "neither created" in result.refused["OPAL-2"][0].message
+    # An error about a product that was created is kept, not lost.
+    assert [e.message for e in result.errors] == ["Something about OPAL-1"]
+
+
+def test_products_without_a_sku_of_their_own_are_refused_before_any_request(
+    client, exchanges
+):
+    for products in (
+        [product("NEW-1"), product("NEW-1")],
+        [product("NEW-1"), {**product(""), "sku": ""}],
+        [{key: v for key, v in product("NEW-1").items() if key != "sku"}],
+    ):
+        with pytest.raises(ShipwireInputError, match="SKU"):
+            client.create_products(products)
+    assert exchanges == []
 
 
 def test_product_ids_and_skus_are_checked_before_any_request(client, exchanges):

@@ -1,6 +1,8 @@
 """The product catalogue: creating products in a list, reading, searching and
 updating them, and what their SKUs mean to purchase orders."""
 
+import pytest
+
 
 def product_body(sku, **changes):
     return {
@@ -27,9 +29,15 @@ def test_created_products_echo_what_was_sent_with_their_id(sandbox, api):
     assert envelope["resourceLocation"] == (
         f"{sandbox.api_url}/products?offset=0&limit=2"
     )
+    assert "errors" not in envelope
     created = envelope["resource"]
     assert (created["total"], created["next"]) == (2, None)
-    for body, entry in zip(bodies, created["items"], strict=True):
+    # In another order than sent, as recorded.
+    assert [entry["resource"]["sku"] for entry in created["items"]] == [
+        "NEW-2",
+        "NEW-1",
+    ]
+    for body, entry in zip(bodies, reversed(created["items"]), strict=True):
         product = entry["resource"]
         assert entry["resourceLocation"] == (
             f"{sandbox.api_url}/products/baseProducts/{product['id']}"
@@ -44,21 +52,71 @@ def test_created_products_echo_what_was_sent_with_their_id(sandbox, api):
         assert api.get(entry["resourceLocation"]).json()["resource"] == product
 
 
-def test_products_are_searched_by_sku_among_the_catalogues_own(api):
-    api.post("/products", [product_body("NEW-1")])
+def test_products_are_searched_by_sku_and_the_skus_starting_with_it(api):
+    api.post("/products", [product_body("NEW-1"), product_body("NEW-10")])
 
     found = api.get("/products", params={"sku": "NEW-1,DIAMOND-1,NONE"}).json()
     assert [e["resource"]["sku"] for e in found["resource"]["items"]] == [
         "DIAMOND-1",
         "NEW-1",
+        "NEW-10",
     ]
     everything = api.get("/products", params={"limit": 5}).json()["resource"]
-    assert everything["total"] == 8
+    assert everything["total"] == 9
     assert len(everything["items"]) == 5
     assert everything["next"].endswith("offset=5&limit=5")
 
 
-def test_one_invalid_product_refuses_the_whole_list_naming_it(api):
+def test_a_list_creates_its_valid_products_and_names_each_refused_one(api):
+    """As recorded: 4 products sent, 3 created, an error for the fourth."""
+    unclassified = product_body("NEW-4")
+    del unclassified["classification"]
+    bodies = [product_body("NEW-1"), product_body("NEW-2")]
+    bodies += [unclassified, product_body("NEW-3")]
+
+    response = api.post("/products", bodies)
+
+    assert response.status_code == 200, response.text
+    envelope = response.json()
+    assert (envelope["status"], envelope["message"]) == (200, "Successful")
+    assert envelope["resource"]["total"] == 3
+    created = [entry["resource"] for entry in envelope["resource"]["items"]]
+    assert [product["sku"] for product in created] == ["NEW-3", "NEW-2", "NEW-1"]
+    assert all(product["id"] for product in created)
+    assert envelope["errors"] == [
+        {
+            "type": "error",
+            "code": "missingField",
+            "message": "Item 3 (sku NEW-4): Product Classification not detected. "
+            "Please pass classification for each product.",
+            "field": "classification",
+        }
+    ]
+    found = api.get("/products", params={"sku": "NEW-4"}).json()["resource"]
+    assert found["total"] == 0
+
+
+@pytest.mark.parametrize("named_by", ["sku", "externalId"])
+def test_the_error_of_a_refused_product_can_name_it_by_a_field(sandbox, api, named_by):
+    sandbox.settings.refused_product_named_by = named_by
+    sandbox.settings.refused_product_skus = {"NEW-2": "Product refused"}
+    refused = product_body("NEW-2")
+
+    envelope = api.post("/products", [product_body("NEW-1"), refused]).json()
+
+    assert [e["resource"]["sku"] for e in envelope["resource"]["items"]] == ["NEW-1"]
+    assert envelope["errors"] == [
+        {
+            "type": "error",
+            "code": "productSubmitFailed",
+            "message": "Product refused",
+            named_by: refused[named_by],
+        }
+    ]
+
+
+def test_one_invalid_product_can_refuse_the_whole_list_naming_it(sandbox, api):
+    sandbox.settings.product_list_refusal = "whole"
     invalid = product_body("BAD-2", description=" ")
     invalid["dimensions"]["weight"] = 0
     del invalid["values"]["retailValue"]
@@ -100,6 +158,13 @@ def test_one_invalid_product_refuses_the_whole_list_naming_it(api):
         {
             "type": "error",
             "code": "missingField",
+            "message": "Item 3: Product Classification not detected. Please pass "
+            "classification for each product.",
+            "field": "classification",
+        },
+        {
+            "type": "error",
+            "code": "missingField",
             "message": "Item 3: dimensions (length, width, height, weight) "
             "are required",
             "field": "dimensions",
@@ -128,8 +193,9 @@ def test_other_refusals_of_a_product_list(api):
     ]
     for bodies, message in cases:
         response = api.post("/products", bodies)
-        assert response.status_code == 400
-        assert message in response.json()["errors"][0]["message"]
+        assert response.status_code == 200
+        errors = response.json()["errors"]
+        assert any(message in error["message"] for error in errors), errors
     for body in ({"sku": "A"}, []):
         assert api.post("/products", body).status_code == 400
 
@@ -137,7 +203,8 @@ def test_other_refusals_of_a_product_list(api):
 def test_a_sku_in_the_account_already_is_refused(api):
     response = api.post("/products", [product_body("DIAMOND-1")])
 
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert response.json()["resource"]["total"] == 0
     [error] = response.json()["errors"]
     assert error == {
         "type": "error",

@@ -1,0 +1,177 @@
+import json
+
+from odoo.exceptions import AccessError
+from odoo.tools import mute_logger
+
+from ..mapper import purchase_order_payload
+from ..shipwire_api import ShipwireClient
+from ..shipwire_api.client import Exchange
+from .common import ShipwireWorldCase
+
+SEND_ACTION = "sale_stock_shipwire.sale_order_action_shipwire_send"
+
+
+class TestOperationsDay(ShipwireWorldCase):
+    """Two companies, three accounts and every role, through the paths people and
+    jobs take: list actions as the web client runs them, buttons, and jobs."""
+
+    def _orders_everywhere(self):
+        return (
+            self._order_at(self.warehouse)
+            | self._order_at(self.warehouse_a2)
+            | self._order_at(self.warehouse_b)
+        )
+
+    def test_bulk_send_from_the_list_tells_what_was_sent(self):
+        orders = self._orders_everywhere()
+
+        result = self._run_list_action(SEND_ACTION, orders, self.users["user"])
+
+        self.assertEqual(result["tag"], "display_notification")
+        params = result["params"]
+        self.assertEqual(params["type"], "success")
+        self.assertIn("Sent (3)", params["message"])
+        for order in orders:
+            self.assertIn(order.name, params["message"])
+            self.assertEqual(order.shipwire_state, "approved")
+        for sandbox in (self.sandbox, self.sandbox_a2, self.sandbox_b):
+            self.assertEqual(len(sandbox.purchase_orders()), 1)
+        self.assertEqual(
+            orders.mapped("shipwire_backend_id"),
+            self.backend | self.backend_a2 | self.backend_b,
+        )
+
+    def test_bulk_send_names_the_linked_and_the_unreached(self):
+        linked, sent, unreached = self._orders_everywhere()
+        # An earlier attempt reached Shipwire. Shipwire of the second company
+        # cannot be reached at all.
+        ShipwireClient(
+            self.sandbox.username, self.sandbox.password, self.sandbox.url
+        ).create_purchase_order(purchase_order_payload(linked, self.backend))
+        self.sandbox_b.faults.inject("server_error", method="POST")
+
+        result = self._run_list_action(
+            SEND_ACTION, linked | sent | unreached, self.users["user"]
+        )
+
+        message = result["params"]["message"]
+        self.assertEqual(result["params"]["type"], "danger")
+        self.assertIn(f"Sent (1): {sent.name}", message)
+        self.assertIn(f"Already at Shipwire, linked (1): {linked.name}", message)
+        self.assertIn("could not be reached (sent again automatically) (1): ", message)
+        self.assertIn(unreached.name, message)
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+        self.assertEqual(unreached.shipwire_state, "failed")
+
+    def test_the_sync_adopts_a_po_whose_send_odoo_lost(self):
+        order = self._order_at(self.warehouse_b)
+        # What a send did before its transaction was undone: Shipwire keeps it.
+        client = ShipwireClient(
+            self.sandbox_b.username, self.sandbox_b.password, self.sandbox_b.url
+        )
+        client.create_purchase_order(purchase_order_payload(order, self.backend_b))
+        stranger = self._order_at(self.warehouse_b)
+        other_database = purchase_order_payload(stranger, self.backend_b)
+        other_database["externalId"] = f"OTHER-{stranger.id}"
+        client.create_purchase_order(other_database)
+        self.assertFalse(order.shipwire_state)
+
+        self.env["shipwire.sync"]._cron_sync()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(order.shipwire_external_id, f"ODOO-{order.id}")
+        self.assertTrue(order.shipwire_po_id)
+        self.assertIn("The sync linked it", " ".join(self._messages(order, "info")))
+        self.assertIn("The sync linked it", "".join(order.message_ids.mapped("body")))
+        # Another database's PO on the same account is not this database's order.
+        self.assertFalse(stranger.shipwire_state)
+        # Sending it now links, never creates a second.
+        self.assertEqual(len(self.sandbox_b.purchase_orders()), 2)
+
+    def test_accounts_are_created_by_administrators_only(self):
+        values = {
+            "name": "Elsewhere",
+            "environment": "custom",
+            "custom_url": "https://attacker.example",
+        }
+        Backend = self.env["shipwire.backend"]
+        for role in ("user", "manager"):
+            with self.subTest(role=role):
+                as_role = Backend.with_user(self.users[role])
+                with self.assertRaises(AccessError):
+                    as_role.create(values)
+                with self.assertRaises(AccessError):
+                    self.backend.with_user(self.users[role]).copy()
+                with self.assertRaises(AccessError):
+                    self.backend.with_user(self.users[role]).custom_url = "https://x"
+                with mute_logger("odoo.sql_db"):
+                    imported = as_role.load(
+                        ["name", "environment", "custom_url"],
+                        [["Imported", "custom", "https://attacker.example"]],
+                    )
+                self.assertFalse(imported["ids"])
+        admin = Backend.with_user(self.users["admin"])
+        self.assertTrue(admin.create(values))
+        self.assertTrue(self.backend.with_user(self.users["admin"]).copy())
+
+    def test_account_buttons_keep_to_the_users_companies(self):
+        manager = self.manager_of_a
+        requests_before = self.sandbox_b.request_count
+        for method in ("action_test_connection", "action_sync_stock"):
+            with self.subTest(method=method), self.assertRaises(AccessError):
+                getattr(self.backend_b.with_user(manager), method)()
+        self.assertEqual(self.sandbox_b.request_count, requests_before)
+        result = self.backend.with_user(manager).action_test_connection()
+        self.assertEqual(result["params"]["type"], "success")
+
+    def test_the_api_log_never_shows_a_webhook_token(self):
+        url = self.backend_b.sudo().webhook_url
+        listed = json.dumps(
+            {
+                "resource": {
+                    "items": [
+                        {"resource": {"url": url}},
+                        {
+                            "resource": {
+                                "url": "https://odoo.example/shipwire/webhook/T0KEN_x-1"
+                            }
+                        },
+                    ]
+                }
+            }
+        )
+        # Some JSON writers escape each "/".
+        listed += json.dumps({"url": url}).replace("/", "\\/")
+        exchange = self.env["shipwire.exchange"]._record(
+            self.backend,
+            [Exchange("list webhooks", "GET", "/webhooks", "", 200, listed)],
+        )
+        for token in (self.backend_b.sudo().webhook_token, "T0KEN_x-1"):
+            self.assertNotIn(token, exchange.response_body)
+        self.assertIn("/shipwire/webhook/********", exchange.response_body)
+
+    def test_a_sku_refused_alone_never_blocks_the_stock_sync(self):
+        self.sandbox.store.replace_catalogue(
+            {
+                "warehouses": [{"id": 10, "externalId": "LAX"}],
+                "stock": {"DIAMOND-1": {"LAX": 7}, "C,1": {"LAX": 2}},
+            }
+        )
+        Sync = self.env["shipwire.stock.sync"]
+        Sync._cron_sync_stock()
+        self.sandbox.receive_stock("DIAMOND-1", "LAX", 5)
+        # Shipwire said "C,1" moved: a SKU that cannot be asked for alone.
+        self.backend.stock_level_ids.filtered(lambda level: level.sku == "C,1").write(
+            {"refresh_requested": True}
+        )
+
+        Sync._cron_sync_stock()
+
+        self.env.invalidate_all()
+        self.assertEqual(
+            self.diamond.with_context(warehouse_id=self.warehouse.id).qty_available,
+            12,
+        )
+        self.assertFalse(self.backend.stock_level_ids.filtered("refresh_requested"))
+        self.assertIn("'C,1'", self.backend.stock_sync_error)
+        self.assertIn("the complete read brings them", self.backend.stock_sync_error)
