@@ -136,7 +136,8 @@ def disagreements(order, external_id, linked, remote_fos, problems):
 
 def order_notes(env, ids):
     """What the orders show besides their state (not part of the target):
-    repeated sends linked, error messages still open on orders Shipwire holds,
+    repeated sends linked, POs the sync linked after their send was lost, error
+    messages still open on orders Shipwire holds,
     open Shipwire activities, webhook deliveries Odoo could not apply."""
     env.cr.execute(
         "SELECT count(*) FROM shipwire_message WHERE sale_order_id IN %s "
@@ -144,6 +145,12 @@ def order_notes(env, ids):
         [tuple(ids), "Shipwire already had this PO%"],
     )
     recovered = env.cr.fetchone()[0]
+    env.cr.execute(
+        "SELECT count(*) FROM shipwire_message WHERE sale_order_id IN %s "
+        "AND text LIKE %s",
+        [tuple(ids), "Shipwire holds a PO for this order from a send%"],
+    )
+    adopted_noted = env.cr.fetchone()[0]
     env.cr.execute(
         """
         SELECT CASE WHEN m.text LIKE 'Sync failed:%%' THEN 'Sync failed: ...'
@@ -174,6 +181,7 @@ def order_notes(env, ids):
     webhooks_left = dict(env.cr.fetchall())
     return {
         "recovered": recovered,
+        "adopted_noted": adopted_noted,
         "open_errors": open_errors,
         "open_activities": open_activities,
         "webhooks_left": webhooks_left,

@@ -167,7 +167,8 @@ class Driver:
         from odoo.exceptions import UserError
 
         try:
-            self._press(ids, path)
+            answer = self._press(ids, path)
+            self._count_notification(path, answer)
             if path == "bulk":
                 self._crash_if_planned(ids)
             self.cr.commit()
@@ -194,6 +195,11 @@ class Driver:
             outcome = "error"
             self._error(f"{path} send crashed: {traceback.format_exc()[-1500:]}")
         return outcome
+
+    def _count_notification(self, path, answer):
+        """The kind of notification the web client shows after the send."""
+        if isinstance(answer, dict) and answer.get("tag") == "display_notification":
+            self.counts[f"{path}_told_{answer['params'].get('type')}"] += 1
 
     def _crash_if_planned(self, ids):
         """The planned crash of this bulk action, once Shipwire has answered and

@@ -202,7 +202,9 @@ def report(
     log(
         f"bulk action crashes      : {', '.join(faults_done['bulk_crashes']) or 'none'}"
         f"; Shipwire holds {check['lost_at_crash']} POs of their orders Odoo "
-        f"lost, {check['adopted']} of them linked to their orders at the end"
+        f"lost, {check['adopted']} of them linked to their orders at the end "
+        f"({check['adopted_noted']} orders in all say the sync linked a PO whose "
+        "send Odoo had lost)"
     )
     log(
         f"webhooks                 : the sandboxes delivered "
