@@ -18,7 +18,7 @@ import sys
 import time
 
 from fixture import confirmed_orders, create_fixture
-from odoo_env import odoo18_missing, throwaway_database
+from harness import SandboxProcess, odoo18_missing, throwaway_database
 
 TARGET_RATIO = 0.25
 SINGLE_SENDS = 2
@@ -26,24 +26,24 @@ SINGLE_SENDS = 2
 
 def timed_send(env, sandbox, orders):
     """Send ``orders`` with one action; return (seconds, HTTP requests)."""
-    requests_before = sandbox.request_count
+    requests_before = sandbox.request_count()
     started = time.perf_counter()
     orders.action_shipwire_send()
     env.flush_all()
     env.cr.commit()
-    return time.perf_counter() - started, sandbox.request_count - requests_before
+    seconds = time.perf_counter() - started
+    return seconds, sandbox.request_count() - requests_before
 
 
 def sent_once_problems(sandbox, orders):
     """Why ``orders`` are not each approved with exactly one PO at the sandbox."""
+    purchase_orders = sandbox.purchase_orders()
     problems = [
         f"{order.name} is {order.shipwire_state or 'not sent'}, not approved"
         for order in orders
         if order.shipwire_state != "approved"
     ]
-    at_sandbox = collections.Counter(
-        po["externalId"] for po in sandbox.purchase_orders()
-    )
+    at_sandbox = collections.Counter(po["externalId"] for po in purchase_orders)
     problems += [
         f"{external_id} is at the sandbox {count} times"
         for external_id, count in at_sandbox.items()
@@ -54,7 +54,7 @@ def sent_once_problems(sandbox, orders):
         for order in orders
         if not at_sandbox.get(order.shipwire_external_id)
     ]
-    return problems
+    return problems, len(purchase_orders)
 
 
 def run(env, sandbox, options):
@@ -66,7 +66,7 @@ def run(env, sandbox, options):
         if options.full_serial
         else singles.browse()
     )
-    sandbox.settings.latency = options.latency
+    sandbox.set_latency(options.latency)
 
     # The bulk send goes first, so first-call warm-up counts against it.
     bulk_seconds, bulk_requests = timed_send(env, sandbox, bulk)
@@ -83,7 +83,7 @@ def run(env, sandbox, options):
             f"{per_order / calls:.2f} s per call"
         )
 
-    problems = sent_once_problems(sandbox, bulk | singles | serial)
+    problems, at_sandbox = sent_once_problems(sandbox, bulk | singles | serial)
     if any(requests != calls for _seconds, requests in single_runs):
         problems.append(f"single sends made {[r for _s, r in single_runs]} requests")
     if bulk_requests != options.orders * calls:
@@ -101,8 +101,7 @@ def run(env, sandbox, options):
     print(f"ratio                : {ratio:.1%}")
     print(
         f"sent exactly once    : "
-        f"{'yes' if not problems else 'NO'} ({len(sandbox.purchase_orders())} POs "
-        "at the sandbox)"
+        f"{'yes' if not problems else 'NO'} ({at_sandbox} POs at the sandbox)"
     )
     for problem in problems[:10]:
         print(f"  {problem}")
@@ -135,16 +134,13 @@ def main(argv=None):
 
     import odoo
 
-    with throwaway_database(keep=options.keep_db) as registry:
-        from odoo.addons.sale_stock_shipwire.shipwire_api.sandbox import Sandbox
-
-        sandbox = Sandbox().start()
-        try:
-            with registry.cursor() as cr:
-                env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
-                return run(env, sandbox, options)
-        finally:
-            sandbox.stop()
+    with (
+        throwaway_database(keep=options.keep_db) as registry,
+        SandboxProcess() as sandbox,
+        registry.cursor() as cr,
+    ):
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        return run(env, sandbox, options)
 
 
 if __name__ == "__main__":

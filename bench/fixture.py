@@ -1,6 +1,7 @@
 """What the Odoo benchmarks start from: a Shipwire account on a sandbox serving the
 database's default warehouse (as LAX), two products the sandbox stocks and a US
-retailer, and confirmed orders for them."""
+retailer, and confirmed orders for them. A second company, with a warehouse of
+its own served by a second account, shares the products and the retailer."""
 
 import collections
 
@@ -60,13 +61,62 @@ def create_fixture(env, sandbox_url, username, password, **backend_values):
     return Fixture(backend, warehouse, products, retailer)
 
 
-def confirmed_orders(env, fixture, count):
-    """``count`` confirmed orders of two of each product, committed in chunks."""
+def second_company_fixture(
+    env, fixture, sandbox_url, username, password, **backend_values
+):
+    """A second company (the administrator works in both) with its own warehouse
+    mapped, as LAX, to a second account on ``sandbox_url``."""
     from odoo import Command
 
+    company = env["res.company"].create(
+        {
+            "name": "Bench company B",
+            "currency_id": env.company.currency_id.id,
+        }
+    )
+    env.ref("base.user_admin").company_ids |= company
+    # Odoo makes a new company's warehouse only in its own tests.
+    warehouse = (
+        env["stock.warehouse"]
+        .with_company(company)
+        .create({"name": "Bench B", "code": "BNCHB", "company_id": company.id})
+    )
+    backend = (
+        env["shipwire.backend"]
+        .with_company(company)
+        .create(
+            {
+                "name": "Bench sandbox B",
+                "company_id": company.id,
+                "environment": "custom",
+                "custom_url": sandbox_url,
+                "username": username,
+                "password": password,
+                "warehouse_ids": [
+                    Command.create(
+                        {
+                            "warehouse_id": warehouse.id,
+                            "shipwire_warehouse_external_id": "LAX",
+                        }
+                    )
+                ],
+                **backend_values,
+            }
+        )
+    )
+    env.cr.commit()
+    return Fixture(backend, warehouse, fixture.products, fixture.retailer)
+
+
+def confirmed_orders(env, fixture, count):
+    """``count`` confirmed orders of two of each product in the fixture's company,
+    committed in chunks."""
+    from odoo import Command
+
+    SaleOrder = env["sale.order"].with_company(fixture.warehouse.company_id)
     ids = []
     while len(ids) < count:
-        orders = env["sale.order"].create(
+        orders = SaleOrder.create(
             [
                 {
                     "partner_id": fixture.retailer.id,

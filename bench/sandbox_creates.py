@@ -8,46 +8,22 @@ them. Prints the rate and exits non-zero when it is below --target.
 """
 
 import argparse
-import os
-import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import requests
+from harness import REPOSITORY, SandboxProcess
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
 from shipwire_api.sandbox.samples import sample_purchase_order  # noqa: E402
-
-SANDBOX_COMMAND = (
-    "import sys; from shipwire_api.sandbox import main; sys.exit(main(sys.argv[1:]))"
-)
 
 
 def purchase_order(number):
     body = sample_purchase_order(f"BENCH-{number}", canSplit=1)
     body["items"].append({"sku": "RUBY-2", "quantity": 2})
     return {**body, "doNotPersistOnWarnings": 1}
-
-
-def start_sandbox():
-    """A sandbox in a child process on a free port; returns (process, API URL)."""
-    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
-    process = subprocess.Popen(
-        [sys.executable, "-c", SANDBOX_COMMAND, "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=environment,
-        cwd=REPOSITORY,
-    )
-    first_line = process.stdout.readline()
-    if not first_line:
-        process.kill()
-        raise SystemExit("the sandbox did not start")
-    return process, first_line.split()[-1]
 
 
 def run(api_url, auth, threads, creates, deadline_seconds):
@@ -102,10 +78,11 @@ def main(argv=None):
     )
     options = parser.parse_args(argv)
 
-    process = None
+    sandbox = None
     api_url = options.url
     if api_url is None:
-        process, api_url = start_sandbox()
+        sandbox = SandboxProcess(options.user, options.password).start()
+        api_url = f"{sandbox.url}/api/v3"
     try:
         done, elapsed, failures = run(
             api_url,
@@ -115,9 +92,8 @@ def main(argv=None):
             options.max_seconds,
         )
     finally:
-        if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+        if sandbox is not None:
+            sandbox.stop()
 
     rate = done / elapsed if elapsed else 0.0
     print(

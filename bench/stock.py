@@ -62,16 +62,14 @@ without Odoo 18.
 import argparse
 import contextlib
 import json
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 from pathlib import Path
 
-from odoo_env import REPOSITORY, odoo18_missing, throwaway_database
-from sync import fresh_env, query_probe
+from harness import SandboxProcess, log, odoo18_missing, throwaway_database
+from probes import fresh_env, query_probe
 
 REQUEST_TARGET = 50
 WALL_TARGET = 10
@@ -102,11 +100,7 @@ SANDBOX_PASSWORD = "stock-bench"
 MIB = 1024 * 1024
 
 
-def log(message):
-    print(message, flush=True)
-
-
-# -- the sandbox process ---------------------------------------------------------------
+# -- the sandbox -----------------------------------------------------------------------
 
 
 def catalogue(skus, quantities=None):
@@ -131,94 +125,16 @@ def catalogue(skus, quantities=None):
     }
 
 
-class SandboxProcess:
-    """``python3 -m shipwire_api sandbox`` in a child process on a free port, started
-    from a catalogue file: its products get Shipwire ids 1, 2... in the catalogue's
-    order, so two sandboxes started from the same SKUs name them alike."""
-
-    def __init__(self, workdir, name, stock_catalogue):
-        self.workdir = workdir
-        self.name = name
-        self.catalogue = stock_catalogue
-        self.process = None
-        self.url = None
-        self._log = None
-
-    def start(self):
-        path = self.workdir / f"{self.name}.json"
-        path.write_text(json.dumps(self.catalogue))
-        log_path = self.workdir / f"{self.name}.log"
-        self._log = open(log_path, "w", encoding="utf-8")  # noqa: SIM115
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shipwire_api",
-                "sandbox",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--user",
-                SANDBOX_USER,
-                "--password",
-                SANDBOX_PASSWORD,
-                "--catalogue",
-                str(path),
-            ],
-            cwd=REPOSITORY,
-            stdout=subprocess.PIPE,
-            stderr=self._log,
-            text=True,
-        )
-        banner = self.process.stdout.readline()
-        if not banner.startswith("Shipwire sandbox:"):
-            self.stop()
-            raise RuntimeError(f"the sandbox {self.name} did not start")
-        self.url = banner.split()[-1].removesuffix("/api/v3")
-        # Keep reading its stdout so that it can never block on a full pipe.
-        threading.Thread(
-            target=self.process.stdout.read, daemon=True, name="sandbox-stdout"
-        ).start()
-        return self
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._log:
-            self._log.close()
-
-    def control(self, method, path, body=None):
-        import requests
-
-        response = requests.request(
-            method, f"{self.url}/_sandbox{path}", json=body, timeout=120
-        )
-        response.raise_for_status()
-        return response.json().get("resource")
-
-    def request_count(self):
-        """API and control requests answered so far, this one included."""
-        return self.control("GET", "/stats")["requests"]
-
-    def set_latency(self, seconds):
-        self.control("PATCH", "/settings", {"latency": seconds})
-
-    def receive(self, sku, code, quantity):
-        self.control(
-            "POST",
-            "/stock/receive",
-            {"sku": sku, "warehouse": code, "quantity": quantity},
-        )
-
-    def quantities(self):
-        """``{sku: {warehouse code: units in good condition}}`` as it stands."""
-        return self.control("GET", "/catalogue")["stock"]
+def start_sandbox(workdir, name, stock_catalogue):
+    """A sandbox process started from a catalogue: its products get Shipwire ids
+    1, 2... in the catalogue's order, so two sandboxes started from the same SKUs
+    name them alike."""
+    return SandboxProcess(
+        SANDBOX_USER,
+        SANDBOX_PASSWORD,
+        catalogue=stock_catalogue,
+        log_path=workdir / f"{name}.log",
+    ).start()
 
 
 # -- set-up ----------------------------------------------------------------------------
@@ -295,8 +211,7 @@ def measure(label, sandbox, env):
     yield result
     result["seconds"] = time.perf_counter() - started
     result["queries"] = odoo.sql_db.sql_counter - queries
-    # The count includes the stats request that reads it.
-    result["requests"] = sandbox.request_count() - requests - 1
+    result["requests"] = sandbox.request_count() - requests
     env.cr.execute(
         "SELECT COUNT(*), COALESCE(SUM(duration), 0) FROM shipwire_exchange "
         "WHERE id > %s",
@@ -710,7 +625,7 @@ def report(results, problems, options):
 
 def run(registry, workdir, options):
     skus = [f"SWB-{index:05d}" for index in range(options.skus)]
-    sandbox = SandboxProcess(workdir, "sandbox", catalogue(skus)).start()
+    sandbox = start_sandbox(workdir, "sandbox", catalogue(skus))
     half = None
     try:
         with fresh_env(registry) as env:
@@ -757,7 +672,7 @@ def run(registry, workdir, options):
         # The first half of the SKUs, as they stand, on a sandbox of their own.
         current = sandbox.quantities()
         half_skus = skus[: len(skus) // 2]
-        half = SandboxProcess(workdir, "half", catalogue(half_skus, current)).start()
+        half = start_sandbox(workdir, "half", catalogue(half_skus, current))
         half.set_latency(options.latency)
         synced("memory_half", "traced: steady state, half the SKUs", half, True)
         results["memory_half"]["skus"] = len(half_skus)
