@@ -26,6 +26,9 @@
     ],
     "images": ["static/description/banner.png"],
     "assets": {
+        "web.assets_backend": [
+            "sale_stock_shipwire/static/src/scss/notification.scss",
+        ],
         "web.assets_tests": [
             "sale_stock_shipwire/static/tests/tours/*.js",
         ],

@@ -12,3 +12,6 @@ SHIPPED_STATUSES = ("completed", "delivered")
 TODO_ACTIVITY = "mail.mail_activity_data_todo"
 # Asks to fix the PO (rejected, held): Shipwire accepting it closes the activity.
 FIX_PO_ACTIVITY = "sale_stock_shipwire.mail_activity_type_fix_po"
+
+# The class of the module's notifications: their lines are shown as lines.
+NOTIFICATION_CLASS = "o_shipwire_notification"

@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..const import GROUP_USER
+from ..const import GROUP_USER, NOTIFICATION_CLASS
 from ..mapper import shipwire_id
 from ..mapper.product import (
     product_payload,
@@ -86,6 +86,7 @@ class ProductProduct(models.Model):
                 "type": worst,
                 "message": "\n".join(message for _outcome, message in outcomes),
                 "sticky": worst != "success",
+                "className": NOTIFICATION_CLASS,
             },
         }
 

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_datetime, mute_logger
 
-from ..const import GROUP_MANAGER, GROUP_USER
+from ..const import GROUP_MANAGER, GROUP_USER, NOTIFICATION_CLASS
 from ..mapper import order_problems
 from ..mapper.outgoing import shipwire_lines
 from .shipwire_backend import ensure_group
@@ -340,6 +340,15 @@ class SaleOrder(models.Model):
             for problem in found
         ]
         if problems:
+            if len(self) > 1:
+                problems.insert(
+                    0,
+                    self.env._(
+                        "None of the %(count)s selected orders was sent. Fix or "
+                        "unselect these, then send again:",
+                        count=len(self),
+                    ),
+                )
             raise UserError("\n".join(problems))
         linked = self.env["shipwire.purchase.order"]
         for purchase_orders in self._shipwire_in_companies(
@@ -383,6 +392,7 @@ class SaleOrder(models.Model):
                 ),
                 "type": kind,
                 "sticky": kind != "success",
+                "className": NOTIFICATION_CLASS,
                 # The form or the list shows the orders' new states.
                 "next": {"type": "ir.actions.client", "tag": "soft_reload"},
             },

@@ -4,7 +4,13 @@ import secrets
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..const import GROUP_ADMIN, GROUP_MANAGER, GROUP_USER, WEBHOOK_ROUTE
+from ..const import (
+    GROUP_ADMIN,
+    GROUP_MANAGER,
+    GROUP_USER,
+    NOTIFICATION_CLASS,
+    WEBHOOK_ROUTE,
+)
 from ..shipwire_api import (
     ShipwireClient,
     ShipwireError,
@@ -214,6 +220,15 @@ class ShipwireBackend(models.Model):
             )
         return super().write(vals)
 
+    def copy_data(self, default=None):
+        vals_list = super().copy_data(default=default)
+        if default and "name" in default:
+            return vals_list
+        return [
+            {**vals, "name": self.env._("%(name)s (copy)", name=backend.name)}
+            for backend, vals in zip(self, vals_list, strict=True)
+        ]
+
     @api.constrains("external_id_prefix", "can_split")
     def _check_external_id_prefix(self):
         for backend in self:
@@ -353,7 +368,12 @@ class ShipwireBackend(models.Model):
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"type": kind, "message": message, "sticky": kind == "danger"},
+            "params": {
+                "type": kind,
+                "message": message,
+                "sticky": kind == "danger",
+                "className": NOTIFICATION_CLASS,
+            },
         }
 
     def action_open_exchanges(self):

@@ -519,7 +519,9 @@ class TestBadInput(ShipwireCase):
         also_good = self._order([(self.ruby, 3)])
         orders = good | bad | also_good
 
-        message = self._assert_refused(orders, "City", named=bad)
+        message = self._assert_refused(
+            orders, "City", "None of the 3 selected orders was sent", named=bad
+        )
 
         self.assertNotIn(good.name, message)
         self.assertNotIn(also_good.name, message)

@@ -56,6 +56,9 @@ class TestOperationsDay(ShipwireWorldCase):
 
         message = result["params"]["message"]
         self.assertEqual(result["params"]["type"], "danger")
+        # One outcome per line, as the module's notifications show them.
+        self.assertEqual(result["params"]["className"], "o_shipwire_notification")
+        self.assertEqual(len(message.splitlines()), 3)
         self.assertIn(f"Sent (1): {sent.name}", message)
         self.assertIn(f"Already at Shipwire, linked (1): {linked.name}", message)
         self.assertIn("could not be reached (sent again automatically) (1): ", message)
@@ -131,7 +134,9 @@ class TestOperationsDay(ShipwireWorldCase):
                 self.assertFalse(imported["ids"])
         admin = Backend.with_user(self.users["admin"])
         self.assertTrue(admin.create(values))
-        self.assertTrue(self.backend.with_user(self.users["admin"]).copy())
+        copy = self.backend.with_user(self.users["admin"]).copy()
+        self.assertEqual(copy.name, f"{self.backend.name} (copy)")
+        self.assertFalse(copy.sudo().password)
 
     def test_account_buttons_keep_to_the_users_companies(self):
         manager = self.manager_of_a
