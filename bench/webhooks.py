@@ -186,7 +186,7 @@ def record_deliveries(registry, sandboxes, options, rng):
                     backend_id,
                     order_ids,
                     backend.webhook_token,
-                    backend._webhook_secrets(),
+                    [(s.shipwire_id, s.secret) for s in backend.webhook_secret_ids],
                 )
                 for backend_id, order_ids in set_up(
                     env, sandboxes, options.orders, recorder.url
