@@ -11,28 +11,12 @@ CREATE_CHUNK = 100
 
 
 def create_fixture(env, sandbox_url, username, password, **backend_values):
-    from odoo import Command
 
     warehouse = env["stock.warehouse"].search(
         [("company_id", "=", env.company.id)], limit=1
     )
-    backend = env["shipwire.backend"].create(
-        {
-            "name": "Bench sandbox",
-            "environment": "custom",
-            "custom_url": sandbox_url,
-            "username": username,
-            "password": password,
-            "warehouse_ids": [
-                Command.create(
-                    {
-                        "warehouse_id": warehouse.id,
-                        "shipwire_warehouse_external_id": "LAX",
-                    }
-                )
-            ],
-            **backend_values,
-        }
+    backend = _account(
+        env, "Bench sandbox", warehouse, sandbox_url, username, password, backend_values
     )
     products = env["product.product"].create(
         [
@@ -61,12 +45,41 @@ def create_fixture(env, sandbox_url, username, password, **backend_values):
     return Fixture(backend, warehouse, products, retailer)
 
 
+def _account(env, name, warehouse, sandbox_url, username, password, values):
+    """An account on ``sandbox_url`` serving ``warehouse`` as LAX, in its company."""
+    from odoo import Command
+
+    company = warehouse.company_id
+    return (
+        env["shipwire.backend"]
+        .with_company(company)
+        .create(
+            {
+                "name": name,
+                "company_id": company.id,
+                "environment": "custom",
+                "custom_url": sandbox_url,
+                "username": username,
+                "password": password,
+                "warehouse_ids": [
+                    Command.create(
+                        {
+                            "warehouse_id": warehouse.id,
+                            "shipwire_warehouse_external_id": "LAX",
+                        }
+                    )
+                ],
+                **values,
+            }
+        )
+    )
+
+
 def second_company_fixture(
     env, fixture, sandbox_url, username, password, **backend_values
 ):
     """A second company (the administrator works in both) with its own warehouse
     mapped, as LAX, to a second account on ``sandbox_url``."""
-    from odoo import Command
 
     company = env["res.company"].create(
         {
@@ -81,28 +94,14 @@ def second_company_fixture(
         .with_company(company)
         .create({"name": "Bench B", "code": "BNCHB", "company_id": company.id})
     )
-    backend = (
-        env["shipwire.backend"]
-        .with_company(company)
-        .create(
-            {
-                "name": "Bench sandbox B",
-                "company_id": company.id,
-                "environment": "custom",
-                "custom_url": sandbox_url,
-                "username": username,
-                "password": password,
-                "warehouse_ids": [
-                    Command.create(
-                        {
-                            "warehouse_id": warehouse.id,
-                            "shipwire_warehouse_external_id": "LAX",
-                        }
-                    )
-                ],
-                **backend_values,
-            }
-        )
+    backend = _account(
+        env,
+        "Bench sandbox B",
+        warehouse,
+        sandbox_url,
+        username,
+        password,
+        backend_values,
     )
     env.cr.commit()
     return Fixture(backend, warehouse, fixture.products, fixture.retailer)

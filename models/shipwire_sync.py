@@ -326,8 +326,17 @@ class ShipwireSync(models.AbstractModel):
     @api.model
     def _match(self, backend, remote):
         """``{shipwire.purchase.order: (PO, orders)}`` for the remote entries the
-        account knows: by PO id first, then by externalId or order number without
-        split suffix."""
+        account knows, and for those of sends whose record was lost (adopted)."""
+        matched, unmatched = self._match_known(backend, remote)
+        for purchase_order, entry in self._adopt(backend, unmatched).items():
+            matched[purchase_order] = _merged(matched.get(purchase_order), entry)
+        return matched
+
+    @api.model
+    def _match_known(self, backend, remote):
+        """``({shipwire.purchase.order: (PO, orders)}, {key: entry left})``: the
+        remote entries matched to the account's PO records, by PO id first, then
+        by externalId or order number without split suffix."""
         PurchaseOrder = self.env["shipwire.purchase.order"]
         by_po_id = {
             purchase_order.shipwire_id: purchase_order
@@ -364,9 +373,7 @@ class ShipwireSync(models.AbstractModel):
                 matched[purchase_order] = _merged(matched.get(purchase_order), entry)
             else:
                 unmatched[key] = entry
-        for purchase_order, entry in self._adopt(backend, unmatched).items():
-            matched[purchase_order] = _merged(matched.get(purchase_order), entry)
-        return matched
+        return matched, unmatched
 
     @api.model
     def _adopt(self, backend, remote):
@@ -444,7 +451,7 @@ class ShipwireSync(models.AbstractModel):
         carry or the fulfillment order of a tracking."""
         remote, trackings, _stock = _webhook_resources(events)
         purchase_orders = self.env["shipwire.purchase.order"].union(
-            *(self._match(backend, remote) if remote else ())
+            *(self._match_known(backend, remote)[0] if remote else ())
         )
         order_ids = {
             shipwire_id(item["orderId"])

@@ -123,8 +123,8 @@ class ShipwireCase(TransactionCase):
 class ShipwireWorldCase(ShipwireCase):
     """The world as it is: two companies, each with a Shipwire account on a
     sandbox of its own, a second account in the first company serving a second
-    warehouse, and a user for every role working in both companies (plus a
-    manager of the first company only)."""
+    warehouse, and a user for every role working in both companies (plus each
+    role working in the first company only)."""
 
     @classmethod
     def setUpClass(cls):
@@ -152,41 +152,30 @@ class ShipwireWorldCase(ShipwireCase):
         cls.backend_a2 = cls._account(
             "Second account", cls.sandbox_a2, cls.warehouse_a2
         )
-        both = [Command.set((cls.company_a | cls.company_b).ids)]
-        cls.users = {
-            "user": new_test_user(
-                cls.env,
-                login="world_clerk",
-                groups="sales_team.group_sale_salesman_all_leads,"
-                "stock.group_stock_user,sale_stock_shipwire.group_shipwire_user",
-                company_id=cls.company_a.id,
-                company_ids=both,
-            ),
-            "manager": new_test_user(
-                cls.env,
-                login="world_manager",
-                groups="sales_team.group_sale_manager,stock.group_stock_manager,"
-                "sale_stock_shipwire.group_shipwire_manager",
-                company_id=cls.company_a.id,
-                company_ids=both,
-            ),
-            "admin": new_test_user(
-                cls.env,
-                login="world_admin",
-                groups="base.group_system,sales_team.group_sale_manager,"
-                "stock.group_stock_manager,sale_stock_shipwire.group_shipwire_manager",
-                company_id=cls.company_a.id,
-                company_ids=both,
-            ),
-        }
-        cls.manager_of_a = new_test_user(
-            cls.env,
-            login="world_manager_a",
-            groups="sales_team.group_sale_manager,"
+        groups = {
+            "user": "sales_team.group_sale_salesman_all_leads,stock.group_stock_user,"
+            "sale_stock_shipwire.group_shipwire_user",
+            "manager": "sales_team.group_sale_manager,stock.group_stock_manager,"
             "sale_stock_shipwire.group_shipwire_manager",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
-        )
+        }
+        groups["admin"] = f"base.group_system,{groups['manager']}"
+        companies = {
+            "": cls.company_a | cls.company_b,
+            "_of_a": cls.company_a,
+        }
+        # users["manager"] works in both companies, users["manager_of_a"] only in
+        # the first.
+        cls.users = {
+            role + suffix: new_test_user(
+                cls.env,
+                login=f"world_{role}{suffix}",
+                groups=role_groups,
+                company_id=cls.company_a.id,
+                company_ids=[Command.set(allowed.ids)],
+            )
+            for role, role_groups in groups.items()
+            for suffix, allowed in companies.items()
+        }
 
     @classmethod
     def _account(cls, name, sandbox, warehouse):

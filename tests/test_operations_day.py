@@ -139,13 +139,18 @@ class TestOperationsDay(ShipwireWorldCase):
         self.assertFalse(copy.sudo().password)
 
     def test_account_buttons_keep_to_the_users_companies(self):
-        manager = self.manager_of_a
         requests_before = self.sandbox_b.request_count
-        for method in ("action_test_connection", "action_sync_stock"):
+        for role, method in (
+            ("manager_of_a", "action_test_connection"),
+            ("manager_of_a", "action_sync_stock"),
+            ("admin_of_a", "action_register_webhooks"),
+        ):
             with self.subTest(method=method), self.assertRaises(AccessError):
-                getattr(self.backend_b.with_user(manager), method)()
+                getattr(self.backend_b.with_user(self.users[role]), method)()
         self.assertEqual(self.sandbox_b.request_count, requests_before)
-        result = self.backend.with_user(manager).action_test_connection()
+        result = self.backend.with_user(
+            self.users["manager_of_a"]
+        ).action_test_connection()
         self.assertEqual(result["params"]["type"], "success")
 
     def test_the_api_log_never_shows_a_webhook_token(self):

@@ -4,81 +4,45 @@ from unittest.mock import patch
 from odoo import Command, fields
 from odoo.tests import tagged
 
+from ..shipwire_api import ShipwireClient
+from .common import ShipwireWorldCase
 from .test_webhook import WebhookCase
 
 OTHER_SECRET = "7a" * 64
 
 
 @tagged("post_install", "-at_install")
-class TestWebhookQueue(WebhookCase):
+class TestWebhookQueue(ShipwireWorldCase, WebhookCase):
     """How deliveries wait, are applied, fail and go."""
 
     def _other_company_order(self):
-        """An account of a second company, with its own webhook token and secret,
-        and an order of that company sent through it."""
-        company = self.env["res.company"].create({"name": "Second Jewels Ltd"})
-        warehouse = self.env["stock.warehouse"].search(
-            [("company_id", "=", company.id)], limit=1
-        )
-        backend = self.env["shipwire.backend"].create(
-            {
-                "name": "Second account",
-                "company_id": company.id,
-                "environment": "custom",
-                "custom_url": self.sandbox.url,
-                "username": self.sandbox.username,
-                "password": self.sandbox.password,
-                "external_id_prefix": "SECOND-",
-                "warehouse_ids": [
-                    Command.create(
-                        {
-                            "warehouse_id": warehouse.id,
-                            "shipwire_warehouse_external_id": "LAX",
-                        }
-                    )
-                ],
-            }
-        )
-        backend.sudo().webhook_secret_ids = [
+        """An order of the second company sent through its account, which has a
+        webhook secret of its own."""
+        self.backend_b.sudo().webhook_secret_ids = [
             Command.create({"shipwire_id": "2", "secret": OTHER_SECRET})
         ]
-        self.clerk.company_ids |= company
-        order = (
-            self.env["sale.order"]
-            .with_company(company)
-            .create(
-                {
-                    "partner_id": self.retailer.id,
-                    "company_id": company.id,
-                    "warehouse_id": warehouse.id,
-                    "order_line": [
-                        Command.create(
-                            {"product_id": self.ruby.id, "product_uom_qty": 1}
-                        )
-                    ],
-                }
-            )
-        )
-        order.action_confirm()
-        order.with_user(self.clerk).with_company(company).action_shipwire_send()
-        return backend, order
+        order = self._order_at(self.warehouse_b, [(self.ruby, 1)])
+        order.with_user(self.users["user"]).action_shipwire_send()
+        return self.backend_b, order
 
-    def _completed(self, order, tracking):
+    def _completed(self, order, tracking, sandbox=None):
+        """The ``order.completed`` delivery of ``order``, shipped at ``sandbox``."""
+        sandbox = sandbox or self.sandbox
         fulfillment = order.shipwire_fulfillment_order_ids
-        self.sandbox.complete_order(
+        sandbox.complete_order(
             int(fulfillment.shipwire_id),
             trackings=[{"carrier": "UPS", "tracking": tracking}],
         )
-        resource = self._sandbox_client().get_order(
-            int(fulfillment.shipwire_id), expand="holds,trackings,items"
-        )
+        resource = ShipwireClient(
+            sandbox.username, sandbox.password, sandbox.url
+        ).get_order(int(fulfillment.shipwire_id), expand="holds,trackings,items")
         return {"topic": "order.completed", "body": {"resource": resource}}
 
     def test_deliveries_of_two_accounts_are_all_applied_each_in_its_company(self):
         backend, other_order = self._other_company_order()
         self.assertEqual(other_order.shipwire_state, "approved")
         ours = self._completed(self.order, "1ZOURS")
-        theirs = self._completed(other_order, "1ZTHEIRS")
+        theirs = self._completed(other_order, "1ZTHEIRS", self.sandbox_b)
 
         self.assertEqual(self._send(ours).status_code, 200)
         response = self._send(
