@@ -1,7 +1,7 @@
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-from ..const import GROUP_USER, NOTIFICATION_CLASS
+from ..const import GROUP_USER
 from ..mapper import shipwire_id
 from ..mapper.product import (
     product_payload,
@@ -9,7 +9,7 @@ from ..mapper.product import (
     product_update_payload,
 )
 from ..shipwire_api import ShipwireError, ShipwireNotFoundError
-from .shipwire_backend import ensure_group
+from .shipwire_backend import ensure_group, notification
 
 # Products per create call. Shipwire may refuse a whole list (HTTP 400) over one
 # bad product: such a refusal holds back this many at most.
@@ -78,17 +78,11 @@ class ProductProduct(models.Model):
             for backend in backends
         ]
         worst = max((outcome for outcome, _message in outcomes), key=OUTCOMES.index)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Send to Shipwire"),
-                "type": worst,
-                "message": "\n".join(message for _outcome, message in outcomes),
-                "sticky": worst != "success",
-                "className": NOTIFICATION_CLASS,
-            },
-        }
+        return notification(
+            worst,
+            "\n".join(message for _outcome, message in outcomes),
+            title=self.env._("Send to Shipwire"),
+        )
 
     def _shipwire_send_to(self, backend):
         """Bring ``backend``'s catalogue in line with these checked products, and

@@ -6,10 +6,10 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_datetime, mute_logger
 
-from ..const import GROUP_MANAGER, GROUP_USER, NOTIFICATION_CLASS
+from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import order_problems
 from ..mapper.outgoing import shipwire_lines
-from .shipwire_backend import ensure_group
+from .shipwire_backend import ensure_group, notification
 from .shipwire_purchase_order import (
     ACCOUNT_LOCKED_STATES,
     LIVE_STATES,
@@ -380,23 +380,16 @@ class SaleOrder(models.Model):
             kind = "warning"
         else:
             kind = "success"
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": _("Send to Shipwire"),
-                "message": "\n".join(
-                    f"{title} ({len(outcomes[key])}): {', '.join(outcomes[key])}"
-                    for key, title in titles.items()
-                    if outcomes[key]
-                ),
-                "type": kind,
-                "sticky": kind != "success",
-                "className": NOTIFICATION_CLASS,
-                # The form or the list shows the orders' new states.
-                "next": {"type": "ir.actions.client", "tag": "soft_reload"},
-            },
-        }
+        return notification(
+            kind,
+            "\n".join(
+                f"{title} ({len(outcomes[key])}): {', '.join(outcomes[key])}"
+                for key, title in titles.items()
+                if outcomes[key]
+            ),
+            title=_("Send to Shipwire"),
+            reload=True,
+        )
 
     def _shipwire_update_checked(self):
         self._shipwire_lock()

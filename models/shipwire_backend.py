@@ -62,6 +62,27 @@ def ensure_group(env, *groups):
         raise AccessError(env._("Only %(groups)s may do this.", groups=names))
 
 
+def notification(kind, message, title=None, reload=False):
+    """The client action showing ``message`` (one outcome a line) as a
+    notification of ``kind`` (success, warning, danger): anything but a success
+    stays until closed. ``reload``: the form or list shows what changed."""
+    params = {
+        "type": kind,
+        "message": message,
+        "sticky": kind != "success",
+        "className": NOTIFICATION_CLASS,
+    }
+    if title:
+        params["title"] = title
+    if reload:
+        params["next"] = {"type": "ir.actions.client", "tag": "soft_reload"}
+    return {
+        "type": "ir.actions.client",
+        "tag": "display_notification",
+        "params": params,
+    }
+
+
 class ShipwireBackend(models.Model):
     """A Shipwire account: credentials, defaults and warehouse mapping."""
 
@@ -365,16 +386,7 @@ class ShipwireBackend(models.Model):
         """Log the calls and tell how it went: a notification, not an exception,
         so that the logged calls are kept even when it went wrong."""
         self.env["shipwire.exchange"]._record(self, exchanges)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": kind,
-                "message": message,
-                "sticky": kind == "danger",
-                "className": NOTIFICATION_CLASS,
-            },
-        }
+        return notification(kind, message)
 
     def action_open_exchanges(self):
         self.ensure_one()

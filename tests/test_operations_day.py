@@ -1,5 +1,6 @@
 import json
 
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tools import mute_logger
 
@@ -204,3 +205,35 @@ class TestOperationsDay(ShipwireWorldCase):
         self.assertFalse(self.backend.stock_level_ids.filtered("refresh_requested"))
         self.assertIn("'C,1'", self.backend.stock_sync_error)
         self.assertIn("the complete read brings them", self.backend.stock_sync_error)
+
+    def test_the_jobs_work_every_account_in_its_company(self):
+        orders = self._orders_everywhere()
+        self.sandbox_b.faults.inject("server_error", method="POST")
+        self._run_list_action(SEND_ACTION, orders, self.users["user"])
+        unreached = orders.filtered(lambda order: order.shipwire_state == "failed")
+        self.assertEqual(unreached.shipwire_backend_id, self.backend_b)
+        self.sandbox_b.faults.clear()
+        unreached.shipwire_purchase_order_id.sudo().next_retry = fields.Datetime.now()
+
+        self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
+
+        self.assertEqual(set(orders.mapped("shipwire_state")), {"approved"})
+        for order, sandbox in zip(
+            orders, (self.sandbox, self.sandbox_a2, self.sandbox_b), strict=True
+        ):
+            sandbox.complete_order(
+                int(order.shipwire_fulfillment_order_ids.shipwire_id)
+            )
+
+        self.env["shipwire.sync"]._cron_sync()
+        self.env["shipwire.stock.sync"]._cron_sync_stock()
+
+        for order in orders:
+            with self.subTest(order=order.name):
+                self.assertEqual(order.shipwire_state, "shipped")
+                self.assertEqual(order.picking_ids.state, "done")
+                self.assertEqual(order.picking_ids.company_id, order.company_id)
+        backends = self.backend | self.backend_a2 | self.backend_b
+        self.assertTrue(all(backends.mapped("last_sync_date")))
+        self.assertTrue(all(backends.mapped("stock_synced_at")))
+        self.assertFalse(any(backends.mapped("stock_sync_error")))
