@@ -17,7 +17,7 @@ from ..mapper import (
 )
 from ..shipwire_api import ShipwireRejectedError, ShipwireTransientError
 from .shipwire_backend import ensure_group
-from .shipwire_message import CONNECTION_CODE
+from .shipwire_message import CONNECTION_CODE, in_odoo_words
 
 SHIPWIRE_STATES = [
     ("failed", "Send failed"),
@@ -212,15 +212,14 @@ class ShipwirePurchaseOrder(models.Model):
         elif isinstance(error, ShipwireRejectedError) and operation == "create":
             self.state = "rejected"
             self._replace_messages(error.errors, "error", error.warnings)
+            errors = [in_odoo_words(message) for message in error.errors]
             self._post(
                 operation,
                 self.env._("Shipwire rejected the PO"),
-                error.errors,
-                error.warnings,
+                errors,
+                [in_odoo_words(message) for message in error.warnings],
             )
-            self._schedule_activity(
-                self.env._("PO rejected"), error.errors, FIX_PO_ACTIVITY
-            )
+            self._schedule_activity(self.env._("PO rejected"), errors, FIX_PO_ACTIVITY)
         else:
             # The PO itself is unchanged: keep its state, show what went wrong.
             transient = isinstance(error, ShipwireTransientError)
@@ -264,7 +263,9 @@ class ShipwirePurchaseOrder(models.Model):
             self._post(operation, title, result.errors, result.warnings)
         if self.state == "held" and result.errors:
             self._schedule_activity(
-                self.env._("PO on hold"), result.errors, FIX_PO_ACTIVITY
+                self.env._("PO on hold"),
+                [in_odoo_words(message) for message in result.errors],
+                FIX_PO_ACTIVITY,
             )
 
     @api.model
