@@ -8,11 +8,12 @@ but the account's URL and credentials (the sandbox port may differ between runs)
 
 - the Shipwire account "Shipwire sandbox" (custom URL, splitting allowed), with the
   default warehouse mapped to the Shipwire warehouse LAX;
-- products whose Internal References the sandbox knows, and one it does not;
+- products with weight and dimensions, whose Internal References the sandbox knows,
+  and one it does not;
 - a US retailer with a delivery address the sandbox cannot verify, and retailer SKUs;
 - confirmed B2B orders: one with the retailer's PO number, a shipping window and a
   packing-list message; one that Shipwire splits between LAX and PHL; one with an
-  unknown SKU, which Shipwire rejects; one plain order.
+  unknown SKU, sent at once and rejected by Shipwire; one plain order.
 
 The admin password is set to "admin" and ``web.base.url`` to the demo URL. Prints one
 line per demo order: ``id<TAB>name<TAB>description``.
@@ -29,15 +30,19 @@ DEMO_ORIGIN = "Shipwire demo"
 ACCOUNT_NAME = "Shipwire sandbox"
 RETAILER_REF = "MAX-RETAIL"
 PRODUCTS = [
-    # (name, Internal Reference, barcode)
-    ("Diamond ring", "DIAMOND-1", "0001234567891"),
-    ("Ruby pendant", "RUBY-2", False),
-    ("Emerald earrings", "EMERALD-3", False),
-    ("Walnut jewellery box", "ONLY-LAX", False),
-    ("Glass display case", "ONLY-PHL", False),
-    # Not in the sandbox's catalogue: an order with it is rejected.
-    ("Sapphire brooch", "SAPPHIRE-9", False),
+    # (name, Internal Reference, barcode, weight in kg, (length, width, height) in mm)
+    ("Diamond ring", "DIAMOND-1", "0001234567891", 0.2, (80, 80, 50)),
+    ("Ruby pendant", "RUBY-2", False, 0.1, (60, 40, 20)),
+    ("Emerald earrings", "EMERALD-3", False, 0.1, (60, 60, 30)),
+    ("Walnut jewellery box", "ONLY-LAX", False, 1.5, (300, 200, 120)),
+    ("Glass display case", "ONLY-PHL", False, 6.0, (600, 400, 400)),
+    # Not in the sandbox's catalogue: the order with it is sent when the demo is
+    # loaded and Shipwire rejects it. Send the product to Shipwire, then update the
+    # order, and Shipwire takes it.
+    ("Sapphire brooch", "SAPPHIRE-9", False, 0.1, (50, 50, 20)),
 ]
+# The demo order sent at load, so that a rejected PO is there to look at.
+REJECTED_ORDER = 2
 
 
 def parse_arguments(argv):
@@ -85,9 +90,21 @@ def ensure_account(env, options):
 
 def ensure_products(env):
     products = {}
-    for name, sku, barcode in PRODUCTS:
+    for name, sku, barcode, weight, (length, width, height) in PRODUCTS:
         product = env["product.product"].search([("default_code", "=", sku)], limit=1)
-        if not product:
+        # Weight, dimensions and cost: what Shipwire's catalogue needs.
+        values = {
+            "weight": weight,
+            "shipwire_length": length,
+            "shipwire_width": width,
+            "shipwire_height": height,
+            "standard_price": 60,
+        }
+        if product:
+            product.write(
+                {key: value for key, value in values.items() if not product[key]}
+            )
+        else:
             product = env["product.product"].create(
                 {
                     "name": name,
@@ -96,6 +113,7 @@ def ensure_products(env):
                     "type": "consu",
                     "is_storable": True,
                     "list_price": 120,
+                    **values,
                 }
             )
         products[sku] = product
@@ -178,7 +196,7 @@ def order_specs(today):
             [("ONLY-LAX", 1), ("ONLY-PHL", 4)],
         ),
         (
-            "unknown SKU SAPPHIRE-9: Shipwire rejects it",
+            "unknown SKU SAPPHIRE-9: sent at load, rejected by Shipwire",
             {"client_order_ref": "MAX-PO-4713"},
             [("SAPPHIRE-9", 1), ("DIAMOND-1", 1)],
         ),
@@ -196,11 +214,13 @@ def ensure_orders(env, products, retailer, store):
     warehouse = env["stock.warehouse"].search(
         [("company_id", "=", env.company.id)], limit=1
     )
+    salesperson = env.ref("base.user_admin")
     orders = []
     for index, (description, values, lines) in enumerate(specs):
         order = SaleOrder.create(
             {
                 "partner_id": retailer.id,
+                "user_id": salesperson.id,
                 # The first order goes to the store, whose address the sandbox
                 # cannot verify.
                 "partner_shipping_id": (store if index == 0 else retailer).id,
@@ -217,6 +237,9 @@ def ensure_orders(env, products, retailer, store):
         )
         order.action_confirm()
         orders.append((order, description))
+    # Sent before any stock sync tells Odoo the SKU is missing at Shipwire (after one,
+    # Odoo would refuse to send it and say why instead).
+    orders[REJECTED_ORDER][0].action_shipwire_send()
     return orders
 
 
