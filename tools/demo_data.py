@@ -38,7 +38,7 @@ PRODUCTS = [
     ("Glass display case", "ONLY-PHL", False, 6.0, (600, 400, 400)),
     # Not in the sandbox's catalogue: the order with it is sent when the demo is
     # loaded and Shipwire rejects it. Send the product to Shipwire, then update the
-    # order, and Shipwire takes it.
+    # order: Shipwire keeps the PO this time.
     ("Sapphire brooch", "SAPPHIRE-9", False, 0.1, (50, 50, 20)),
 ]
 # The demo order sent at load, so that a rejected PO is there to look at.
