@@ -76,7 +76,7 @@ class ShipwireMessage(models.Model):
                 {
                     "purchase_order_id": purchase_order.id,
                     **values,
-                    **_odoo_words(purchase_order, values["field_name"]),
+                    **_odoo_words(purchase_order, values.get("field_name")),
                 }
             )
         return self.create(vals_list)
