@@ -21,6 +21,8 @@
         "views/shipwire_retailer_product_views.xml",
         "views/shipwire_stock_level_views.xml",
         "views/sale_order_views.xml",
+        "views/stock_picking_views.xml",
+        "wizard/shipwire_delivery_resolution_views.xml",
         "views/shipwire_menus.xml",
         "views/shipwire_webhook_event_views.xml",
     ],

@@ -82,6 +82,7 @@ class ProductProduct(models.Model):
             worst,
             "\n".join(message for _outcome, message in outcomes),
             title=self.env._("Send to Shipwire"),
+            reload=True,
         )
 
     def _shipwire_send_to(self, backend):

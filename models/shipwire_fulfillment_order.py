@@ -289,6 +289,7 @@ class ShipwireFulfillmentOrder(models.Model):
                         refusals[picking], picking
                     )
                 continue
+            picking._shipwire_note_tracking(fulfillment_orders)
             # Fulfillment orders still to ship now wait on the backorder.
             backorder = picking.backorder_ids[:1]
             if backorder:

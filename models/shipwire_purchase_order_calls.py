@@ -171,6 +171,14 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
                 }
             )
 
+    def _hand_to_retry_job(self):
+        """Wake the retry job when the first of these failed sends is due."""
+        due = self.filtered(lambda po: po.state in (False, "failed") and po.next_retry)
+        if due:
+            self.env.ref("sale_stock_shipwire.ir_cron_shipwire_retry_sends")._trigger(
+                at=min(due.mapped("next_retry"))
+            )
+
     def _apply_unreadable(self, error):
         """Shipwire answered a send, but storing its answer failed: the PO may exist
         at Shipwire, so the retry job reads it again (and links it)."""
@@ -204,7 +212,9 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             due._schedule_retry()
             Sync._commit_progress()
             # The commit let the rows go: whoever took them meanwhile keeps them.
-            due = due._lock_sale_orders().filtered(lambda po: po.state == "failed")
+            due = due._lock_sale_orders().filtered(
+                lambda po: po.state in (False, "failed")
+            )
             # A failed send's order keeps its account: its current PO is this one.
             for in_company in due.sale_order_id._shipwire_in_companies(
                 lambda orders: orders.shipwire_purchase_order_id
@@ -215,7 +225,10 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             if time.monotonic() - clock > RETRY_TIME_BUDGET:
                 break
         remaining = self.search_count(
-            [("state", "=", "failed"), ("next_retry", "<=", fields.Datetime.now())]
+            [
+                ("state", "in", (False, "failed")),
+                ("next_retry", "<=", fields.Datetime.now()),
+            ]
         )
         self.env["ir.cron"]._notify_progress(done=done, remaining=remaining)
 
@@ -228,7 +241,8 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             """
             SELECT po.id FROM shipwire_purchase_order po
               JOIN sale_order so ON so.id = po.sale_order_id
-             WHERE po.state = 'failed' AND po.next_retry <= %s
+             WHERE (po.state = 'failed' OR po.state IS NULL)
+               AND po.next_retry <= %s
              ORDER BY po.next_retry, po.id
              LIMIT %s
                FOR UPDATE OF so SKIP LOCKED

@@ -6,6 +6,7 @@ from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 from .shipwire_message import DELIVERY_CODE
+from .shipwire_purchase_order import LIVE_STATES
 
 
 class StockPicking(models.Model):
@@ -17,6 +18,31 @@ class StockPicking(models.Model):
         string="Shipwire fulfillment orders",
         readonly=True,
     )
+    shipwire_purchase_order_id = fields.Many2one(
+        "shipwire.purchase.order",
+        string="Shipwire PO",
+        compute="_compute_shipwire_purchase_order_id",
+        groups="base.group_user",
+        help="Shipwire's warehouse ships this delivery.",
+    )
+    shipwire_live = fields.Boolean(
+        compute="_compute_shipwire_purchase_order_id",
+        groups="base.group_user",
+        help="Shipwire may still ship this delivery.",
+    )
+
+    @api.depends("sale_id.shipwire_purchase_order_id.state", "picking_type_code")
+    def _compute_shipwire_purchase_order_id(self):
+        for picking in self:
+            purchase_order = (
+                picking.sudo().sale_id.shipwire_purchase_order_id
+                if picking.picking_type_code == "outgoing"
+                else self.env["shipwire.purchase.order"]
+            )
+            if purchase_order.state in (False, "rejected", "cancelled"):
+                purchase_order = self.env["shipwire.purchase.order"]
+            picking.shipwire_purchase_order_id = purchase_order
+            picking.shipwire_live = purchase_order.state in LIVE_STATES
 
     @api.depends("shipwire_fulfillment_order_ids.tracking_ids.url")
     def _compute_carrier_tracking_url(self):
@@ -107,3 +133,15 @@ class StockPicking(models.Model):
         (self.move_ids - moves).filtered(
             lambda move: move.picked and move.state not in ("done", "cancel")
         ).picked = False
+
+    def _shipwire_note_tracking(self, fulfillment_orders):
+        """Say on the delivery that Shipwire shipped it, with what to track it by."""
+        numbers = fulfillment_orders.tracking_ids.mapped("tracking_number")
+        self.message_post(
+            body=self.env._(
+                "Validated from Shipwire's shipment of %(orders)s. Tracking numbers: "
+                "%(numbers)s",
+                orders=", ".join(fulfillment_orders.mapped("display_name")),
+                numbers=", ".join(numbers) or self.env._("none given"),
+            )
+        )

@@ -1,6 +1,7 @@
 from . import (
     test_access,
     test_bad_input,
+    test_clicks,
     test_concurrency,
     test_demo,
     test_exchange_log,
@@ -13,6 +14,7 @@ from . import (
     test_send,
     test_shipment_follow_up,
     test_shipwire_answers,
+    test_shipwire_deliveries,
     test_stock_sync,
     test_sync,
     test_tour,

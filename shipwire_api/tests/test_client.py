@@ -191,6 +191,16 @@ def test_exhausted_retries_raise_transient_error(sandbox):
     assert "try again" in str(caught.value)
 
 
+def test_no_retries_means_one_try(sandbox):
+    client = ShipwireClient("u", "p", sandbox.url, retries=0)
+    sandbox.faults.inject("server_error", count=1)
+
+    with pytest.raises(ShipwireTransientError):
+        client.get_purchase_order(1)
+
+    assert sandbox.faults.fired["server_error"] == 1
+
+
 @pytest.mark.parametrize(
     ("external_id", "can_split"), [("A" * 31, 1), ("A" * 33, 0), ("", 0)]
 )

@@ -42,14 +42,18 @@ registry.category("web_tour.tours").add("shipwire_send_tour", {
             run: "click",
         },
         {
-            content: "Once sent, the button makes way for Update and Refresh",
-            trigger: ".o_form_view button[name=action_shipwire_refresh]",
+            content: "The click ends with a word of the outcome",
+            trigger: ".o_notification:contains(Sent (1))",
         },
         screenshot("2_order_sent"),
         {
             content: "Open the Shipwire tab",
             trigger: ".o_notebook a.nav-link[name=shipwire]",
             run: "click",
+        },
+        {
+            content: "Once sent, Refresh waits on the Shipwire tab",
+            trigger: ".o_form_view button[name=action_shipwire_refresh]",
         },
         {
             content: "Shipwire approved the PO",

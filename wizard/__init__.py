@@ -1,0 +1,1 @@
+from . import shipwire_delivery_resolution
