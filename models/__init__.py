@@ -12,7 +12,7 @@ from . import (
     sale_order,
     sale_order_shipwire_buttons,
     shipwire_backend,
-    shipwire_backend_clicks,
+    shipwire_backend_sending,
     shipwire_backend_stock,
     shipwire_exchange,
     shipwire_extended_attribute,

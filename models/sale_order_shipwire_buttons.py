@@ -10,7 +10,7 @@ from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import order_problems
 from ..mapper.outgoing import shipwire_lines
 from .shipwire_backend import ensure_group, notification
-from .shipwire_purchase_order import STATES_AT_SHIPWIRE
+from .shipwire_purchase_order import SHIPWIRE_STATES, STATES_AT_SHIPWIRE
 
 
 class SaleOrderShipwireButtons(models.Model):
@@ -22,10 +22,9 @@ class SaleOrderShipwireButtons(models.Model):
     # -- buttons -------------------------------------------------------------------
 
     def _shipwire_as_module(self):
-        """After the caller's group was checked: the module does the rest, with
-        the short patience of a person waiting on a button."""
+        """After the caller's group was checked: the module does the rest."""
         self.check_access("read")
-        return self.sudo().with_context(shipwire_click=True)
+        return self.sudo()
 
     def action_shipwire_send(self):
         """Send the orders to Shipwire, each exactly once; the calls run in parallel."""
@@ -83,7 +82,7 @@ class SaleOrderShipwireButtons(models.Model):
 
     def _shipwire_outcome(self, title):
         """Each order's Shipwire state after a button, one order a line."""
-        states = dict(self._fields["shipwire_state"].selection)
+        states = dict(SHIPWIRE_STATES)
         if any(order.shipwire_state in ("failed", "rejected") for order in self):
             kind = "danger"
         elif any(order.shipwire_state == "held" for order in self):

@@ -351,18 +351,11 @@ class ShipwireBackend(models.Model):
             if backend.environment == "custom"
             else backend.environment
         )
-        patience = {"read_timeout": backend.read_timeout}
-        if self.env.context.get("shipwire_click"):
-            # A person waits on a button: one short try, the jobs retry later.
-            patience = {
-                "read_timeout": min(backend.click_timeout, backend.read_timeout),
-                "retries": 0,
-            }
         return ShipwireClient(
             backend.username,
             backend.password,
             url,
-            **patience,
+            read_timeout=backend.read_timeout,
             do_not_persist_on_warnings=backend.do_not_persist_on_warnings,
             exchange_hook=exchange_hook,
         )
@@ -374,7 +367,7 @@ class ShipwireBackend(models.Model):
         # The module calls as superuser: the company rules are checked here.
         self.check_access("read")
         exchanges = []
-        client = self.with_context(shipwire_click=True)._make_client(exchanges.append)
+        client = self._make_client(exchanges.append)
         try:
             client.request(
                 "GET", "/purchaseOrders", params={"limit": 1}, operation="test"
@@ -410,7 +403,7 @@ class ShipwireBackend(models.Model):
         self.check_access("read")
         backend = self.sudo()
         exchanges = []
-        client = self.with_context(shipwire_click=True)._make_client(exchanges.append)
+        client = self._make_client(exchanges.append)
         try:
             secret = client.create_secret()
             # Kept at once: Shipwire may sign with it even if a later step fails.

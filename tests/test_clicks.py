@@ -6,13 +6,11 @@ from odoo.tests import tagged
 
 from .common import ShipwireCase
 
-RETRY_JOB = "sale_stock_shipwire.ir_cron_shipwire_retry_sends"
-
 
 @tagged("post_install", "-at_install")
 class TestClicks(ShipwireCase):
     """The order's buttons: the next action in the header, the rest on the
-    Shipwire tab, each click short and ending with a word of its outcome."""
+    Shipwire tab, each ending with a word of its outcome."""
 
     def _form(self, user):
         arch = (
@@ -27,11 +25,6 @@ class TestClicks(ShipwireCase):
             button.get("name"): button.get("invisible")
             for button in self._form(user).xpath("//header/button")
         }
-
-    def _retry_job_woken(self):
-        return self.env["ir.cron.trigger"].search_count(
-            [("cron_id", "=", self.env.ref(RETRY_JOB).id)]
-        )
 
     def test_header_offers_the_next_action_only(self):
         for user in (self.clerk, self.manager):
@@ -74,30 +67,6 @@ class TestClicks(ShipwireCase):
             self.assertEqual(action["params"]["next"]["tag"], "soft_reload")
         self.assertIn(f"{order.name}: Approved", refreshed["params"]["message"])
         self.assertIn(f"{order.name}: Cancelled", cancelled["params"]["message"])
-
-    def test_click_against_a_slow_shipwire_hands_over_to_the_retry_job(self):
-        self.backend.click_timeout = 0.3
-        self.sandbox.faults.inject("latency", count=1, seconds=1, method="POST")
-        order = self._order()
-
-        action = order.action_shipwire_send()
-
-        self.assertEqual(order.shipwire_state, "failed")
-        self.assertIn("sent again automatically", action["params"]["message"])
-        self.assertTrue(self._retry_job_woken())
-        self.assertEqual(self.sandbox.faults.fired["latency"], 1)
-
-    def test_click_tries_once_where_a_job_tries_again(self):
-        self.sandbox.faults.inject("server_error", count=1, method="POST")
-        order = self._order()
-
-        order.action_shipwire_send()
-
-        self.assertEqual(order.shipwire_state, "failed", "one try only")
-        order.shipwire_purchase_order_id.sudo().next_retry = fields.Datetime.now()
-        self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
-        self.assertEqual(order.shipwire_state, "approved")
-        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
 
 
 @tagged("post_install", "-at_install")
