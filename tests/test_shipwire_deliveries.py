@@ -1,5 +1,5 @@
 from odoo.exceptions import UserError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import ShipwireCase
 
@@ -32,7 +32,12 @@ class TestShipwireDeliveries(ShipwireCase):
 
     def test_delivery_names_its_po_and_asks_before_validate_and_cancel(self):
         order = self._sent()
-        picking = order.picking_ids
+        storekeeper = new_test_user(
+            self.env,
+            login="storekeeper",
+            groups="stock.group_stock_user,sale_stock_shipwire.group_shipwire_user",
+        )
+        picking = order.picking_ids.with_user(storekeeper)
 
         self.assertEqual(picking.shipwire_purchase_order_id.sale_order_id, order)
         self.assertTrue(picking.shipwire_live)
