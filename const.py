@@ -15,3 +15,5 @@ FIX_PO_ACTIVITY = "sale_stock_shipwire.mail_activity_type_fix_po"
 
 # The class of the module's notifications: their lines are shown as lines.
 NOTIFICATION_CLASS = "o_shipwire_notification"
+# An account's calls fail: Shipwire answering again closes the activity.
+OUTAGE_ACTIVITY = "sale_stock_shipwire.mail_activity_type_outage"

@@ -34,6 +34,8 @@ PROGRESS_FIELDS = {
     "stock_read_started",
     "stock_sync_error",
     "stock_sync_error_date",
+    "outage_since",
+    "outage_message",
 }
 WEBHOOK_TOPICS = (
     "order.processed",

@@ -229,13 +229,14 @@ class ShipwireFulfillmentOrder(models.Model):
                 holds = fulfillment_order.hold_ids.filtered(
                     lambda h: not h.cleared_date
                 )
-                fulfillment_order.purchase_order_id._schedule_activity(
-                    self.env._(
-                        "%(order)s on hold", order=fulfillment_order.display_name
-                    ),
-                    holds.mapped("description"),
-                    FIX_PO_ACTIVITY,
+                title = self.env._(
+                    "%(order)s on hold", order=fulfillment_order.display_name
                 )
+                purchase_order = fulfillment_order.purchase_order_id
+                if purchase_order._schedule_activity(
+                    title, holds.mapped("display_name"), FIX_PO_ACTIVITY
+                ):
+                    purchase_order._post("sync", title, holds.mapped("display_name"))
         shipped._shipwire_deliver()
 
     def _shipwire_deliver(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ShipwireHold(models.Model):
@@ -12,6 +12,9 @@ class ShipwireHold(models.Model):
     fulfillment_order_id = fields.Many2one(
         "shipwire.fulfillment.order", required=True, ondelete="cascade", index=True
     )
+    purchase_order_id = fields.Many2one(
+        related="fulfillment_order_id.purchase_order_id", store=True, index=True
+    )
     sale_order_id = fields.Many2one(
         related="fulfillment_order_id.sale_order_id", store=True, index=True
     )
@@ -21,3 +24,11 @@ class ShipwireHold(models.Model):
     description = fields.Char()
     applied_date = fields.Datetime(string="Applied")
     cleared_date = fields.Datetime(string="Cleared")
+
+    @api.depends("hold_type", "description")
+    def _compute_display_name(self):
+        for hold in self:
+            hold.display_name = (
+                ": ".join(part for part in (hold.hold_type, hold.description) if part)
+                or hold.shipwire_id
+            )

@@ -123,6 +123,13 @@ class ShipwirePurchaseOrder(models.Model):
     exchange_ids = fields.One2many(
         "shipwire.exchange", "purchase_order_id", string="API calls", readonly=True
     )
+    active_hold_ids = fields.One2many(
+        "shipwire.hold",
+        "purchase_order_id",
+        string="Holds",
+        domain=[("cleared_date", "=", False)],
+        readonly=True,
+    )
 
     _sql_constraints = [
         (
@@ -145,14 +152,18 @@ class ShipwirePurchaseOrder(models.Model):
                 f"{purchase_order.sale_order_id.sudo().name} ({reference})"
             )
 
-    @api.depends("message_ids.resolved", "message_ids.severity")
+    @api.depends(
+        "message_ids.resolved",
+        "message_ids.severity",
+        "fulfillment_order_ids.hold_ids.cleared_date",
+    )
     def _compute_open_problem_count(self):
         for purchase_order in self:
             purchase_order.open_problem_count = len(
                 purchase_order.message_ids.filtered(
                     lambda m: not m.resolved and m.severity == "error"
                 )
-            )
+            ) + len(purchase_order.active_hold_ids)
 
     # -- buttons of the PO form: the sales order's, with the same checks ----------
 
@@ -209,6 +220,10 @@ class ShipwirePurchaseOrder(models.Model):
             if not self.next_retry or self.next_retry <= fields.Datetime.now():
                 self._schedule_retry()
             self._post(operation, self.env._("Shipwire could not be reached"), [error])
+            if self.retry_count >= self.backend_id.send_failure_activity_after:
+                self._schedule_activity(
+                    self.env._("PO could not be sent"), [error], FIX_PO_ACTIVITY
+                )
         elif isinstance(error, ShipwireRejectedError) and operation == "create":
             self.state = "rejected"
             self._replace_messages(error.errors, "error", error.warnings)
@@ -420,20 +435,16 @@ class ShipwirePurchaseOrder(models.Model):
         self.sale_order_id.message_post(body=body, subtype_xmlid="mail.mt_note")
 
     def _schedule_activity(self, title, errors, activity_type=TODO_ACTIVITY):
-        """One open activity per problem on the sales order: the same one is not
-        scheduled twice."""
+        """One open activity per problem on the sales order, for its salesperson
+        or whoever the account names: the same one is not scheduled twice.
+        Returns the new activity, or an empty record."""
         order = self.sale_order_id
-        summary = f"{ACTIVITY_SUMMARY_PREFIX}{title}"
-        if summary in order.activity_ids.mapped("summary"):
-            return
-        note = Markup("<ul>%s</ul>") % Markup("").join(
-            Markup("<li>%s</li>") % escape(str(error)) for error in errors
-        )
-        order.activity_schedule(
+        return self.backend_id._shipwire_schedule_activity(
+            order,
             activity_type,
-            summary=summary,
-            note=note,
-            user_id=(order.user_id or self.env.user).id,
+            f"{ACTIVITY_SUMMARY_PREFIX}{title}",
+            errors,
+            preferred=order.user_id,
         )
 
     def _close_activities(self):

@@ -15,6 +15,7 @@ from ..mapper import is_older, last_updated, shipwire_id
 from ..shipwire_api import ShipwireError, strip_split_suffix
 from ..shipwire_api.envelope import collection_items
 from ..shipwire_api.snapshot import ORDER_EXPANSIONS
+from .shipwire_backend_attention import OUTAGE_ERRORS
 from .shipwire_purchase_order import LIVE_STATES
 
 _logger = logging.getLogger(__name__)
@@ -260,9 +261,12 @@ class ShipwireSync(models.AbstractModel):
                     "last_sync_error_date": fields.Datetime.now(),
                 }
             )
+            if isinstance(error, (*OUTAGE_ERRORS, UserError)):
+                backend._shipwire_outage(error)
             return None
         finally:
             self.env["shipwire.exchange"]._record(backend, exchanges)
+        backend._shipwire_outage_over()
         return _group_by_purchase_order(purchase_orders, orders)
 
     def _retry_soon(self, backend):

@@ -1,5 +1,6 @@
 from . import (
     test_access,
+    test_attention,
     test_bad_input,
     test_clicks,
     test_concurrency,

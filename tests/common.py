@@ -92,6 +92,8 @@ class ShipwireCase(TransactionCase):
             {
                 "partner_id": (partner or self.retailer).id,
                 "warehouse_id": self.warehouse.id,
+                # Tests run as OdooBot, whom no activity may go to.
+                "user_id": self.clerk.id,
                 "order_line": [
                     Command.create({"product_id": product.id, "product_uom_qty": qty})
                     for product, qty in lines
