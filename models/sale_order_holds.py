@@ -1,10 +1,10 @@
 from odoo import fields, models
 
 
-class SaleOrderHolds(models.Model):
+class SaleOrder(models.Model):
     """Why Shipwire holds the order, where the clerk reads the order."""
 
-    _inherit = "sale.order"
+    _inherit = "sale.order"  # pylint: disable=consider-merging-classes-inherited
 
     shipwire_hold_ids = fields.One2many(
         "shipwire.hold",
