@@ -1,0 +1,130 @@
+from collections import defaultdict
+
+from odoo import fields, models
+
+from ..const import GROUP_MANAGER
+from .shipwire_backend import ensure_group
+
+# The PO states the overview counts, with the title of the list each opens.
+PO_COUNTERS = {
+    "failed": "Send failed",
+    "rejected": "Rejected",
+    "held": "On hold",
+    "needs_approval": "Needs approval",
+    "not_delivered": "Shipped, delivery not validated",
+}
+
+
+class ShipwireBackend(models.Model):
+    _inherit = "shipwire.backend"  # pylint: disable=consider-merging-classes-inherited
+
+    to_send_count = fields.Integer(compute="_compute_overview_counts")
+    failed_count = fields.Integer(compute="_compute_overview_counts")
+    rejected_count = fields.Integer(compute="_compute_overview_counts")
+    held_count = fields.Integer(compute="_compute_overview_counts")
+    needs_approval_count = fields.Integer(compute="_compute_overview_counts")
+    not_delivered_count = fields.Integer(compute="_compute_overview_counts")
+    webhook_failed_count = fields.Integer(
+        string="Webhook deliveries not applied",
+        compute="_compute_webhook_failed_count",
+        groups=GROUP_MANAGER,
+    )
+    health_problem = fields.Char(compute="_compute_health_problem")
+
+    def _compute_overview_counts(self):
+        # One grouped query per counted model for every account on screen: the
+        # overview costs the same however long the history.
+        backends = self.ids
+        pos = defaultdict(dict)
+        for backend, state, count in self.env["shipwire.purchase.order"]._read_group(
+            [("backend_id", "in", backends), ("state", "in", list(PO_COUNTERS))],
+            ["backend_id", "state"],
+            ["__count"],
+        ):
+            pos[backend.id][state] = count
+        to_send = {
+            backend.id: count
+            for backend, count in self.env["sale.order"]._read_group(
+                [
+                    ("shipwire_backend_id", "in", backends),
+                    ("shipwire_to_send", "=", True),
+                ],
+                ["shipwire_backend_id"],
+                ["__count"],
+            )
+        }
+        for backend in self:
+            by_state = pos.get(backend.id, {})
+            backend.to_send_count = to_send.get(backend.id, 0)
+            backend.failed_count = by_state.get("failed", 0)
+            backend.rejected_count = by_state.get("rejected", 0)
+            backend.held_count = by_state.get("held", 0)
+            backend.needs_approval_count = by_state.get("needs_approval", 0)
+            backend.not_delivered_count = by_state.get("not_delivered", 0)
+
+    def _compute_webhook_failed_count(self):
+        failed = {
+            backend.id: count
+            for backend, count in self.env["shipwire.webhook.event"]._read_group(
+                [("backend_id", "in", self.ids), ("state", "=", "failed")],
+                ["backend_id"],
+                ["__count"],
+            )
+        }
+        for backend in self:
+            backend.webhook_failed_count = failed.get(backend.id, 0)
+
+    def _compute_health_problem(self):
+        for backend in self:
+            problems = []
+            if backend.last_sync_error and (
+                not backend.last_sync_date
+                or not backend.last_sync_error_date
+                or backend.last_sync_error_date > backend.last_sync_date
+            ):
+                problems.append(self.env._("Sync failing"))
+            if backend.stock_sync_error:
+                problems.append(self.env._("Stock sync failing"))
+            backend.health_problem = ", ".join(problems)
+
+    def action_overview_open(self):
+        """The list behind the overview counter named ``overview_list`` in the
+        context, restricted to this account."""
+        self.ensure_one()
+        kind = self.env.context.get("overview_list")
+        if kind in PO_COUNTERS:
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "sale_stock_shipwire.shipwire_purchase_order_action"
+            )
+            action["domain"] = [("backend_id", "=", self.id), ("state", "=", kind)]
+            action["name"] = f"{self.name}: {PO_COUNTERS[kind]}"
+        elif kind == "to_send":
+            action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+            action["domain"] = [("shipwire_backend_id", "=", self.id)]
+            action["name"] = self.env._("%(account)s: to send", account=self.name)
+        elif kind == "unmatched_sku":
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "sale_stock_shipwire.shipwire_stock_level_action"
+            )
+            action["domain"] = [
+                ("backend_id", "=", self.id),
+                ("product_id", "=", False),
+            ]
+            action["name"] = self.env._(
+                "%(account)s: unmatched SKUs", account=self.name
+            )
+        elif kind == "webhook_failed":
+            ensure_group(self.env, GROUP_MANAGER)
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "sale_stock_shipwire.shipwire_webhook_event_action"
+            )
+            action["domain"] = [("backend_id", "=", self.id), ("state", "=", "failed")]
+            action["name"] = self.env._(
+                "%(account)s: webhook deliveries not applied", account=self.name
+            )
+        else:
+            raise ValueError(f"Unknown overview list {kind!r}")
+        action["context"] = {"create": False}
+        if kind == "to_send":
+            action["context"]["search_default_shipwire_to_send"] = 1
+        return action
