@@ -56,7 +56,12 @@ class TestOverview(ShipwireWorldCase):
             | cls._order_at(cls, cls.warehouse_b)
         )
         cls.env["shipwire.stock.level"].create(
-            {"backend_id": cls.backend.id, "sku": "NOT-IN-ODOO", "status": "unmatched"}
+            {
+                "backend_id": cls.backend.id,
+                "sku": "NOT-IN-ODOO",
+                "shipwire_warehouse_id": "1",
+                "status": "unmatched",
+            }
         )
 
     def _counts(self, user, backend):
