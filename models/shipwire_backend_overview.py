@@ -1,6 +1,6 @@
 from collections import defaultdict
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..const import GROUP_MANAGER
 from .shipwire_backend import ensure_group
@@ -74,9 +74,18 @@ class ShipwireBackend(models.Model):
         for backend in self:
             backend.webhook_failed_count = failed.get(backend.id, 0)
 
+    @api.depends(
+        "outage_since",
+        "last_sync_date",
+        "last_sync_error",
+        "last_sync_error_date",
+        "stock_sync_error",
+    )
     def _compute_health_problem(self):
         for backend in self:
             problems = []
+            if backend.outage_since:
+                problems.append(self.env._("Shipwire unreachable"))
             if backend.last_sync_error and (
                 not backend.last_sync_date
                 or not backend.last_sync_error_date

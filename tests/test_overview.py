@@ -194,3 +194,9 @@ class TestOverview(ShipwireWorldCase):
         )
         self.assertIn("to_send_count", views["views"]["kanban"]["arch"])
         self.assertNotIn("webhook_failed_count", views["views"]["kanban"]["arch"])
+
+    def test_an_account_in_outage_shows_unhealthy(self):
+        backend = self.backend.with_user(self.clerk_of_a)
+        self.assertFalse(backend.health_problem)
+        self.backend.outage_since = "2026-01-01 10:00:00"
+        self.assertIn("unreachable", backend.health_problem)
