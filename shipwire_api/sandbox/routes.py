@@ -1,9 +1,11 @@
 """The API under /api/v3: one function per route, each returning a Reply."""
 
 import re
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from . import rates
 from .dates import parse_date
 from .resources import embedded, envelope, page_of, parse_expand
 from .store import SandboxError
@@ -566,6 +568,20 @@ def list_stock(sandbox, request):
             items,
             lambda item: embedded(request.renderer.stock_item(*item, activity)),
         )
+
+
+@route("POST", "rate")
+def rate(sandbox, request):
+    if sandbox.settings.rate_latency:
+        time.sleep(sandbox.settings.rate_latency)
+    body = json_object(request)
+    try:
+        with sandbox.store.lock:
+            resource, warnings = rates.quote(sandbox.store, sandbox.settings, body)
+    except rates.RateRefused as refused:
+        return Reply(422, envelope(422, rates.FAILED, errors=refused.errors))
+    extra = {"warnings": warnings} if warnings else {}
+    return ok(envelope(200, "Successful", None, resource, **extra))
 
 
 # ----------------------------------------------------------------- webhooks and secrets

@@ -84,6 +84,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
             self._send(reply, started)
             return
 
+        if self.command == "POST" and parts.path.rstrip("/") == API_PREFIX + "rate":
+            sandbox._count_rate_request()
         fault = sandbox.faults.pick(self.command, parts.path)
         if fault and fault.kind == "reset":
             self._reset_connection()
@@ -224,6 +226,7 @@ class Sandbox:
         self._server = None
         self._thread = None
         self._requests = 0
+        self._rate_requests = 0
         self._counter_lock = threading.Lock()
         self._connections = set()
 
@@ -248,6 +251,11 @@ class Sandbox:
     @property
     def request_count(self):
         return self._requests
+
+    @property
+    def rate_request_count(self):
+        """POST /rate requests received, answered or not."""
+        return self._rate_requests
 
     def start(self):
         self._server = SandboxHTTPServer((self.host, self.port), self)
@@ -294,6 +302,8 @@ class Sandbox:
         return {
             **self.store.stats(),
             "requests": self.request_count,
+            # POST /rate requests received, answered or not (for the rate bench).
+            "rateRequests": self.rate_request_count,
             "pendingWebhookDeliveries": self.webhook_dispatcher.pending,
             "webhookDeliveries": self.webhook_dispatcher.delivered,
             "failedWebhookDeliveries": self.webhook_dispatcher.failed,
@@ -382,6 +392,10 @@ class Sandbox:
     def _count_request(self):
         with self._counter_lock:
             self._requests += 1
+
+    def _count_rate_request(self):
+        with self._counter_lock:
+            self._rate_requests += 1
 
     def _track_connection(self, connection, open_):
         with self._counter_lock:

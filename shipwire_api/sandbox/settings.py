@@ -115,6 +115,24 @@ class SandboxSettings:
     # however valid they are.
     refused_product_skus: dict = field(default_factory=dict)
 
+    # Rate quotes (POST /rate)
+    # Seconds every /rate answer takes, on top of ``latency`` (recorded: 0.16 to 3).
+    rate_latency: float = 0.0
+    # Pounds a unit weighs when its product has no dimensions.weight (the demo
+    # catalogue's products have none).
+    rate_default_weight: float = 1.0
+    # Units of each currency a dollar buys; a quote asked in another currency is
+    # refused.
+    rate_exchange_rates: dict = field(
+        default_factory=lambda: {
+            "USD": 1.0,
+            "CAD": 1.37,
+            "EUR": 0.92,
+            "GBP": 0.79,
+            "AUD": 1.52,
+        }
+    )
+
     # Webhooks
     allow_http_webhooks: bool = True
     check_webhook_url: bool = False

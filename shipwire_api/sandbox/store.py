@@ -736,6 +736,26 @@ class Store:
             w["externalId"] for w in warehouses if w["externalId"] not in first
         ]
 
+    def plan_shipments(self, lines, options):
+        """``[(warehouse, [(sku, quantity)])]``: how ``lines`` (``[(sku,
+        quantity)]``) would ship with ``options`` (warehouse preference, canSplit)
+        from today's stock, as a purchase order is allocated. Lines stock cannot
+        serve ship from the preferred warehouse."""
+        with self.lock:
+            groups, _shortage = plan_fulfillment(
+                lines,
+                self._warehouse_preference(options),
+                self._good_units(sku for sku, _quantity in lines),
+                is_flag_set(options.get("canSplit")),
+            )
+            return [
+                (
+                    self.warehouse(code),
+                    [(lines[index][0], quantity) for index, quantity in taken],
+                )
+                for code, taken in groups
+            ]
+
     def _allocate(self, po, reuse):
         options = self._options(po)
         lines = [(item["sku"], item["quantity"]) for item in po["items"]]

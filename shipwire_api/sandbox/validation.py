@@ -176,12 +176,7 @@ def _check_ship_to(data, settings, errors, warnings):
             )
     _check_lengths(ship_to, "shipTo", settings, errors)
 
-    marker = settings.unverifiable_address_marker
-    postal_code = _text(ship_to.get("postalCode"))
-    unverifiable = (
-        country == "US" and postal_code and not US_POSTAL_CODE.match(postal_code)
-    ) or (marker and marker.upper() in _text(ship_to.get("address1")).upper())
-    if unverifiable:
+    if unverifiable_address(ship_to, settings):
         warnings.append(
             problem(
                 "warning",
@@ -200,6 +195,18 @@ def _check_ship_to(data, settings, errors, warnings):
                 "shipTo.isCommercial",
             )
         )
+
+
+def unverifiable_address(ship_to, settings):
+    """Whether the sandbox cannot verify the address: a US postal code that is not
+    a ZIP code, or the setting ``unverifiable_address_marker`` in address1."""
+    marker = settings.unverifiable_address_marker
+    postal_code = _text(ship_to.get("postalCode"))
+    country = _text(ship_to.get("country")).upper()
+    return bool(
+        (country == "US" and postal_code and not US_POSTAL_CODE.match(postal_code))
+        or (marker and marker.upper() in _text(ship_to.get("address1")).upper())
+    )
 
 
 def _check_lengths(address, prefix, settings, errors):
