@@ -14,6 +14,7 @@ from .errors import (
     ShipwireNotFoundError,
     ShipwireRejectedError,
     ShipwireStateError,
+    ShipwireTimeoutError,
     ShipwireTransientError,
 )
 from .identifiers import (
@@ -22,6 +23,13 @@ from .identifiers import (
     validate_external_id,
     validate_external_id_prefix,
     validate_order_no,
+)
+from .rates import (
+    QUOTE_TIMEOUT,
+    RateQuote,
+    RateService,
+    RateShipment,
+    parse_rate_quote,
 )
 from .signature import (
     SIGNATURE_HEADER,

@@ -5,7 +5,7 @@ import json
 import logging
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -28,9 +28,11 @@ from .errors import (
     ShipwireNotFoundError,
     ShipwireRejectedError,
     ShipwireStateError,
+    ShipwireTimeoutError,
     ShipwireTransientError,
 )
 from .identifiers import checked_id, validate_external_id, validate_order_no
+from .rates import QUOTE_TIMEOUT, parse_rate_quote
 
 _logger = logging.getLogger(__name__)
 
@@ -205,19 +207,16 @@ class ShipwireClient:
             allowed_methods=RETRYABLE_METHODS,
             raise_on_status=False,
         )
-        self._session = requests.Session()
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=16)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers.update(
-            {"Accept": "application/json", "User-Agent": "sale_stock_shipwire"}
-        )
+        self._session = _session(retry)
+        # For calls that must not be repeated, such as quotes a customer waits for.
+        self._single_try_session = _session(0)
 
     def __repr__(self):
         return f"ShipwireClient(user={self.username!r}, url={self.base_url!r})"
 
     def close(self):
         self._session.close()
+        self._single_try_session.close()
 
     # -- transport ---------------------------------------------------------------
 
@@ -233,30 +232,47 @@ class ShipwireClient:
             return f"{self.base_url}{path}{query}"
         return f"{self.base_url}{API_PREFIX}{path_or_url}"
 
-    def request(self, method, path, *, params=None, payload=None, operation=""):
+    def request(
+        self,
+        method,
+        path,
+        *,
+        params=None,
+        payload=None,
+        operation="",
+        timeout=None,
+        retry=True,
+    ):
         """Send one call and return the decoded answer of a 2xx response.
 
-        Other answers raise the matching ``ShipwireError``.
+        Other answers raise the matching ``ShipwireError``. ``timeout`` (seconds)
+        replaces the client's read timeout for this call; without ``retry`` it is
+        tried once.
         """
         url = self._url(path)
         data = None if payload is None else json.dumps(payload)
         exchange = Exchange(operation or method, method, url, data or "")
+        session = self._session if retry else self._single_try_session
+        if timeout is None:
+            timeout = self.timeout
+        else:
+            timeout = (min(self.timeout[0], timeout), timeout)
         started = time.monotonic()
         try:
-            response = self._session.request(
+            response = session.request(
                 method,
                 url,
                 params=params,
                 data=data,
                 headers={"Content-Type": "application/json"} if data else None,
                 auth=self._auth,
-                timeout=self.timeout,
+                timeout=timeout,
             )
         except requests.RequestException as error:
             exchange.duration = time.monotonic() - started
             exchange.error = type(error).__name__
             self._record(exchange)
-            raise ShipwireTransientError(_unreachable_message(error)) from None
+            raise _unreachable_error(error, retry, timeout[1]) from None
         exchange.duration = time.monotonic() - started
         exchange.url = response.url
         exchange.status = response.status_code
@@ -606,6 +622,35 @@ class ShipwireClient:
             "/stock", {"sku": _checked_skus(skus)}, params, "stock", limit, offset
         )
 
+    # -- rate quotes -------------------------------------------------------------
+
+    def rate(self, payload, *, timeout=QUOTE_TIMEOUT):
+        """Quote shipping for the rate request ``payload`` (``{"options",
+        "order"}``); returns a ``RateQuote``.
+
+        One try within ``timeout`` seconds: a late quote is of no use to the
+        customer waiting for it, and ``ShipwireTimeoutError`` says so. An order
+        Shipwire cannot quote (HTTP 422, e.g. an unknown SKU, named in the
+        error's ``sku``) raises ``ShipwireRejectedError`` with its messages.
+        """
+        try:
+            body = self.request(
+                "POST",
+                "/rate",
+                payload=payload,
+                operation="rate",
+                timeout=timeout,
+                retry=False,
+            )
+        except ShipwireStateError as error:
+            raise ShipwireRejectedError(
+                "Shipwire could not quote shipping for this order",
+                status=error.status,
+                errors=[_with_sku(message) for message in error.errors],
+                warnings=error.warnings,
+            ) from None
+        return parse_rate_quote(body)
+
     # -- webhooks ----------------------------------------------------------------
 
     def list_webhooks(self):
@@ -706,14 +751,43 @@ def _named_sku(error, skus, sku_by_external_id):
     return max(named, key=len) if named else None
 
 
-def _unreachable_message(error):
-    if isinstance(error, requests.Timeout) or "timed out" in str(error).lower():
-        return (
+def _session(retries):
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retries, pool_maxsize=16)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update(
+        {"Accept": "application/json", "User-Agent": "sale_stock_shipwire"}
+    )
+    return session
+
+
+_UNKNOWN_SKU = re.compile(r"unknown SKU '(?P<sku>[^']+)'", re.IGNORECASE)
+
+
+def _with_sku(message):
+    """``message`` with the SKU it names as unknown in its ``sku``."""
+    match = None if message.sku else _UNKNOWN_SKU.search(message.message)
+    return replace(message, sku=match["sku"]) if match else message
+
+
+def _unreachable_error(error, retried, seconds):
+    timed_out = isinstance(error, requests.Timeout) or "timed out" in str(error).lower()
+    if not retried:
+        if timed_out:
+            return ShipwireTimeoutError(
+                f"Shipwire did not answer within {seconds:g} seconds."
+            )
+        return ShipwireTransientError(
+            "Shipwire could not be reached; check the network and the account's URL."
+        )
+    if timed_out:
+        return ShipwireTimeoutError(
             "Shipwire did not answer in time, even after retrying; "
             "the request may still have gone through. Try again: "
             "a repeated send is recognised and not duplicated."
         )
-    return (
+    return ShipwireTransientError(
         "Shipwire could not be reached, even after retrying; "
         "check the network and the account's URL, then try again."
     )

@@ -77,3 +77,7 @@ class ShipwireTransientError(ShipwireError):
     The outcome of the request is unknown: sending again is safe, because a repeated
     create is recognised as a duplicate and recovered.
     """
+
+
+class ShipwireTimeoutError(ShipwireTransientError):
+    """Shipwire did not answer within the time allowed."""
