@@ -8,7 +8,7 @@ from odoo import http
 from odoo.http import request
 
 from ..const import WEBHOOK_ROUTE
-from ..models.shipwire_sync import webhook_kind
+from ..models.shipwire_sync_webhooks import webhook_kind
 from ..shipwire_api import SIGNATURE_HEADER, verify_signature
 
 _logger = logging.getLogger(__name__)

@@ -1,21 +1,12 @@
-import contextlib
-import secrets
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..const import (
     GROUP_ADMIN,
-    GROUP_MANAGER,
-    GROUP_USER,
     NOTIFICATION_CLASS,
-    WEBHOOK_ROUTE,
 )
 from ..shipwire_api import (
-    ShipwireClient,
-    ShipwireError,
     ShipwireInputError,
-    ShipwireNotFoundError,
     validate_external_id_prefix,
 )
 
@@ -37,23 +28,6 @@ PROGRESS_FIELDS = {
     "outage_since",
     "outage_message",
 }
-WEBHOOK_TOPICS = (
-    "order.processed",
-    "order.submitted",
-    "order.completed",
-    "order.canceled",
-    "order.hold.added",
-    "order.hold.cleared",
-    "tracking.created",
-    "tracking.updated",
-    "tracking.delivered",
-    "purchaseorder.needs-approval",
-    "purchaseorder.approved",
-    "purchaseorder.partially-completed",
-    "purchaseorder.completed",
-    "purchaseorder.canceled",
-    "stock.transition",
-)
 MAX_RETENTION_DAYS = 3650
 
 
@@ -176,9 +150,6 @@ class ShipwireBackend(models.Model):
     exchange_retention_days = fields.Integer(
         string="Keep API calls (days)", default=30, required=True
     )
-    exchange_count = fields.Integer(
-        compute="_compute_exchange_count", groups=GROUP_USER
-    )
     sync_cursor = fields.Datetime(
         copy=False,
         help="The next sync asks Shipwire for what changed since this moment.",
@@ -190,17 +161,6 @@ class ShipwireBackend(models.Model):
     last_sync_date = fields.Datetime(string="Last successful sync", copy=False)
     last_sync_error = fields.Text(copy=False)
     last_sync_error_date = fields.Datetime(string="Last sync failure", copy=False)
-    webhook_token = fields.Char(
-        copy=False,
-        groups=GROUP_ADMIN,
-        exportable=False,
-        default=lambda self: secrets.token_urlsafe(24),
-        help="Part of the webhook URL: only Shipwire knows it.",
-    )
-    webhook_url = fields.Char(compute="_compute_webhook_url", groups=GROUP_ADMIN)
-    webhook_secret_ids = fields.One2many(
-        "shipwire.webhook.secret", "backend_id", groups=GROUP_ADMIN
-    )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_with_orders(self):
@@ -293,22 +253,6 @@ class ShipwireBackend(models.Model):
                     )
                 )
 
-    @api.depends("webhook_token")
-    def _compute_webhook_url(self):
-        base_url = self.env["ir.config_parameter"].sudo().get_param("web.base.url")
-        for backend in self:
-            backend.webhook_url = f"{base_url}{WEBHOOK_ROUTE}/{backend.webhook_token}"
-
-    @api.depends_context("uid")
-    def _compute_exchange_count(self):
-        counts = dict(
-            self.env["shipwire.exchange"]._read_group(
-                [("backend_id", "in", self.ids)], ["backend_id"], ["__count"]
-            )
-        )
-        for backend in self:
-            backend.exchange_count = counts.get(backend, 0)
-
     def _warehouse_mapping(self, warehouse):
         self.ensure_one()
         return self.warehouse_ids.filtered(lambda m: m.warehouse_id == warehouse)[:1]
@@ -317,138 +261,3 @@ class ShipwireBackend(models.Model):
         self.ensure_one()
         mapping = self.service_level_ids.filtered(lambda m: m.carrier_id == carrier)
         return mapping[:1].service_level_code or self.default_service_level
-
-    def _missing_configuration(self):
-        """What stops this account from calling Shipwire, in words for an admin."""
-        self.ensure_one()
-        backend = self.sudo()
-        problems = []
-        if not backend.username or not backend.password:
-            problems.append(
-                self.env._(
-                    "Shipwire account %(account)s has no API user or password: "
-                    "an administrator sets them under Inventory > Configuration > "
-                    "Shipwire > Accounts.",
-                    account=self.name,
-                )
-            )
-        if backend.environment == "custom" and not backend.custom_url:
-            problems.append(
-                self.env._(
-                    "Shipwire account %(account)s uses a custom URL but has none.",
-                    account=self.name,
-                )
-            )
-        return problems
-
-    def _make_client(self, exchange_hook=None):
-        """A ``ShipwireClient`` for this account. Safe to use from worker threads."""
-        self.ensure_one()
-        problems = self._missing_configuration()
-        if problems:
-            raise UserError("\n".join(problems))
-        backend = self.sudo()
-        url = (
-            backend.custom_url
-            if backend.environment == "custom"
-            else backend.environment
-        )
-        return ShipwireClient(
-            backend.username,
-            backend.password,
-            url,
-            read_timeout=backend.read_timeout,
-            do_not_persist_on_warnings=backend.do_not_persist_on_warnings,
-            exchange_hook=exchange_hook,
-        )
-
-    def action_test_connection(self):
-        """Check the credentials with a one-item PO list, and tell how it went."""
-        self.ensure_one()
-        ensure_group(self.env, GROUP_MANAGER, GROUP_ADMIN)
-        # The module calls as superuser: the company rules are checked here.
-        self.check_access("read")
-        exchanges = []
-        client = self._make_client(exchanges.append)
-        try:
-            client.request(
-                "GET", "/purchaseOrders", params={"limit": 1}, operation="test"
-            )
-        except ShipwireError as error:
-            kind = "danger"
-            message = self.env._("Shipwire connection failed: %(error)s", error=error)
-        else:
-            kind = "success"
-            message = self.env._("Shipwire accepted the credentials.")
-        finally:
-            client.close()
-        return self._log_and_notify(exchanges, kind, message)
-
-    def _log_and_notify(self, exchanges, kind, message):
-        """Log the calls and tell how it went: a notification, not an exception,
-        so that the logged calls are kept even when it went wrong."""
-        self.env["shipwire.exchange"]._record(self, exchanges)
-        return notification(kind, message, reload=True)
-
-    def action_open_exchanges(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id(
-            "sale_stock_shipwire.shipwire_exchange_action"
-        )
-        action["domain"] = [("backend_id", "=", self.id)]
-        return action
-
-    def action_register_webhooks(self):
-        """Subscribe this Odoo to Shipwire's events, signed with a new secret."""
-        self.ensure_one()
-        ensure_group(self.env, GROUP_ADMIN)
-        self.check_access("read")
-        backend = self.sudo()
-        exchanges = []
-        client = self._make_client(exchanges.append)
-        try:
-            secret = client.create_secret()
-            # Kept at once: Shipwire may sign with it even if a later step fails.
-            new_secret = (
-                self.env["shipwire.webhook.secret"]
-                .sudo()
-                .create(
-                    {
-                        "backend_id": self.id,
-                        "shipwire_id": str(secret["id"]),
-                        "secret": secret["secret"],
-                    }
-                )
-            )
-            for subscription in client.list_webhooks():
-                if subscription.get("url") == backend.webhook_url:
-                    client.delete_webhook(subscription["id"])
-            for topic in WEBHOOK_TOPICS:
-                client.create_webhook(topic, backend.webhook_url)
-            # Only the new secret signs from now on: the older ones this account
-            # made go, at Shipwire and here.
-            superseded = backend.webhook_secret_ids - new_secret
-            for shipwire_id in set(superseded.mapped("shipwire_id")) - {
-                new_secret.shipwire_id
-            }:
-                with contextlib.suppress(ShipwireNotFoundError):
-                    client.delete_secret(shipwire_id)
-            superseded.unlink()
-        except ShipwireError as error:
-            kind = "danger"
-            message = self.env._(
-                "Shipwire refused the webhooks: %(error)s. Press Register webhooks "
-                "again once this is fixed.",
-                error=error,
-            )
-        else:
-            kind = "success"
-            message = self.env._(
-                "Shipwire now sends %(count)s kinds of events to this Odoo.",
-                count=len(WEBHOOK_TOPICS),
-            )
-            backend.message_post(body=message)
-        finally:
-            client.close()
-        # The new secret, stored first, is masked in the logged calls.
-        return self._log_and_notify(exchanges, kind, message)

@@ -1,7 +1,6 @@
 import contextlib
 import logging
 import time
-from collections import defaultdict
 from datetime import timedelta
 
 import psycopg2
@@ -11,7 +10,6 @@ from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 from ..mapper import shipwire_id
-from ..mapper.stock import ON_HAND_COUNTERS, stock_item_values
 from ..shipwire_api import ShipwireError
 
 _logger = logging.getLogger(__name__)
@@ -29,22 +27,6 @@ STOCK_LOCK = 0x53574B  # "SWK"
 CONFLICT_DELAY = timedelta(minutes=1)
 # Stock levels Shipwire's webhooks named, read again at most this many per call.
 REFRESH_BATCH_SIZE = 100
-LEVEL_FIELDS = (
-    "shipwire_product_id",
-    "warehouse_external_id",
-    "warehouse_region",
-    "warehouse_id",
-    "is_bundle",
-    "is_alias",
-    "product_id",
-    "status",
-    "note",
-    *ON_HAND_COUNTERS,
-    "pending",
-    "backordered",
-    "damaged",
-    "on_hand",
-)
 
 
 class ShipwireStockSync(models.AbstractModel):
@@ -274,223 +256,6 @@ class ShipwireStockSync(models.AbstractModel):
                     )
                 )
         return True
-
-    # -- storing a page ------------------------------------------------------------
-
-    @api.model
-    def _store_page(self, backend, items):
-        """Store one page of stock items and set the on-hand quantities it gives.
-        The queries grow with the pages and the levels and quantities that
-        changed, not with the SKUs."""
-        now = fields.Datetime.now()
-        parsed = {}
-        for item in items:
-            values, unusable = stock_item_values(item)
-            if values is not None:
-                # Listed twice: the last word counts.
-                parsed[values["sku"], values["shipwire_warehouse_id"]] = (
-                    values,
-                    unusable,
-                )
-        if not parsed:
-            return
-        skus = {sku for sku, _warehouse in parsed}
-        products = self._products_by_sku(backend, skus)
-        Level = self.env["shipwire.stock.level"]
-        known = {
-            (level.sku, level.shipwire_warehouse_id): level
-            for level in Level.search(
-                [("backend_id", "=", backend.id), ("sku", "in", list(skus))]
-            )
-        }
-        warehouses = backend._shipwire_warehouses_by_stock_item()
-        new_values, seen = [], Level.browse()
-        for key, (values, unusable) in parsed.items():
-            matched = products.get(values["sku"], self.env["product.product"])
-            warehouse = warehouses(values)
-            status, note = self._level_status(values, unusable, warehouse, matched)
-            values.update(
-                product_id=matched.id if len(matched) == 1 else False,
-                warehouse_id=len(warehouse) == 1 and warehouse.id,
-                status=status,
-                note=note,
-            )
-            level = known.get(key)
-            if level is None:
-                new_values.append({**values, "backend_id": backend.id})
-                continue
-            seen |= level
-            changed = {
-                name: values[name]
-                for name in LEVEL_FIELDS
-                if (level._fields[name].convert_to_write(level[name], level) or False)
-                != (values[name] or False)
-            }
-            if changed:
-                level.write(changed)
-        stored = seen | Level.create(new_values)
-        stored.last_sync = now
-        self._set_on_hand(backend, self._targets(backend, stored))
-
-    def _targets(self, backend, levels):
-        """``{(product, stock location): on hand}`` for the products and Odoo
-        warehouses of ``levels``: the sum over every synced level of the account,
-        as several Shipwire warehouses may stock one Odoo warehouse."""
-        synced = levels.filtered(lambda level: level.status == "synced")
-        if not synced:
-            return {}
-        targets = {}
-        for product, warehouse, on_hand in self.env["shipwire.stock.level"]._read_group(
-            [
-                ("backend_id", "=", backend.id),
-                ("status", "=", "synced"),
-                ("product_id", "in", synced.product_id.ids),
-                ("warehouse_id", "in", synced.warehouse_id.ids),
-            ],
-            ["product_id", "warehouse_id"],
-            ["on_hand:sum"],
-        ):
-            targets[product, warehouse.lot_stock_id] = on_hand
-        return targets
-
-    def _products_by_sku(self, backend, skus):
-        found = self.env["product.product"].search(
-            [
-                ("default_code", "in", list(skus)),
-                ("company_id", "in", [False, backend.company_id.id]),
-            ]
-        )
-        ids_by_sku = defaultdict(list)
-        for product in found:
-            ids_by_sku[product.default_code].append(product.id)
-        # Read together with the whole page's products, not one SKU at a time.
-        return {
-            sku: found.browse(ids).with_prefetch(found._prefetch_ids)
-            for sku, ids in ids_by_sku.items()
-        }
-
-    def _level_status(self, values, unusable, warehouse, products):
-        """``(status, note)``: whether this level sets Odoo's on-hand, and why not."""
-        _ = self.env._
-        if unusable:
-            listed = ", ".join(f"{name}={value!r}" for name, value in unusable.items())
-            if set(unusable) & set(ON_HAND_COUNTERS):
-                return "bad_counters", _(
-                    "Shipwire sent counters missing or below zero (%(counters)s): "
-                    "Odoo's quantity was left as it was.",
-                    counters=listed,
-                )
-        if len(warehouse) > 1:
-            return "unmapped", _(
-                "Mapped to several Odoo warehouses (%(warehouses)s): map it to one.",
-                warehouses=", ".join(warehouse.mapped("name")),
-            )
-        if not warehouse:
-            return "unmapped", False
-        if values["is_bundle"]:
-            return "bundle", _("A bundle is stocked through its parts.")
-        if values["is_alias"]:
-            return "alias", _("An alias is stocked through the SKU it stands for.")
-        if not products:
-            return "unmatched", _(
-                "No product has the Internal Reference %(sku)s.", sku=values["sku"]
-            )
-        if len(products) > 1:
-            return "ambiguous", _(
-                "%(products)s share the Internal Reference %(sku)s; give each its own.",
-                products=", ".join(products.mapped("display_name")),
-                sku=values["sku"],
-            )
-        if not products.is_storable:
-            return "not_storable", _(
-                "%(product)s does not track inventory: tick Track Inventory to "
-                "have its quantity synced.",
-                product=products.display_name,
-            )
-        if products.tracking != "none":
-            return "tracked", _(
-                "%(product)s is tracked by lots or serial numbers, which Shipwire "
-                "does not report: count it by hand.",
-                product=products.display_name,
-            )
-        if unusable:
-            return "synced", _(
-                "Shipwire sent counters missing or below zero (%(counters)s).",
-                counters=listed,
-            )
-        return "synced", False
-
-    def _set_on_hand(self, backend, targets):
-        """Make the on-hand quantity of each ``(product, stock location)`` in
-        ``targets`` (its sublocations included) what Shipwire holds, through
-        inventory adjustments, then let waiting deliveries reserve."""
-        if not targets:
-            return
-        Quant = self.env["stock.quant"]
-        products = self.env["product.product"].union(*(p for p, _l in targets))
-        roots = self.env["stock.location"].union(*(loc for _p, loc in targets))
-        current = defaultdict(float)
-        for product, location, quantity in Quant._read_group(
-            [
-                ("product_id", "in", products.ids),
-                ("location_id", "child_of", roots.ids),
-            ],
-            ["product_id", "location_id"],
-            ["quantity:sum"],
-        ):
-            root = next(
-                root
-                for root in roots
-                if location.parent_path.startswith(root.parent_path)
-            )
-            current[product, root] += quantity
-        deltas = {
-            key: target - current[key]
-            for key, target in targets.items()
-            if target != current[key]
-        }
-        if not deltas:
-            return
-        changed_products = self.env["product.product"].union(*(p for p, _l in deltas))
-        quants = {
-            (quant.product_id, quant.location_id): quant
-            for quant in Quant.search(
-                [
-                    ("product_id", "in", changed_products.ids),
-                    ("location_id", "in", roots.ids),
-                    ("lot_id", "=", False),
-                    ("package_id", "=", False),
-                    ("owner_id", "=", False),
-                ]
-            )
-        }
-        missing = [key for key in deltas if key not in quants]
-        for quant in Quant.create(
-            [
-                {"product_id": product.id, "location_id": location.id}
-                for product, location in missing
-            ]
-        ):
-            quants[quant.product_id, quant.location_id] = quant
-        adjusted = Quant
-        for key, delta in deltas.items():
-            quant = quants[key]
-            quant.inventory_quantity = quant.quantity + delta
-            adjusted |= quant
-        adjusted.with_context(
-            inventory_name=self.env._(
-                "Shipwire stock of %(account)s", account=backend.name
-            )
-        )._apply_inventory()
-        adjusted.inventory_quantity_set = False
-        self.env["stock.move"].search(
-            [
-                ("product_id", "in", changed_products.ids),
-                ("location_id", "child_of", roots.ids),
-                ("state", "in", ("confirmed", "partially_available")),
-                ("picking_code", "=", "outgoing"),
-            ]
-        )._action_assign()
 
     # -- webhooks ------------------------------------------------------------------
 

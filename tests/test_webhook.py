@@ -4,7 +4,7 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.tests import HttpCase, tagged
 
-from ..models.shipwire_backend import WEBHOOK_TOPICS
+from ..models.shipwire_backend_webhooks import WEBHOOK_TOPICS
 from ..shipwire_api import SIGNATURE_HEADER, build_signature_header
 from .common import ShipwireCase
 

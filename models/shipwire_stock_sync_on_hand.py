@@ -1,0 +1,102 @@
+from collections import defaultdict
+
+from odoo import models
+
+
+class ShipwireStockSyncOnHand(models.AbstractModel):
+    """Odoo's on-hand quantities set to what the synced stock levels hold."""
+
+    _inherit = "shipwire.stock.sync"  # pylint: disable=consider-merging-classes-inherited
+
+    def _targets(self, backend, levels):
+        """``{(product, stock location): on hand}`` for the products and Odoo
+        warehouses of ``levels``: the sum over every synced level of the account,
+        as several Shipwire warehouses may stock one Odoo warehouse."""
+        synced = levels.filtered(lambda level: level.status == "synced")
+        if not synced:
+            return {}
+        targets = {}
+        for product, warehouse, on_hand in self.env["shipwire.stock.level"]._read_group(
+            [
+                ("backend_id", "=", backend.id),
+                ("status", "=", "synced"),
+                ("product_id", "in", synced.product_id.ids),
+                ("warehouse_id", "in", synced.warehouse_id.ids),
+            ],
+            ["product_id", "warehouse_id"],
+            ["on_hand:sum"],
+        ):
+            targets[product, warehouse.lot_stock_id] = on_hand
+        return targets
+
+    def _set_on_hand(self, backend, targets):
+        """Make the on-hand quantity of each ``(product, stock location)`` in
+        ``targets`` (its sublocations included) what Shipwire holds, through
+        inventory adjustments, then let waiting deliveries reserve."""
+        if not targets:
+            return
+        Quant = self.env["stock.quant"]
+        products = self.env["product.product"].union(*(p for p, _l in targets))
+        roots = self.env["stock.location"].union(*(loc for _p, loc in targets))
+        current = defaultdict(float)
+        for product, location, quantity in Quant._read_group(
+            [
+                ("product_id", "in", products.ids),
+                ("location_id", "child_of", roots.ids),
+            ],
+            ["product_id", "location_id"],
+            ["quantity:sum"],
+        ):
+            root = next(
+                root
+                for root in roots
+                if location.parent_path.startswith(root.parent_path)
+            )
+            current[product, root] += quantity
+        deltas = {
+            key: target - current[key]
+            for key, target in targets.items()
+            if target != current[key]
+        }
+        if not deltas:
+            return
+        changed_products = self.env["product.product"].union(*(p for p, _l in deltas))
+        quants = {
+            (quant.product_id, quant.location_id): quant
+            for quant in Quant.search(
+                [
+                    ("product_id", "in", changed_products.ids),
+                    ("location_id", "in", roots.ids),
+                    ("lot_id", "=", False),
+                    ("package_id", "=", False),
+                    ("owner_id", "=", False),
+                ]
+            )
+        }
+        missing = [key for key in deltas if key not in quants]
+        for quant in Quant.create(
+            [
+                {"product_id": product.id, "location_id": location.id}
+                for product, location in missing
+            ]
+        ):
+            quants[quant.product_id, quant.location_id] = quant
+        adjusted = Quant
+        for key, delta in deltas.items():
+            quant = quants[key]
+            quant.inventory_quantity = quant.quantity + delta
+            adjusted |= quant
+        adjusted.with_context(
+            inventory_name=self.env._(
+                "Shipwire stock of %(account)s", account=backend.name
+            )
+        )._apply_inventory()
+        adjusted.inventory_quantity_set = False
+        self.env["stock.move"].search(
+            [
+                ("product_id", "in", changed_products.ids),
+                ("location_id", "child_of", roots.ids),
+                ("state", "in", ("confirmed", "partially_available")),
+                ("picking_code", "=", "outgoing"),
+            ]
+        )._action_assign()
