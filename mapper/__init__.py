@@ -19,3 +19,10 @@ from .outgoing import (
     purchase_order_payload,
     purchase_order_update_payload,
 )
+from .rate import (
+    future_ship_date,
+    normalized_address,
+    rate_cache_key,
+    rate_payload,
+    rate_problems,
+)
