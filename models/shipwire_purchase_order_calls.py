@@ -12,7 +12,7 @@ from ..mapper import (
     purchase_order_state,
     purchase_order_update_payload,
 )
-from ..shipwire_api import snapshot
+from ..shipwire_api import ShipwireTransientError, snapshot
 from .shipwire_message import CONNECTION_CODE
 
 _logger = logging.getLogger(__name__)
@@ -36,7 +36,9 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
     def _send(self):
         """Create the POs of already checked and locked orders, in parallel.
         Returns those Shipwire already had (linked, not created twice)."""
-        self.env["shipwire.send.attempt"]._note(self)
+        Attempt = self.env["shipwire.send.attempt"]
+        maybe_sent = Attempt._maybe_sent(self)
+        Attempt._note(self)
         jobs = []
         for purchase_order in self:
             order, backend = purchase_order.sale_order_id, purchase_order.backend_id
@@ -47,13 +49,17 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
                     exchanges,
                     backend._make_client(exchanges.append),
                     purchase_order_payload(order, backend),
+                    # Never a second PO: found by its externalId, it is linked.
+                    snapshot.find_or_create
+                    if purchase_order in maybe_sent
+                    else snapshot.create,
                 )
             )
 
         def create(job):
-            _purchase_order, _exchanges, client, payload = job
+            _purchase_order, _exchanges, client, payload, call = job
             try:
-                return snapshot.create(client, payload)
+                return call(client, payload)
             finally:
                 client.close()
 
@@ -61,7 +67,7 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
         with ThreadPoolExecutor(min(MAX_PARALLEL_CALLS, len(jobs) or 1)) as pool:
             outcomes = list(pool.map(snapshot.capture(create), jobs))
         linked = self.browse()
-        for (purchase_order, exchanges, _client, _payload), outcome in zip(
+        for (purchase_order, exchanges, *_rest), outcome in zip(
             jobs, outcomes, strict=True
         ):
             purchase_order._record_exchanges(exchanges)
@@ -82,34 +88,39 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
         return linked
 
     def _update(self):
-        """Correct the POs at Shipwire with their orders as they are now."""
+        """Correct the POs at Shipwire with their orders as they are now. Returns
+        those Shipwire left unanswered, as the calls below do."""
+        unanswered = self.browse()
         for purchase_order in self:
             if not purchase_order.shipwire_id:
                 # Shipwire kept nothing of a rejected PO: send it anew.
                 purchase_order._send()
+                if purchase_order.state == "failed":
+                    unanswered |= purchase_order
                 continue
             payload = purchase_order_update_payload(
                 purchase_order.sale_order_id, purchase_order.backend_id
             )
-            purchase_order._run(
+            if purchase_order._run(
                 "update",
                 lambda client, po=purchase_order, payload=payload: snapshot.update(
                     client, po.shipwire_id, payload
                 ),
-            )
+            ):
+                unanswered |= purchase_order
+        return unanswered
 
     def _refresh(self):
-        for purchase_order in self:
-            purchase_order._run(
+        return self.filtered(
+            lambda po: po._run(
                 "refresh",
-                lambda client, po=purchase_order: snapshot.fetch(
-                    client, po.shipwire_id, po.external_id
-                ),
+                lambda client: snapshot.fetch(client, po.shipwire_id, po.external_id),
             )
-        return True
+        )
 
     def _po_action(self, operation, client_method):
         """Approve or cancel at Shipwire, then read the PO as it now is."""
+        unanswered = self.browse()
         for purchase_order in self:
             if not purchase_order.shipwire_id:
                 raise UserError(
@@ -118,17 +129,19 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
                         order=purchase_order.sale_order_id.name,
                     )
                 )
-            purchase_order._run(
+            if purchase_order._run(
                 operation,
                 lambda client, po=purchase_order: snapshot.act_then_fetch(
                     client, client_method, po.shipwire_id
                 ),
-            )
-        return True
+            ):
+                unanswered |= purchase_order
+        return unanswered
 
     def _clear_holds(self):
         """Clear at Shipwire the holds of the PO and of its held fulfillment
         orders, then read the PO as it now is."""
+        unanswered = self.browse()
         for purchase_order in self:
             held = purchase_order.fulfillment_order_ids.filtered("active_hold_count")
             po_held = purchase_order_state(purchase_order.shipwire_status) == "held"
@@ -140,11 +153,14 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
                     client.clear_order_holds(fulfillment_order.shipwire_id)
                 return snapshot.fetch(client, po.shipwire_id, None)
 
-            purchase_order._run("clear holds", clear)
-        return True
+            if purchase_order._run("clear holds", clear):
+                unanswered |= purchase_order
+        return unanswered
 
     def _run(self, operation, call):
-        """Run ``call(client)`` for this PO and apply what it returns or raises."""
+        """Run ``call(client)`` for this PO and apply what it returns or raises.
+        Returns whether Shipwire left it unanswered (no answer in time, an outage):
+        what the call did there is then unknown."""
         self.ensure_one()
         exchanges = []
         client = self.backend_id._make_client(exchanges.append)
@@ -154,6 +170,7 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             client.close()
         self._record_exchanges(exchanges)
         self._apply(operation, outcome)
+        return isinstance(outcome.error, ShipwireTransientError)
 
     def _record_exchanges(self, exchanges):
         self.env["shipwire.exchange"]._record(self.backend_id, exchanges, self)

@@ -37,3 +37,23 @@ class ShipwireSendAttempt(models.Model):
                     for purchase_order in purchase_orders
                 ]
             )
+
+    @api.model
+    def _maybe_sent(self, purchase_orders):
+        """Those of ``purchase_orders`` an earlier create may have reached
+        Shipwire with: their send failed, or one was noted and its outcome may not
+        have been kept. They are looked up before being created again."""
+        noted = {
+            (attempt.backend_ref, attempt.external_id)
+            for attempt in self.search(
+                [
+                    ("backend_ref", "in", purchase_orders.backend_id.ids),
+                    ("external_id", "in", purchase_orders.mapped("external_id")),
+                ]
+            )
+        }
+        return purchase_orders.filtered(
+            lambda po: (
+                po.state == "failed" or (po.backend_id.id, po.external_id) in noted
+            )
+        )

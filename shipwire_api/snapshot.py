@@ -60,6 +60,16 @@ def create(client, payload):
     return _with_orders(client, client.create_purchase_order(payload))
 
 
+def find_or_create(client, payload):
+    """Create the PO unless Shipwire holds one with its externalId already: an
+    earlier create may have reached it without its answer reaching us, and a
+    repeated create is not sure to be refused as a duplicate."""
+    purchase_order = client.find_purchase_order(payload["externalId"])
+    if purchase_order is None:
+        return create(client, payload)
+    return _with_orders(client, PurchaseOrderResult(purchase_order, recovered=True))
+
+
 def update(client, purchase_order_id, payload):
     return _with_orders(
         client,

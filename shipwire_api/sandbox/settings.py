@@ -79,6 +79,9 @@ class SandboxSettings:
     # doNotPersistOnWarnings=1.
     warnings_block_do_not_persist: bool = False
     canceled_external_ids_reusable: bool = False
+    # Whether a second create with a taken externalId is refused as a duplicate:
+    # the docs say so, but nothing recorded shows the refusal (message unknown).
+    duplicate_external_ids_refused: bool = True
     # Whether the answer to a refused PUT (duplicate, or problems with
     # doNotPersistOnWarnings=1) still carries the PO: unknown.
     refused_update_carries_purchase_order: bool = True

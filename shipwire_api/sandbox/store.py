@@ -647,8 +647,10 @@ class Store:
     def _duplicate_error(self, data, exclude_id=None):
         external_id = data.get("externalId")
         options = data.get("options") if isinstance(data.get("options"), dict) else {}
-        if not isinstance(external_id, str) or is_flag_set(
-            options.get("forceDuplicate")
+        if (
+            not isinstance(external_id, str)
+            or is_flag_set(options.get("forceDuplicate"))
+            or not self.settings.duplicate_external_ids_refused
         ):
             return None
         for po_id in self._po_ids_by_external_id.get(external_id, ()):

@@ -234,6 +234,15 @@ def test_duplicate_external_id_is_rejected_unless_forced(api, po_body):
     )
 
 
+def test_taken_external_id_is_created_again_when_duplicates_are_not_refused(
+    sandbox, api, po_body
+):
+    sandbox.settings.duplicate_external_ids_refused = False
+    first = api.create_ok(po_body("DUP-2"))
+    second = api.create_ok(po_body("DUP-2"))
+    assert second["id"] != first["id"]
+
+
 @pytest.mark.parametrize("suffix_on", ["externalId", "orderNo"])
 def test_split_across_warehouses_suffixes_ids(sandbox, api, po_body, suffix_on):
     sandbox.settings.split_suffix_on = suffix_on
