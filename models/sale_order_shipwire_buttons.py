@@ -22,9 +22,10 @@ class SaleOrderShipwireButtons(models.Model):
     # -- buttons -------------------------------------------------------------------
 
     def _shipwire_as_module(self):
-        """After the caller's group was checked: the module does the rest."""
+        """After the caller's group was checked: the module does the rest, with
+        the button's short patience (the account's click timeout, one try)."""
         self.check_access("read")
-        return self.sudo()
+        return self.sudo().with_context(shipwire_click=True)
 
     def action_shipwire_send(self):
         """Send the orders to Shipwire, each exactly once; the calls run in parallel."""
@@ -35,36 +36,38 @@ class SaleOrderShipwireButtons(models.Model):
         """Correct the PO at Shipwire with the order as it is now."""
         ensure_group(self.env, GROUP_USER)
         orders = self._shipwire_as_module()
-        orders._shipwire_update_checked()
-        return orders._shipwire_outcome(self.env._("Update at Shipwire"))
+        unanswered = orders._shipwire_update_checked()
+        return orders._shipwire_outcome(self.env._("Update at Shipwire"), unanswered)
 
     def action_shipwire_approve(self):
         ensure_group(self.env, GROUP_MANAGER)
         orders = self._shipwire_as_module()
-        for purchase_orders in orders._shipwire_existing_pos():
-            purchase_orders._po_action("approve", "approve_purchase_order")
-        return orders._shipwire_outcome(self.env._("Approve at Shipwire"))
+        unanswered = orders._shipwire_on_existing_pos(
+            lambda pos: pos._po_action("approve", "approve_purchase_order")
+        )
+        return orders._shipwire_outcome(self.env._("Approve at Shipwire"), unanswered)
 
     def action_shipwire_cancel(self):
         ensure_group(self.env, GROUP_MANAGER)
         orders = self._shipwire_as_module()
-        for purchase_orders in orders._shipwire_existing_pos():
-            purchase_orders._po_action("cancel", "cancel_purchase_order")
-        return orders._shipwire_outcome(self.env._("Cancel at Shipwire"))
+        unanswered = orders._shipwire_on_existing_pos(
+            lambda pos: pos._po_action("cancel", "cancel_purchase_order")
+        )
+        return orders._shipwire_outcome(self.env._("Cancel at Shipwire"), unanswered)
 
     def action_shipwire_clear_holds(self):
         ensure_group(self.env, GROUP_MANAGER)
         orders = self._shipwire_as_module()
-        for purchase_orders in orders._shipwire_existing_pos():
-            purchase_orders._clear_holds()
-        return orders._shipwire_outcome(self.env._("Clear holds at Shipwire"))
+        unanswered = orders._shipwire_on_existing_pos(lambda pos: pos._clear_holds())
+        return orders._shipwire_outcome(
+            self.env._("Clear holds at Shipwire"), unanswered
+        )
 
     def action_shipwire_refresh(self):
         ensure_group(self.env, GROUP_USER)
         orders = self._shipwire_as_module()
-        for purchase_orders in orders._shipwire_existing_pos():
-            purchase_orders._refresh()
-        return orders._shipwire_outcome(self.env._("Refresh from Shipwire"))
+        unanswered = orders._shipwire_on_existing_pos(lambda pos: pos._refresh())
+        return orders._shipwire_outcome(self.env._("Refresh from Shipwire"), unanswered)
 
     def action_shipwire_resolve_delivery(self):
         """Shipped at Shipwire, delivery not validated: a person settles it."""
@@ -80,24 +83,46 @@ class SaleOrderShipwireButtons(models.Model):
             "context": {"default_sale_order_id": self.id},
         }
 
-    def _shipwire_outcome(self, title):
-        """Each order's Shipwire state after a button, one order a line."""
+    def _shipwire_outcome(self, title, unanswered):
+        """Each order's Shipwire state after a button, one order a line; for the
+        POs Shipwire left ``unanswered``, that the outcome is not known yet."""
         states = dict(SHIPWIRE_STATES)
-        if any(order.shipwire_state in ("failed", "rejected") for order in self):
+        if unanswered or any(
+            order.shipwire_state in ("failed", "rejected") for order in self
+        ):
             kind = "danger"
         elif any(order.shipwire_state == "held" for order in self):
             kind = "warning"
         else:
             kind = "success"
-        return notification(
-            kind,
-            "\n".join(
-                f"{order.name}: {states.get(order.shipwire_state, '-')}"
-                for order in self
-            ),
-            title=title,
-            reload=True,
-        )
+        lines = []
+        for order in self:
+            line = f"{order.name}: {states.get(order.shipwire_state, '-')}"
+            if order.shipwire_purchase_order_id in unanswered:
+                seconds = f"{order.shipwire_backend_id.click_timeout:g}"
+                if order.shipwire_state == "failed":
+                    line += self.env._(
+                        " (Shipwire did not answer within %(seconds)s s or failed; "
+                        "the retry job sends it again)",
+                        seconds=seconds,
+                    )
+                else:
+                    line += self.env._(
+                        " (Shipwire did not answer within %(seconds)s s or failed: "
+                        "the next sync reads what it did; press again if nothing "
+                        "changes)",
+                        seconds=seconds,
+                    )
+            lines.append(line)
+        return notification(kind, "\n".join(lines), title=title, reload=True)
+
+    def _shipwire_on_existing_pos(self, call):
+        """``call(POs)`` for the orders' POs, a company at a time; returns the POs
+        Shipwire left unanswered."""
+        unanswered = self.env["shipwire.purchase.order"]
+        for purchase_orders in self._shipwire_existing_pos():
+            unanswered |= call(purchase_orders)
+        return unanswered
 
     def _shipwire_existing_pos(self):
         not_sent = self.filtered(lambda order: not order.shipwire_purchase_order_id)
@@ -151,12 +176,18 @@ class SaleOrderShipwireButtons(models.Model):
     def _shipwire_send_notification(self, linked):
         """What became of each sent order, named, for the web client to show."""
         _ = self.env._
+        failed = self.filtered(lambda order: order.shipwire_state == "failed")
+        waited = max(failed.shipwire_backend_id.mapped("click_timeout") or [0])
         titles = {
             "sent": _("Sent"),
             "linked": _("Already at Shipwire, linked"),
             "held": _("Sent, on hold at Shipwire"),
             "rejected": _("Rejected by Shipwire (see the order's messages)"),
-            "failed": _("Shipwire could not be reached (sent again automatically)"),
+            "failed": _(
+                "Shipwire did not answer within %(seconds)s s or failed; the retry "
+                "job sends these again",
+                seconds=f"{waited:g}",
+            ),
         }
         outcomes = defaultdict(list)
         for order in self:
@@ -189,11 +220,12 @@ class SaleOrderShipwireButtons(models.Model):
             problems += order_problems(order, order.shipwire_backend_id)
         if problems:
             raise UserError("\n".join(problems))
+        unanswered = self.env["shipwire.purchase.order"]
         for purchase_orders in self._shipwire_in_companies(
             lambda orders: orders._shipwire_purchase_orders()
         ):
-            purchase_orders._update()
-        return True
+            unanswered |= purchase_orders._update()
+        return unanswered
 
     def action_shipwire_open_purchase_order(self):
         self.ensure_one()

@@ -65,9 +65,9 @@ class ShipwireBackendConnection(models.Model):
             backend.username,
             backend.password,
             url,
-            read_timeout=backend.read_timeout,
             do_not_persist_on_warnings=backend.do_not_persist_on_warnings,
             exchange_hook=exchange_hook,
+            **backend._patience(),
         )
 
     def action_test_connection(self):

@@ -194,6 +194,7 @@ class ShipwireClient:
         self.username = username
         self._auth = (username, password)
         self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
         self.page_size = page_size
         self.do_not_persist_on_warnings = do_not_persist_on_warnings
         self.exchange_hook = exchange_hook
@@ -272,7 +273,9 @@ class ShipwireClient:
             exchange.duration = time.monotonic() - started
             exchange.error = type(error).__name__
             self._record(exchange)
-            raise _unreachable_error(error, retry, timeout[1]) from None
+            raise _unreachable_error(
+                error, retry and self.retries > 0, timeout[1]
+            ) from None
         exchange.duration = time.monotonic() - started
         exchange.url = response.url
         exchange.status = response.status_code

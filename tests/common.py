@@ -1,10 +1,12 @@
-from odoo import Command
+from odoo import Command, fields
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.web.controllers.utils import clean_action
 
 from ..shipwire_api import ShipwireClient
 from ..shipwire_api.sandbox import Sandbox
+
+RETRY_JOB = "sale_stock_shipwire.ir_cron_shipwire_retry_sends"
 
 
 class ShipwireCase(TransactionCase):
@@ -104,6 +106,12 @@ class ShipwireCase(TransactionCase):
         if confirm:
             order.action_confirm()
         return order.with_user(self.clerk)
+
+    def _run_retry_job(self, orders):
+        """The retry job as the scheduler runs it, once these orders are due."""
+        orders.shipwire_purchase_order_id.sudo().next_retry = fields.Datetime.now()
+        self.assertTrue(self.env.ref(RETRY_JOB).method_direct_trigger())
+        self.env.invalidate_all()
 
     def _sandbox_client(self):
         return ShipwireClient(

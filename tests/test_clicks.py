@@ -1,10 +1,12 @@
+import time
+
 from lxml import etree
 
 from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
-from .common import ShipwireCase
+from .common import RETRY_JOB, ShipwireCase
 
 
 @tagged("post_install", "-at_install")
@@ -93,3 +95,90 @@ class TestSendOnConfirmation(ShipwireCase):
         self.env["shipwire.purchase.order"]._cron_retry_failed_sends()
         self.assertEqual(order.shipwire_state, "failed")
         self.assertGreater(order.shipwire_next_retry, fields.Datetime.now())
+
+
+@tagged("post_install", "-at_install")
+class TestShortClicks(ShipwireCase):
+    """A click waits the account's button timeout, with one try; the retry job,
+    as the scheduler runs it, takes over with the read timeout and its retries."""
+
+    def setUp(self):
+        super().setUp()
+        self.backend.click_timeout = 1
+
+    def _retry_job_woken(self):
+        return self.env["ir.cron.trigger"].search_count(
+            [("cron_id", "=", self.env.ref(RETRY_JOB).id)]
+        )
+
+    def test_click_against_a_slow_shipwire_hands_over_to_the_retry_job(self):
+        # Shipwire keeps the PO but answers after 3 s, the first time.
+        self.sandbox.faults.inject("timeout_commit", count=1, seconds=3, method="POST")
+        order = self._order()
+
+        started = time.monotonic()
+        action = order.action_shipwire_send()
+        waited = time.monotonic() - started
+
+        self.assertLess(waited, 2.5, "the button timeout, not the read timeout")
+        self.assertEqual(self.sandbox.faults.fired["timeout_commit"], 1, "one try")
+        self.assertEqual(order.shipwire_state, "failed")
+        self.assertEqual(action["params"]["type"], "danger")
+        message = action["params"]["message"]
+        self.assertIn("did not answer within 1 s", message)
+        self.assertIn(f"the retry job sends these again (1): {order.name}", message)
+        self.assertTrue(self._retry_job_woken())
+
+        self._run_retry_job(order)
+
+        (purchase_order,) = self.sandbox.purchase_orders()
+        self.assertEqual(order.shipwire_po_id, str(purchase_order["id"]))
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertTrue(
+            any("linked, not sent twice" in t for t in self._messages(order, "info"))
+        )
+
+    def test_retry_job_looks_the_po_up_before_sending_again(self):
+        # Whether Shipwire refuses a second create with a taken externalId is
+        # not known: the retry job must not count on it.
+        self.sandbox.settings.duplicate_external_ids_refused = False
+        self.addCleanup(
+            setattr, self.sandbox.settings, "duplicate_external_ids_refused", True
+        )
+        for fault in ("timeout_commit", "malformed"):
+            with self.subTest(fault=fault):
+                self.sandbox.reset()
+                self.sandbox.faults.inject(fault, count=1, seconds=3, method="POST")
+                order = self._order()
+
+                order.action_shipwire_send()
+                self.assertEqual(order.shipwire_state, "failed")
+                self._run_retry_job(order)
+
+                self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+                self.assertEqual(order.shipwire_state, "approved")
+
+    def test_background_send_waits_the_read_timeout(self):
+        self.backend.send_on_confirmation = True
+        self.sandbox.faults.inject("latency", seconds=2, method="POST")
+        order = self._order()
+
+        self._run_retry_job(order)
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+        self.assertEqual(self.sandbox.faults.fired["latency"], 1)
+
+    def test_other_buttons_say_shipwire_did_not_answer(self):
+        order = self._order()
+        order.action_shipwire_send()
+        self.sandbox.faults.inject("latency", count=1, seconds=3, method="GET")
+
+        action = order.action_shipwire_refresh()
+
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn(
+            f"{order.name}: Approved (Shipwire did not answer within 1 s",
+            action["params"]["message"],
+        )
+        self.assertEqual(order.shipwire_state, "approved", "nothing changed")

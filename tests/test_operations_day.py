@@ -62,7 +62,7 @@ class TestOperationsDay(ShipwireWorldCase):
         self.assertEqual(len(message.splitlines()), 3)
         self.assertIn(f"Sent (1): {sent.name}", message)
         self.assertIn(f"Already at Shipwire, linked (1): {linked.name}", message)
-        self.assertIn("could not be reached (sent again automatically) (1): ", message)
+        self.assertIn("the retry job sends these again (1): ", message)
         self.assertIn(unreached.name, message)
         self.assertEqual(len(self.sandbox.purchase_orders()), 1)
         self.assertEqual(unreached.shipwire_state, "failed")

@@ -125,6 +125,8 @@ class TestResilience(ShipwireCase):
         for values in (
             {"read_timeout": 0},
             {"read_timeout": -5},
+            {"click_timeout": 0},
+            {"click_timeout": -1},
             {"exchange_retention_days": 0},
             {"exchange_retention_days": 1_000_000},
         ):

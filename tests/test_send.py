@@ -225,11 +225,16 @@ class TestSend(ShipwireCase):
             self.backend.unlink()
 
     def test_timeout_after_commit_gives_one_recovered_po(self):
-        self.backend.read_timeout = 0.5
+        # Shipwire keeps the PO but answers after the button stopped waiting.
+        self.backend.click_timeout = 0.5
         self.sandbox.faults.inject("timeout_commit", count=1, seconds=1.5)
         order = self._order()
 
-        order.action_shipwire_send()
+        action = order.action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "failed")
+        self.assertIn("the retry job sends these again", action["params"]["message"])
+
+        self._run_retry_job(order)
 
         self.assertEqual(len(self.sandbox.purchase_orders()), 1)
         self.assertEqual(order.shipwire_state, "approved")
@@ -240,13 +245,14 @@ class TestSend(ShipwireCase):
 
     def test_unreachable_shipwire_marks_send_failed_and_resend_recovers(self):
         self.backend.read_timeout = 0.5
+        # The button's try and the retry job's first three go unanswered.
         self.sandbox.faults.inject("timeout_commit", count=4, seconds=1.5)
         order = self._order()
 
         order.action_shipwire_send()
         self.assertEqual(order.shipwire_state, "failed")
 
-        order.action_shipwire_send()
+        self._run_retry_job(order)
         self.assertEqual(len(self.sandbox.purchase_orders()), 1)
         self.assertEqual(order.shipwire_state, "approved")
 
