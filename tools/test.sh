@@ -19,7 +19,8 @@ echo "== lint"
 bash tools/lint.sh
 
 echo "== client and sandbox tests"
-"$PYTHON" -m pytest -p no:odoo -p no:cacheprovider shipwire_api/tests "$@"
+# Exit status 5 is pytest's "no tests collected": a -k for Odoo tests only.
+"$PYTHON" -m pytest -p no:odoo -p no:cacheprovider shipwire_api/tests "$@" || [[ $? == 5 ]]
 
 odoo_version=$(odoo_version)
 if [[ "$odoo_version" != 18.0* ]]; then
