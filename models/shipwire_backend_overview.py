@@ -133,6 +133,8 @@ class ShipwireBackend(models.Model):
             )
         else:
             raise ValueError(f"Unknown overview list {kind!r}")
+        # The web client titles the list with display_name, ahead of name.
+        action["display_name"] = action["name"]
         action["context"] = {"create": False}
         if kind == "to_send":
             action["context"]["search_default_shipwire_to_send"] = 1
