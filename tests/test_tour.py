@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import ChromeBrowser
 from odoo.tools import config
 
@@ -68,6 +68,36 @@ class TestTour(ShipwireCase, HttpCase):
         )
         for path in taken:
             self.assertGreater(path.stat().st_size, 1000, path)
+
+    def test_clerk_works_from_the_overview(self):
+        clerk = new_test_user(
+            self.env,
+            login="shipwire_desk_clerk",
+            groups="sales_team.group_sale_salesman_all_leads,stock.group_stock_user,"
+            "sale_stock_shipwire.group_shipwire_user",
+        )
+        held = self._order([(self.diamond, 1)], user_id=clerk.id)
+        held.action_shipwire_send()
+        self.sandbox.add_order_hold(
+            int(held.shipwire_fulfillment_order_ids.shipwire_id),
+            "Address needs a suite number",
+        )
+        self.env["shipwire.sync"]._cron_sync()
+        self.assertEqual(held.shipwire_state, "held")
+        to_send = self._order(
+            [(self.ruby, 3)],
+            user_id=clerk.id,
+            partner=self.retailer.copy({"name": "Harbor Jewels"}),
+        )
+        self.assertTrue(to_send.shipwire_to_send)
+
+        self.start_tour("/odoo", "shipwire_clerk_tour", login=clerk.login)
+
+        self.env.invalidate_all()
+        self.assertEqual(to_send.shipwire_state, "approved")
+        self.assertFalse(to_send.shipwire_to_send)
+        self.assertEqual(len(self.sandbox.purchase_orders()), 2)
+        self.assertEqual(held.shipwire_state, "held")
 
 
 def _screenshot_on_signal(handle_console, taken):
