@@ -4,10 +4,15 @@
     python3 tools/screenshots.py   # writes static/description/screenshots/*.png
 
 Logs in (JSON-RPC), sends the demo orders that are not sent yet (the one with the
-address warning, the split one and the one Shipwire rejects), then opens each screen
-in Chromium through the DevTools protocol and saves it as a PNG:
+address warning, the split one and the one Shipwire rejects), has the sandbox hold
+the split order and reads it back, then opens each screen in Chromium through the
+DevTools protocol and saves it as a PNG:
 
+- overview.png             the Shipwire overview: one card of counters per account
+- purchase_orders.png      the work list of Shipwire POs
 - order_shipwire_tab.png   a sent order's Shipwire tab: state, warning, fulfillment
+- order_held.png           a held order's Shipwire tab: why Shipwire holds it
+- delivery_banner.png      a delivery Shipwire ships, with its banner
 - account_form.png         the Shipwire account
 - fulfillment_orders.png   the list of fulfillment orders
 - order_rejected.png       a rejected order's messages from Shipwire
@@ -37,6 +42,7 @@ DEMO_ORIGIN = "Shipwire demo"
 WARNING_ORDER_REF = "MAX-PO-4711"
 SPLIT_ORDER_REF = "MAX-PO-4712"
 REJECTED_ORDER_REF = "MAX-PO-4713"
+HOLD_REASON = "Address needs a suite number"
 # True once Odoo's web client has drawn the view and is not loading anything.
 IDLE = """(() => {
     const ready = document.readyState === "complete"
@@ -257,13 +263,51 @@ def demo_orders(odoo):
     return by_ref
 
 
+def hold_order(odoo, order, sandbox_url):
+    """Has the sandbox hold ``order``'s first fulfillment order, as Shipwire's
+    warehouse would, then reads the order back from Shipwire."""
+    (state,) = odoo.call("sale.order", "read", [order["id"]], ["shipwire_state"])
+    if state["shipwire_state"] == "held":
+        return
+    (fulfillment,) = odoo.call(
+        "shipwire.fulfillment.order",
+        "search_read",
+        [("sale_order_id", "=", order["id"])],
+        fields=["shipwire_id"],
+        order="id",
+        limit=1,
+    )
+    request = urllib.request.Request(
+        f"{sandbox_url.rstrip('/')}/_sandbox/orders/{fulfillment['shipwire_id']}/hold",
+        json.dumps({"description": HOLD_REASON}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30):
+        pass
+    odoo.call("sale.order", "action_shipwire_refresh", [order["id"]])
+    sys.stdout.write(f"held {order['name']} at the sandbox\n")
+
+
 def take_screenshots(odoo, browser, out):
     orders = demo_orders(odoo)
     (backend,) = odoo.call(
-        "shipwire.backend", "search_read", [], fields=["id"], limit=1
+        "shipwire.backend", "search_read", [], fields=["id", "custom_url"], limit=1
     )
+    hold_order(odoo, orders[SPLIT_ORDER_REF], backend["custom_url"])
     url = odoo.url
     shipwire_tab = ".o_notebook a.nav-link[name=shipwire]"
+
+    browser.open(
+        f"{url}/odoo/action-sale_stock_shipwire.shipwire_backend_action_overview",
+        ".o_kanban_view .o_kanban_record",
+    )
+    browser.screenshot(out / "overview.png")
+
+    browser.open(
+        f"{url}/odoo/action-sale_stock_shipwire.shipwire_purchase_order_action",
+        ".o_list_view .o_data_row",
+    )
+    browser.screenshot(out / "purchase_orders.png")
 
     browser.open(
         f"{url}/odoo/action-sale.action_orders/{orders[WARNING_ORDER_REF]['id']}",
@@ -299,6 +343,31 @@ def take_screenshots(odoo, browser, out):
     browser.screenshot(
         out / "order_rejected.png", until=".o_field_widget[name=shipwire_message_ids]"
     )
+
+    browser.open(
+        f"{url}/odoo/action-sale.action_orders/{orders[SPLIT_ORDER_REF]['id']}",
+        shipwire_tab,
+    )
+    browser.click(shipwire_tab, ".o_field_widget[name=shipwire_hold_ids] .o_data_row")
+    browser.screenshot(
+        out / "order_held.png", until=".o_field_widget[name=shipwire_hold_ids]"
+    )
+
+    (fulfillment,) = odoo.call(
+        "shipwire.fulfillment.order",
+        "search_read",
+        [
+            ("sale_order_id", "=", orders[WARNING_ORDER_REF]["id"]),
+            ("picking_id", "!=", False),
+        ],
+        fields=["picking_id"],
+        limit=1,
+    )
+    browser.open(
+        f"{url}/odoo/action-stock.action_picking_tree_all/{fulfillment['picking_id'][0]}",
+        ".o_form_view div[name=shipwire_banner]",
+    )
+    browser.screenshot(out / "delivery_banner.png")
 
 
 def main(argv=None):
