@@ -31,7 +31,8 @@ def _fill(text, **values):
 
 
 def _text(value):
-    return "" if value is None else str(value).strip()
+    """A value as text; None and Odoo's False for an empty field are ""."""
+    return "" if value is None or value is False else str(value).strip()
 
 
 def _state(address):

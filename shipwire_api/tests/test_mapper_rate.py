@@ -162,6 +162,12 @@ def test_only_a_later_ship_date_is_sent(client):
         ),
         (
             address(),
+            [line(False, 1, "Gift box")],
+            "Gift box has no Internal Reference",
+            "items[0].sku",
+        ),
+        (
+            address(),
             [line("RUBY-2", 1.5, "Ruby pendant")],
             "Ruby pendant: 1.5 is not a whole number of units",
             "items[0].quantity",
@@ -174,7 +180,16 @@ def test_only_a_later_ship_date_is_sent(client):
         ),
         (address(), [], "no product to ship", "items"),
     ],
-    ids=["country", "postal code", "city", "sku", "whole units", "services", "none"],
+    ids=[
+        "country",
+        "postal code",
+        "city",
+        "sku",
+        "sku False",
+        "whole units",
+        "services",
+        "none",
+    ],
 )
 def test_what_shipwire_could_not_quote_is_refused_before_any_request(
     client, sandbox, given, lines, words, field
