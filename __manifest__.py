@@ -23,6 +23,7 @@
         "views/shipwire_stock_level_views.xml",
         "views/sale_order_views.xml",
         "views/stock_picking_views.xml",
+        "views/delivery_carrier_views.xml",
         "wizard/shipwire_delivery_resolution_views.xml",
         "views/sale_order_to_send_views.xml",
         "views/shipwire_menus.xml",

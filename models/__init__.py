@@ -5,6 +5,7 @@ from . import (
     shipwire_purchase_order_calls,
 )
 from . import (
+    delivery_carrier,
     product_product,
     product_product_stock,
     product_template,

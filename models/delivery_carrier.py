@@ -1,0 +1,159 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..mapper.outgoing import _warehouse_options, address, line_units
+from ..mapper.rate import rate_payload
+from ..shipwire_api import ShipwireError, ShipwireInputError, ShipwireRejectedError
+
+_logger = logging.getLogger(__name__)
+
+
+class DeliveryCarrier(models.Model):
+    """Shipwire as a delivery method: the price and delivery window Shipwire quotes
+    for the order's service level. Orders still ship through purchase orders, so
+    a Shipwire method only rates (integration level "Get Rate")."""
+
+    _inherit = "delivery.carrier"
+
+    delivery_type = fields.Selection(
+        selection_add=[("shipwire", "Shipwire")],
+        ondelete={"shipwire": "set default"},
+    )
+    shipwire_backend_id = fields.Many2one(
+        "shipwire.backend",
+        string="Shipwire Account",
+        check_company=True,
+        ondelete="restrict",
+        help="The account whose warehouses the price is quoted from. The service "
+        "level is the account's mapping of this method, or its default.",
+    )
+
+    @api.onchange("delivery_type")
+    def _onchange_shipwire_delivery_type(self):
+        if self.delivery_type == "shipwire":
+            self.integration_level = "rate"
+
+    @api.constrains("delivery_type", "integration_level", "shipwire_backend_id")
+    def _check_shipwire_method(self):
+        for carrier in self.filtered(lambda c: c.delivery_type == "shipwire"):
+            if carrier.integration_level != "rate":
+                raise ValidationError(
+                    self.env._(
+                        "%(method)s: Shipwire ships the order through its purchase "
+                        "order, so a Shipwire delivery method only gets rates; set "
+                        "its Integration Level to Get Rate.",
+                        method=carrier.name,
+                    )
+                )
+            if not carrier.shipwire_backend_id:
+                raise ValidationError(
+                    self.env._(
+                        "%(method)s: choose the Shipwire Account that quotes it.",
+                        method=carrier.name,
+                    )
+                )
+
+    def shipwire_rate_shipment(self, order):
+        """Odoo's rate answer for ``order``: never raises; anything that stops the
+        quote is a ``success: False`` with a message the customer may read."""
+        self.ensure_one()
+        backend = self.shipwire_backend_id.sudo()
+        currency = backend.currency_id or order.currency_id
+        lines = [
+            {
+                "sku": line.product_id.default_code,
+                "quantity": line_units(line),
+                "product": line.product_id.display_name,
+                "storable": line.product_id.type == "consu",
+            }
+            for line in order.order_line
+            if not line.display_type and line.product_id and not line.is_delivery
+        ]
+        try:
+            payload = rate_payload(
+                address(order.partner_shipping_id),
+                lines,
+                warehouse=_warehouse_options(backend, order.warehouse_id),
+                can_split=backend.can_split,
+                currency=currency.name,
+                ship_date=order.commitment_date,
+                _=self.env._,
+            )
+        except ShipwireInputError as error:
+            return _failure("\n".join(problem.message for problem in error.errors))
+        exchanges = []
+        try:
+            client = backend._make_client(exchanges.append)
+        except UserError:
+            return _failure(self._shipwire_unavailable())
+        try:
+            quote = client.rate(payload)
+        except ShipwireRejectedError as error:
+            return _failure(
+                self.env._(
+                    "Shipwire cannot quote shipping for this order: %(reasons)s",
+                    reasons="; ".join(problem.message for problem in error.errors),
+                )
+            )
+        except ShipwireError as error:
+            _logger.info("Shipwire quote for %s failed: %s", order.name, error)
+            return _failure(self._shipwire_unavailable())
+        finally:
+            client.close()
+            self.env["shipwire.exchange"].sudo()._record(backend, exchanges)
+        code = backend._service_level_for(self)
+        service = quote.service(code)
+        if service is None:
+            return _failure(
+                self.env._(
+                    "%(method)s is not offered for this address; choose another "
+                    "delivery method.",
+                    method=self.name,
+                )
+            )
+        quoted_in = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "=", service.currency)], limit=1)
+        )
+        if not quoted_in:
+            return _failure(self._shipwire_unavailable())
+        price = quoted_in._convert(
+            float(service.cost),
+            order.currency_id,
+            order.company_id,
+            fields.Date.context_today(self),
+        )
+        notes = [warning.message for warning in quote.warnings]
+        if service.delivery_min_date and service.delivery_max_date:
+            notes.append(
+                self.env._(
+                    "Expected delivery between %(earliest)s and %(latest)s.",
+                    earliest=service.delivery_min_date.date().isoformat(),
+                    latest=service.delivery_max_date.date().isoformat(),
+                )
+            )
+        return {
+            "success": True,
+            "price": price,
+            "error_message": False,
+            "warning_message": "\n".join(notes) or False,
+        }
+
+    def _shipwire_unavailable(self):
+        return self.env._(
+            "Shipping prices for %(method)s are not available right now; try again "
+            "in a moment or choose another delivery method.",
+            method=self.name,
+        )
+
+
+def _failure(message):
+    return {
+        "success": False,
+        "price": 0.0,
+        "error_message": message,
+        "warning_message": False,
+    }

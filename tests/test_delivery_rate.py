@@ -1,0 +1,153 @@
+from datetime import timedelta
+
+from odoo import Command, fields
+from odoo.exceptions import UserError, ValidationError
+
+from ..mapper.outgoing import address
+from ..mapper.rate import rate_payload
+from .common import ShipwireCase
+
+
+class TestDeliveryRate(ShipwireCase):
+    """A salesperson adds shipping to a quotation with the choose-delivery wizard
+    and sees Shipwire's price and delivery window, or why there is none."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        shipping = cls.env["product.product"].create(
+            {"name": "Shipwire shipping", "type": "service", "taxes_id": False}
+        )
+        method = {
+            "delivery_type": "shipwire",
+            "integration_level": "rate",
+            "shipwire_backend_id": cls.backend.id,
+            "product_id": shipping.id,
+        }
+        cls.ground = cls.env["delivery.carrier"].create(
+            {**method, "name": "Shipwire Ground"}
+        )
+        cls.overnight = cls.env["delivery.carrier"].create(
+            {**method, "name": "Shipwire Next Day"}
+        )
+        cls.backend.service_level_ids = [
+            Command.create({"carrier_id": cls.overnight.id, "service_level_code": "1D"})
+        ]
+
+    def setUp(self):
+        super().setUp()
+        self.quotes_before = self.sandbox.rate_request_count
+
+    def _quotes_asked(self):
+        return self.sandbox.rate_request_count - self.quotes_before
+
+    def _wizard(self, order, carrier):
+        return (
+            self.env["choose.delivery.carrier"]
+            .with_user(self.clerk)
+            .create({"order_id": order.id, "carrier_id": carrier.id})
+        )
+
+    def _sandbox_cost(self, order, code):
+        """What the sandbox quotes for the order's goods, asked directly."""
+        lines = [
+            {"sku": line.product_id.default_code, "quantity": line.product_uom_qty}
+            for line in order.order_line
+            if not line.is_delivery
+        ]
+        payload = rate_payload(
+            address(order.partner_shipping_id),
+            lines,
+            warehouse={"warehouseExternalId": "LAX"},
+            currency=order.currency_id.name,
+        )
+        client = self._sandbox_client()
+        try:
+            return float(client.rate(payload).service(code).cost)
+        finally:
+            client.close()
+
+    def test_the_wizard_shows_shipwire_price_and_delivery_window(self):
+        order = self._order([(self.diamond, 2), (self.ruby, 1)], confirm=False)
+
+        wizard = self._wizard(order, self.ground)
+        wizard.update_price()
+
+        self.assertEqual(self._quotes_asked(), 1)
+        self.assertAlmostEqual(
+            wizard.delivery_price, self._sandbox_cost(order, "GD"), places=2
+        )
+        self.assertRegex(
+            wizard.delivery_message,
+            r"^Expected delivery between \d{4}-\d\d-\d\d and \d{4}-\d\d-\d\d\.$",
+        )
+        wizard.button_confirm()
+        delivery_line = order.order_line.filtered("is_delivery")
+        self.assertAlmostEqual(delivery_line.price_unit, wizard.delivery_price)
+
+        overnight = self._wizard(order, self.overnight)
+        overnight.update_price()
+        self.assertAlmostEqual(
+            overnight.delivery_price, self._sandbox_cost(order, "1D"), places=2
+        )
+        self.assertGreater(overnight.delivery_price, wizard.delivery_price)
+
+    def test_an_address_shipwire_cannot_verify_is_priced_with_a_warning(self):
+        self.retailer.zip = "9111"
+        wizard = self._wizard(self._order(confirm=False), self.ground)
+
+        wizard.update_price()
+
+        self.assertGreater(wizard.delivery_price, 0)
+        self.assertIn("Could not verify shipping address", wizard.delivery_message)
+
+    def test_what_cannot_be_quoted_is_said_without_asking_shipwire(self):
+        cases = [
+            ({"zip": False}, [(self.diamond, 1)], "no ZIP: fill it in"),
+            ({"city": False}, [(self.diamond, 1)], "no City: fill it in"),
+            (
+                {},
+                [(self._product("Gift box", False), 1)],
+                "Gift box has no Internal Reference",
+            ),
+            ({}, [(self.service, 1)], "no product to ship"),
+        ]
+        for changes, lines, words in cases:
+            with self.subTest(words=words):
+                partner = self.retailer.copy(changes)
+                order = self._order(lines, confirm=False, partner=partner)
+                with self.assertRaisesRegex(UserError, words):
+                    self._wizard(order, self.ground).update_price()
+        self.assertEqual(self._quotes_asked(), 0)
+
+    def test_shipwire_refusing_or_failing_gives_no_price_and_a_message(self):
+        unknown = self._product("Opal brooch", "NO-SUCH-SKU")
+        order = self._order([(self.diamond, 1), (unknown, 1)], confirm=False)
+        with self.assertRaisesRegex(UserError, "unknown SKU 'NO-SUCH-SKU'"):
+            self._wizard(order, self.ground).update_price()
+
+        self.sandbox.faults.inject("server_error", path="/rate")
+        order = self._order(confirm=False)
+        result = self.ground.rate_shipment(order)
+        self.assertFalse(result["success"])
+        self.assertIn("not available right now", result["error_message"])
+        # Quotes are not retried: one request for the refusal, one for the failure.
+        self.assertEqual(self._quotes_asked(), 2)
+        exchanges = self.env["shipwire.exchange"].search(
+            [("backend_id", "=", self.backend.id), ("operation", "=", "rate")]
+        )
+        self.assertEqual(len(exchanges), 2)
+
+    def test_a_service_not_offered_for_a_later_ship_date_is_said(self):
+        later = fields.Datetime.now() + timedelta(days=5)
+        order = self._order(confirm=False, commitment_date=later)
+
+        result = self.overnight.rate_shipment(order)
+
+        self.assertFalse(result["success"])
+        self.assertIn("Shipwire Next Day is not offered", result["error_message"])
+        self.assertTrue(self.ground.rate_shipment(order)["success"])
+
+    def test_a_shipwire_method_only_gets_rates(self):
+        with self.assertRaisesRegex(ValidationError, "Integration Level to Get Rate"):
+            self.ground.integration_level = "rate_and_ship"
