@@ -3,6 +3,7 @@
 from . import (
     shipwire_order_document,
     shipwire_purchase_order_calls,
+    shipwire_purchase_order_messages,
 )
 from . import (
     delivery_carrier,
