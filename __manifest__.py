@@ -26,6 +26,7 @@
         "views/delivery_carrier_views.xml",
         "wizard/shipwire_delivery_resolution_views.xml",
         "views/sale_order_to_send_views.xml",
+        "views/shipwire_reporting_views.xml",
         "views/shipwire_menus.xml",
         "views/shipwire_webhook_event_views.xml",
     ],

@@ -29,6 +29,7 @@ from . import (
     shipwire_message,
     shipwire_product,
     shipwire_purchase_order,
+    shipwire_purchase_order_timing,
     shipwire_retailer_product,
     shipwire_send_attempt,
     shipwire_service_level,

@@ -36,7 +36,7 @@ class ShipwireFulfillmentOrder(models.Model):
         related="purchase_order_id.sale_order_id", store=True, index=True
     )
     company_id = fields.Many2one(related="purchase_order_id.company_id", store=True)
-    backend_id = fields.Many2one(related="purchase_order_id.backend_id")
+    backend_id = fields.Many2one(related="purchase_order_id.backend_id", store=True)
     picking_id = fields.Many2one(
         "stock.picking",
         string="Delivery",

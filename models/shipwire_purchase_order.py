@@ -342,6 +342,7 @@ class ShipwirePurchaseOrder(models.Model):
                 by_state[state] |= purchase_order
         for state, purchase_orders in by_state.items():
             purchase_orders.state = state
+            purchase_orders._note_milestones(state)
         self.browse().union(
             *(pos for state, pos in by_state.items() if state not in PROBLEM_STATES)
         )._close_activities()

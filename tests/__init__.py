@@ -10,6 +10,7 @@ from . import (
     test_message_words,
     test_product_send,
     test_purchase_order_record,
+    test_reporting,
     test_resilience,
     test_retry_job,
     test_send,
