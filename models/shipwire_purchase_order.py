@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import FIX_PO_ACTIVITY, GROUP_MANAGER, GROUP_USER
 from ..mapper import (
@@ -188,7 +189,18 @@ class ShipwirePurchaseOrder(models.Model):
 
     def action_approve(self):
         ensure_group(self.env, GROUP_MANAGER)
-        return self._orders_as_module().action_shipwire_approve()
+        orders = self._orders_as_module()
+        # From a list, POs that do not wait for approval may be selected too.
+        not_waiting = self.sudo().filtered(lambda po: po.state != "needs_approval")
+        if not_waiting:
+            raise UserError(
+                self.env._(
+                    "%(orders)s: Shipwire does not wait for their approval. Unselect "
+                    "them, then approve again.",
+                    orders=", ".join(not_waiting.sale_order_id.mapped("name")),
+                )
+            )
+        return orders.action_shipwire_approve()
 
     def action_cancel(self):
         ensure_group(self.env, GROUP_MANAGER)

@@ -8,6 +8,7 @@ from . import (
     test_exchange_log,
     test_install,
     test_message_words,
+    test_po_list_actions,
     test_product_send,
     test_purchase_order_record,
     test_reporting,

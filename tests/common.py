@@ -1,4 +1,6 @@
 from odoo import Command, fields
+from odoo.api import call_kw
+from odoo.models import check_method_name
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.web.controllers.utils import clean_action
@@ -247,3 +249,16 @@ class ShipwireWorldCase(ShipwireCase):
         )
         result = action.run()
         return clean_action(result, env=action.env) if result else False
+
+    def _press_list_button(self, method, records, user):
+        """Press a button of a list's header on the selected ``records`` as the
+        web client does (``/web/dataset/call_button``), with both companies
+        selected, and return what the web client gets."""
+        check_method_name(method)
+        model = self.env[records._name].with_user(user)
+        context = {"allowed_company_ids": user.company_ids.ids}
+        result = call_kw(model, method, [records.ids], {"context": context})
+        if isinstance(result, dict):
+            env = model.with_context(allowed_company_ids=user.company_ids.ids).env
+            return clean_action(result, env=env)
+        return False
