@@ -77,7 +77,7 @@ class ShipwireBackendConnection(models.Model):
         # The module calls as superuser: the company rules are checked here.
         self.check_access("read")
         exchanges = []
-        client = self._make_client(exchanges.append)
+        client = self.with_context(shipwire_click=True)._make_client(exchanges.append)
         try:
             client.request(
                 "GET", "/purchaseOrders", params={"limit": 1}, operation="test"

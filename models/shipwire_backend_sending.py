@@ -12,9 +12,10 @@ class ShipwireBackendSending(models.Model):
     click_timeout = fields.Float(
         string="Button timeout (s)",
         default=20,
-        help="A button on a sales order waits this long for Shipwire, with one "
-        "try. An order whose send gets no answer in time shows Send failed and "
-        "the retry job sends it with the read timeout and its retries.",
+        help="A button (on a sales order, Test connection, Register webhooks) "
+        "waits this long for Shipwire, with one try. An order whose send gets no "
+        "answer in time shows Send failed and the retry job sends it with the "
+        "read timeout and its retries.",
     )
     send_on_confirmation = fields.Boolean(
         help="Confirming a sales order of this account's warehouses sends it to "

@@ -57,7 +57,7 @@ class ShipwireBackendWebhooks(models.Model):
         self.check_access("read")
         backend = self.sudo()
         exchanges = []
-        client = self._make_client(exchanges.append)
+        client = self.with_context(shipwire_click=True)._make_client(exchanges.append)
         try:
             secret = client.create_secret()
             # Kept at once: Shipwire may sign with it even if a later step fails.

@@ -105,6 +105,8 @@ class TestShortClicks(ShipwireCase):
     def setUp(self):
         super().setUp()
         self.backend.click_timeout = 1
+        # Counted per test: the sandbox keeps its count across resets.
+        self.sandbox.faults.fired.clear()
 
     def _retry_job_woken(self):
         return self.env["ir.cron.trigger"].search_count(
@@ -182,3 +184,14 @@ class TestShortClicks(ShipwireCase):
             action["params"]["message"],
         )
         self.assertEqual(order.shipwire_state, "approved", "nothing changed")
+
+    def test_test_connection_waits_the_button_timeout(self):
+        self.sandbox.faults.inject("latency", seconds=3)
+
+        started = time.monotonic()
+        action = self.backend.with_user(self.manager).action_test_connection()
+
+        self.assertLess(time.monotonic() - started, 2.5)
+        self.assertEqual(action["params"]["type"], "danger")
+        self.assertIn("did not answer within 1 seconds", action["params"]["message"])
+        self.assertEqual(self.sandbox.faults.fired["latency"], 1, "one try")
