@@ -10,6 +10,8 @@ DevTools protocol and saves it as a PNG:
 
 - overview.png             the Shipwire overview: one card of counters per account
 - purchase_orders.png      the work list of Shipwire POs
+- reporting_pivot.png      the POs analysis as a pivot: POs by account and state
+- reporting_graph.png      the POs analysis as a graph: POs sent a week, by state
 - order_shipwire_tab.png   a sent order's Shipwire tab: state, warning, fulfillment
 - order_held.png           a held order's Shipwire tab: why Shipwire holds it
 - delivery_banner.png      a delivery Shipwire ships, with its banner
@@ -50,6 +52,38 @@ IDLE = """(() => {
         && !document.querySelector(".o_loading_indicator, .o_blockUI");
     return Boolean(ready);
 })()"""
+
+
+# Picks the pivot's measures: those named in the list on, the others off.
+PICK_MEASURES = """(async (wanted) => {
+    const tick = () => new Promise(r => setTimeout(r, 100));
+    document.querySelector(".o_pivot_buttons button.btn-primary").click();
+    let items = [];
+    while (!items.length) {
+        await tick();
+        items = [...document.querySelectorAll(".o-dropdown--menu .o_menu_item")];
+    }
+    for (const item of items) {
+        const name = item.textContent.trim();
+        if (wanted.includes(name) !== item.classList.contains("selected")) {
+            item.click();
+            await tick();
+        }
+    }
+    document.querySelector(".o_pivot_buttons button.btn-primary").click();
+    const shown = () => [...document.querySelectorAll(".o_pivot_measure_row")]
+        .map(cell => cell.textContent.trim());
+    while (!shown().length || shown().some(name => !wanted.includes(name))) {
+        await tick();
+    }
+})(%s)"""
+# Until Chart.js has finished drawing the graph (it animates the bars in).
+CHART_DRAWN = """new Promise((resolve) => {
+    const chart = Chart.getChart(document.querySelector(".o_graph_renderer canvas"));
+    const check = () =>
+        Chart.animator.running(chart) ? requestAnimationFrame(check) : resolve();
+    check();
+})"""
 
 
 class Odoo:
@@ -308,6 +342,17 @@ def take_screenshots(odoo, browser, out):
         ".o_list_view .o_data_row",
     )
     browser.screenshot(out / "purchase_orders.png")
+
+    report = (
+        f"{url}/odoo/action-sale_stock_shipwire.shipwire_purchase_order_action_report"
+    )
+    browser.open(f"{report}?view_type=pivot", ".o_pivot table .o_pivot_cell_value")
+    browser.evaluate(PICK_MEASURES % json.dumps(["Count"]))
+    browser.wait_for(".o_pivot table .o_pivot_cell_value")
+    browser.screenshot(out / "reporting_pivot.png")
+    browser.open(f"{report}?view_type=graph", ".o_graph_renderer canvas")
+    browser.evaluate(CHART_DRAWN)
+    browser.screenshot(out / "reporting_graph.png")
 
     browser.open(
         f"{url}/odoo/action-sale.action_orders/{orders[WARNING_ORDER_REF]['id']}",
