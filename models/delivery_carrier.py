@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..mapper.outgoing import _warehouse_options, address, line_units
-from ..mapper.rate import rate_payload
+from ..mapper.rate import rate_cache_key, rate_payload
 from ..shipwire_api import ShipwireError, ShipwireInputError, ShipwireRejectedError
 
 _logger = logging.getLogger(__name__)
@@ -83,28 +83,28 @@ class DeliveryCarrier(models.Model):
             )
         except ShipwireInputError as error:
             return _failure("\n".join(problem.message for problem in error.errors))
-        exchanges = []
-        try:
-            client = backend._make_client(exchanges.append)
-        except UserError:
+        if backend.company_id != order.company_id:
             return _failure(self._shipwire_unavailable())
-        try:
-            quote = client.rate(payload)
-        except ShipwireRejectedError as error:
+        state, answer = (
+            self.env["shipwire.rate.quote"]
+            .sudo()
+            ._answer(
+                backend,
+                rate_cache_key(backend.id, payload),
+                lambda: self._shipwire_quote(backend, payload, order),
+            )
+        )
+        if state == "failed":
+            return _failure(self._shipwire_unavailable())
+        if state == "refused":
             return _failure(
                 self.env._(
                     "Shipwire cannot quote shipping for this order: %(reasons)s",
-                    reasons="; ".join(problem.message for problem in error.errors),
+                    reasons="; ".join(answer["reasons"]),
                 )
             )
-        except ShipwireError as error:
-            _logger.info("Shipwire quote for %s failed: %s", order.name, error)
-            return _failure(self._shipwire_unavailable())
-        finally:
-            client.close()
-            self.env["shipwire.exchange"].sudo()._record(backend, exchanges)
         code = backend._service_level_for(self)
-        service = quote.service(code)
+        service = next((s for s in answer["services"] if s["code"] == code), None)
         if service is None:
             return _failure(
                 self.env._(
@@ -116,23 +116,23 @@ class DeliveryCarrier(models.Model):
         quoted_in = (
             self.env["res.currency"]
             .with_context(active_test=False)
-            .search([("name", "=", service.currency)], limit=1)
+            .search([("name", "=", service["currency"])], limit=1)
         )
         if not quoted_in:
             return _failure(self._shipwire_unavailable())
         price = quoted_in._convert(
-            float(service.cost),
+            float(service["cost"]),
             order.currency_id,
             order.company_id,
             fields.Date.context_today(self),
         )
-        notes = [warning.message for warning in quote.warnings]
-        if service.delivery_min_date and service.delivery_max_date:
+        notes = list(answer["warnings"])
+        if service["earliest"] and service["latest"]:
             notes.append(
                 self.env._(
                     "Expected delivery between %(earliest)s and %(latest)s.",
-                    earliest=service.delivery_min_date.date().isoformat(),
-                    latest=service.delivery_max_date.date().isoformat(),
+                    earliest=service["earliest"],
+                    latest=service["latest"],
                 )
             )
         return {
@@ -140,6 +140,38 @@ class DeliveryCarrier(models.Model):
             "price": price,
             "error_message": False,
             "warning_message": "\n".join(notes) or False,
+        }
+
+    def _shipwire_quote(self, backend, payload, order):
+        """``(state, answer)`` of one ``POST /rate``: the answer holds every
+        service level, so that one quote serves all the account's methods."""
+        exchanges = []
+        try:
+            client = backend._make_client(exchanges.append)
+        except UserError:
+            return "failed", {}
+        try:
+            quote = client.rate(payload, timeout=backend.rate_timeout)
+        except ShipwireRejectedError as error:
+            return "refused", {"reasons": [problem.message for problem in error.errors]}
+        except ShipwireError as error:
+            _logger.info("Shipwire quote for %s failed: %s", order.name, error)
+            return "failed", {}
+        finally:
+            client.close()
+            self.env["shipwire.exchange"].sudo()._record(backend, exchanges)
+        return "quoted", {
+            "services": [
+                {
+                    "code": service.code,
+                    "cost": str(service.cost),
+                    "currency": service.currency,
+                    "earliest": _day(service.delivery_min_date),
+                    "latest": _day(service.delivery_max_date),
+                }
+                for service in quote.services
+            ],
+            "warnings": [warning.message for warning in quote.warnings],
         }
 
     def _shipwire_unavailable(self):
@@ -157,3 +189,7 @@ def _failure(message):
         "error_message": message,
         "warning_message": False,
     }
+
+
+def _day(moment):
+    return moment.date().isoformat() if moment else None

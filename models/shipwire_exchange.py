@@ -95,20 +95,26 @@ class ShipwireExchange(models.Model):
     @api.model
     def _cron_purge(self):
         """Drop calls, and webhook deliveries that could not be applied, older
-        than each account's retention, a bounded batch per run: the scheduler
-        runs it again while some are left. Waiting deliveries stay for their job."""
+        than each account's retention, and shipping quotes past their lifetime,
+        a bounded batch per run: the scheduler runs it again while some are
+        left. Waiting deliveries stay for their job."""
         done = remaining = 0
         Event = self.env["shipwire.webhook.event"]
+        Quote = self.env["shipwire.rate.quote"]
         for backend in (
             self.env["shipwire.backend"].with_context(active_test=False).search([])
         ):
-            limit = fields.Datetime.now() - timedelta(
-                days=backend.exchange_retention_days
-            )
+            now = fields.Datetime.now()
+            limit = now - timedelta(days=backend.exchange_retention_days)
             old_ones = [("backend_id", "=", backend.id), ("create_date", "<", limit)]
+            expired = now - timedelta(minutes=backend.rate_cache_minutes)
             for model, domain in (
                 (self, old_ones),
                 (Event, [*old_ones, ("state", "=", "failed")]),
+                (
+                    Quote,
+                    [("backend_id", "=", backend.id), ("fetched_at", "<", expired)],
+                ),
             ):
                 if done < PURGE_BATCH_SIZE:
                     old = model.search(domain, limit=PURGE_BATCH_SIZE - done)

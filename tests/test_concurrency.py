@@ -70,6 +70,34 @@ class TestConcurrency(TransactionCase):
                 ]
             )
             orders.action_confirm()
+            shipping = env["product.product"].create(
+                {"name": "Concurrency shipping", "type": "service"}
+            )
+            carriers = env["delivery.carrier"].create(
+                [
+                    {
+                        "name": f"Concurrency {code}",
+                        "delivery_type": "shipwire",
+                        "integration_level": "rate",
+                        "shipwire_backend_id": backend.id,
+                        "product_id": shipping.id,
+                    }
+                    for code in ("GD", "2D", "1D")
+                ]
+            )
+            backend.service_level_ids = [
+                Command.create({"carrier_id": carrier.id, "service_level_code": code})
+                for carrier, code in zip(carriers, ("GD", "2D", "1D"), strict=True)
+            ]
+            quotation = env["sale.order"].create(
+                {
+                    "partner_id": partner.id,
+                    "warehouse_id": warehouse.id,
+                    "order_line": [Command.create({"product_id": product.id})],
+                }
+            )
+            cls.quotation_id = quotation.id
+            cls.carrier_ids = carriers.ids
             (
                 cls.order_id,
                 cls.synced_order_id,
@@ -80,9 +108,11 @@ class TestConcurrency(TransactionCase):
             cls.committed = [
                 (model, record.id)
                 for model, record in (
+                    *(("delivery.carrier", carrier) for carrier in carriers),
                     ("shipwire.backend", backend),
                     ("res.partner", partner),
                     ("product.product", product),
+                    ("product.product", shipping),
                     ("stock.warehouse", warehouse),
                 )
             ]
@@ -99,6 +129,7 @@ class TestConcurrency(TransactionCase):
                     cls.synced_order_id,
                     cls.retried_order_id,
                     cls.lost_order_id,
+                    cls.quotation_id,
                 ]
             )
             orders.filtered("shipwire_po_id").action_shipwire_cancel()
@@ -152,6 +183,37 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(order.shipwire_state, "approved")
             external_ids = [po["externalId"] for po in self.sandbox.purchase_orders()]
             self.assertEqual(external_ids.count(order.shipwire_external_id), 1)
+
+    def _rate(self, carrier_id, barrier, results):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            barrier.wait()
+            carrier = env["delivery.carrier"].browse(carrier_id)
+            results.append(
+                carrier.rate_shipment(env["sale.order"].browse(self.quotation_id))
+            )
+            cr.commit()  # pylint: disable=invalid-commit
+
+    def test_parallel_quotes_of_one_cart_wait_for_one_request(self):
+        """A checkout page rates its three Shipwire methods at once, in three
+        workers: they share the one quote the first asked for."""
+        self.sandbox.settings.rate_latency = 0.5
+        self.addCleanup(setattr, self.sandbox.settings, "rate_latency", 0.0)
+        asked_before = self.sandbox.rate_request_count
+        barrier = threading.Barrier(3)
+        results = []
+        callers = [
+            threading.Thread(target=self._rate, args=(carrier_id, barrier, results))
+            for carrier_id in self.carrier_ids
+        ]
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join(timeout=30)
+
+        self.assertEqual(self.sandbox.rate_request_count - asked_before, 1)
+        self.assertEqual([result["success"] for result in results], [True] * 3)
+        self.assertEqual(len({result["price"] for result in results}), 3)
 
     def test_sync_meeting_a_concurrent_update_leaves_it_to_the_next_run(self):
         with self.registry.cursor() as cr:

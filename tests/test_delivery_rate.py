@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 from odoo import Command, fields
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import new_test_user
 
 from ..mapper.outgoing import address
 from ..mapper.rate import rate_payload
+from ..models.shipwire_rate_quote import FAILED_QUOTE_SECONDS
 from .common import ShipwireCase
 
 
@@ -33,6 +35,12 @@ class TestDeliveryRate(ShipwireCase):
         cls.backend.service_level_ids = [
             Command.create({"carrier_id": cls.overnight.id, "service_level_code": "1D"})
         ]
+        cls.salesperson = new_test_user(
+            cls.env,
+            login="rate_salesperson",
+            name="Rate Salesperson",
+            groups="sales_team.group_sale_salesman",
+        )
 
     def setUp(self):
         super().setUp()
@@ -41,10 +49,10 @@ class TestDeliveryRate(ShipwireCase):
     def _quotes_asked(self):
         return self.sandbox.rate_request_count - self.quotes_before
 
-    def _wizard(self, order, carrier):
+    def _wizard(self, order, carrier, user=None):
         return (
             self.env["choose.delivery.carrier"]
-            .with_user(self.clerk)
+            .with_user(user or self.clerk)
             .create({"order_id": order.id, "carrier_id": carrier.id})
         )
 
@@ -151,3 +159,84 @@ class TestDeliveryRate(ShipwireCase):
     def test_a_shipwire_method_only_gets_rates(self):
         with self.assertRaisesRegex(ValidationError, "Integration Level to Get Rate"):
             self.ground.integration_level = "rate_and_ship"
+
+    def test_the_methods_of_one_cart_share_one_quote_for_its_lifetime(self):
+        order = self._order([(self.diamond, 2), (self.ruby, 1)], confirm=False)
+
+        ground = self.ground.rate_shipment(order)
+        overnight = self.overnight.rate_shipment(order)
+        self.assertEqual(self._quotes_asked(), 1)
+        self.assertTrue(ground["success"] and overnight["success"])
+        self.assertGreater(overnight["price"], ground["price"])
+
+        # The page rendered again within the lifetime.
+        self.assertEqual(self.ground.rate_shipment(order), ground)
+        self.assertEqual(self.overnight.rate_shipment(order), overnight)
+        self.assertEqual(self._quotes_asked(), 1)
+
+        # Ten minutes (the default lifetime) and a moment later.
+        quote = self.env["shipwire.rate.quote"].search(
+            [("backend_id", "=", self.backend.id)]
+        )
+        quote.fetched_at -= timedelta(minutes=10, seconds=1)
+        self.assertEqual(self.ground.rate_shipment(order), ground)
+        self.assertEqual(self._quotes_asked(), 2)
+
+        order.order_line.filtered(
+            lambda line: line.product_id == self.ruby
+        ).product_uom_qty = 3
+        self.assertGreater(self.ground.rate_shipment(order)["price"], ground["price"])
+        self.assertEqual(self._quotes_asked(), 3)
+
+    def test_a_failed_quote_is_asked_again_once_shipwire_recovers(self):
+        order = self._order(confirm=False)
+        self.sandbox.faults.inject("server_error", count=1, path="/rate")
+        self.assertFalse(self.ground.rate_shipment(order)["success"])
+        # The page's other method, rated at the same moment, is not kept waiting.
+        self.assertFalse(self.overnight.rate_shipment(order)["success"])
+        self.assertEqual(self._quotes_asked(), 1)
+
+        quote = self.env["shipwire.rate.quote"].search(
+            [("backend_id", "=", self.backend.id)]
+        )
+        quote.fetched_at -= timedelta(seconds=FAILED_QUOTE_SECONDS)
+        self.assertTrue(self.ground.rate_shipment(order)["success"])
+        self.assertTrue(self.overnight.rate_shipment(order)["success"])
+        self.assertEqual(self._quotes_asked(), 2)
+
+    def test_a_quote_waits_no_longer_than_the_account_quote_timeout(self):
+        self.backend.rate_timeout = 0.2
+        self.sandbox.settings.rate_latency = 1.0
+        self.addCleanup(setattr, self.sandbox.settings, "rate_latency", 0.0)
+
+        result = self.ground.rate_shipment(self._order(confirm=False))
+
+        self.assertFalse(result["success"])
+        self.assertIn("not available right now", result["error_message"])
+
+    def test_a_salesperson_without_shipwire_rights_gets_the_price(self):
+        order = self._order(confirm=False, user_id=self.salesperson.id)
+
+        prices = []
+        for carrier in (self.ground, self.overnight):
+            wizard = self._wizard(order, carrier, self.salesperson)
+            wizard.update_price()
+            prices.append(wizard.delivery_price)
+
+        self.assertLess(0, prices[0])
+        self.assertLess(prices[0], prices[1])
+        self.assertEqual(self._quotes_asked(), 1)
+        quotes = self.env["shipwire.rate.quote"]
+        with self.assertRaises(AccessError):
+            quotes.with_user(self.salesperson).search([])
+        kept = quotes.with_user(self.manager).search(
+            [("backend_id", "=", self.backend.id)]
+        )
+        self.assertEqual(len(kept), 1)
+        with self.assertRaises(AccessError):
+            kept.write({"state": "failed"})
+
+    def test_quote_timeout_and_lifetime_are_more_than_zero(self):
+        for field in ("rate_timeout", "rate_cache_minutes"):
+            with self.subTest(field=field), self.assertRaises(ValidationError):
+                self.backend[field] = 0
