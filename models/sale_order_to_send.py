@@ -30,6 +30,9 @@ class SaleOrder(models.Model):
         return [
             ("state", "=", "sale"),
             ("shipwire_backend_id", "!=", False),
+            # Implied by the next term, but indexed: PostgreSQL then looks at the
+            # few orders without a PO instead of the whole sent history.
+            ("shipwire_state", "=", False),
             ("shipwire_purchase_order_ids", "=", False),
         ]
 

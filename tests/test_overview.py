@@ -145,6 +145,35 @@ class TestOverview(ShipwireWorldCase):
         )
         self.assertIn(order, SaleOrder.search([("shipwire_to_send", "=", False)]))
 
+    def test_an_order_with_a_po_of_no_state_yet_is_not_to_send(self):
+        # A PO record Shipwire has not answered for yet, or one at another account
+        # of the company: the order was sent, whatever its Shipwire state shows.
+        first, second = self.to_send[0], self.to_send[1]
+        self.env["shipwire.purchase.order"].create(
+            [
+                {
+                    "sale_order_id": first.id,
+                    "backend_id": self.backend.id,
+                    "external_id": "no-answer-yet",
+                },
+                {
+                    "sale_order_id": second.id,
+                    "backend_id": self.backend_a2.id,
+                    "external_id": "at-another-account",
+                },
+            ]
+        )
+        self.assertFalse(first.shipwire_state)
+        self.assertFalse(second.shipwire_state)
+        SaleOrder = self.env["sale.order"].with_user(self.clerk)
+        self.assertEqual(
+            SaleOrder.search([("shipwire_to_send", "=", True)]),
+            self.to_send - first - second,
+        )
+        self.assertEqual(
+            self._counts(self.clerk_of_a, self.backend)["to_send_count"], 0
+        )
+
     def _open(self, user, backend, kind):
         backend = backend.with_user(user).with_context(
             overview_list=kind, allowed_company_ids=user.company_ids.ids
