@@ -1,11 +1,6 @@
-import logging
-
-import psycopg2
 from psycopg2.extras import Json
 
 from odoo import api, fields, models
-
-_logger = logging.getLogger(__name__)
 
 # Namespace of the advisory locks taken per quote key.
 RATE_LOCK = 0x535752  # "SWR"
@@ -58,22 +53,35 @@ class ShipwireRateQuote(models.Model):
         FAILED_QUOTE_SECONDS only: the callers that waited for it, and the page's
         other methods, get it without waiting another timeout, and a recovered
         Shipwire is asked again soon after. Callers of one key take turns, so
-        parallel ones wait for the first answer instead of asking again."""
+        parallel ones wait for the first answer instead of asking again.
+
+        Answers are read and kept in transactions of their own: one committed
+        while this caller waited for the lock is newer than the caller's
+        snapshot, and a caller whose request ends in an error (the wizard's "no
+        price") still leaves its answer to the others."""
         self.flush_model()
-        cr = self.env.cr
-        cr.execute(
+        self.env.cr.execute(
             "SELECT pg_advisory_xact_lock(%s, %s)", [RATE_LOCK, int(key[:7], 16)]
         )
-        standing = self._standing(cr, backend, key)
-        if standing is None:
-            # An answer committed while this caller waited for the lock is newer
-            # than this transaction's snapshot: read it with a new one.
-            with self.env.registry.cursor() as fresh_cr:
-                standing = self._standing(fresh_cr, backend, key)
+        with self.env.registry.cursor() as cr:
+            standing = self._standing(cr, backend, key)
         if standing is not None:
             return standing
         state, answer = ask()
-        self._keep(backend, key, state, answer)
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """
+                INSERT INTO shipwire_rate_quote
+                       (key, backend_id, state, answer, fetched_at)
+                VALUES (%s, %s, %s, %s, clock_timestamp() AT TIME ZONE 'UTC')
+                ON CONFLICT (key) DO UPDATE
+                   SET state = EXCLUDED.state,
+                       answer = EXCLUDED.answer,
+                       fetched_at = EXCLUDED.fetched_at
+                """,
+                [key, backend.id, state, Json(answer)],
+            )
+        self.invalidate_model()
         return state, answer
 
     @api.model
@@ -95,25 +103,3 @@ class ShipwireRateQuote(models.Model):
         )
         row = cr.fetchone()
         return tuple(row) if row else None
-
-    @api.model
-    def _keep(self, backend, key, state, answer):
-        try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    """
-                    INSERT INTO shipwire_rate_quote
-                           (key, backend_id, state, answer, fetched_at)
-                    VALUES (%s, %s, %s, %s, clock_timestamp() AT TIME ZONE 'UTC')
-                    ON CONFLICT (key) DO UPDATE
-                       SET state = EXCLUDED.state,
-                           answer = EXCLUDED.answer,
-                           fetched_at = EXCLUDED.fetched_at
-                    """,
-                    [key, backend.id, state, Json(answer)],
-                )
-        except psycopg2.errors.SerializationFailure:
-            # The row was replaced after this transaction began: the newer
-            # answer stays, this one is still given to its caller.
-            _logger.info("Shipwire quote %s kept by another worker", key)
-        self.invalidate_model()

@@ -17,6 +17,9 @@ class TestDeliveryRate(ShipwireCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # Quotes are kept in transactions of their own: here, on the test's.
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
         shipping = cls.env["product.product"].create(
             {"name": "Shipwire shipping", "type": "service", "taxes_id": False}
         )
