@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.tools import float_compare
 
 from ..const import FIX_PO_ACTIVITY, SHIPPED_STATUSES
 from ..mapper import (
@@ -254,6 +255,10 @@ class ShipwireFulfillmentOrder(models.Model):
                 picking = fulfillment_order.sale_order_id._shipwire_open_delivery()
             if picking:
                 shipments[picking] |= fulfillment_order
+            elif done := fulfillment_order._shipwire_validated_before():
+                fulfillment_order.picking_id = done
+                fulfillment_order._shipwire_update_tracking_reference()
+                done._shipwire_note_tracking(fulfillment_order, beforehand=True)
             else:
                 fulfillment_order._shipwire_not_delivered(
                     self.env._(
@@ -302,6 +307,36 @@ class ShipwireFulfillmentOrder(models.Model):
                         fo.picking_id == picking and not fo.delivery_done
                     )
                 ).picking_id = backorder
+
+    def _shipwire_validated_before(self):
+        """The order's done delivery, when its done deliveries already hold every
+        unit this fulfillment order shipped besides those of the order's other
+        shipments: someone validated it in Odoo before Shipwire reported it."""
+        self.ensure_one()
+        done = self.sale_order_id.picking_ids.filtered(
+            lambda p: p.picking_type_code == "outgoing" and p.state == "done"
+        )
+        if not done or not self.shipped_quantities:
+            return done.browse()
+        room = defaultdict(float)
+        for move in done.move_ids.filtered(lambda m: m.state == "done"):
+            room[move.product_id.default_code] += move.product_uom._compute_quantity(
+                move.quantity, move.product_id.uom_id
+            )
+        others = (self.purchase_order_id.fulfillment_order_ids - self).filtered(
+            lambda fo: (
+                fo.delivery_done and not fo.delivery_problem and fo.picking_id in done
+            )
+        )
+        for fulfillment_order in others:
+            for sku, shipped in fulfillment_order.shipped_quantities.items():
+                room[sku] -= shipped
+        if all(
+            float_compare(shipped, room[sku], precision_digits=3) <= 0
+            for sku, shipped in self.shipped_quantities.items()
+        ):
+            return (self.picking_id & done) or done[-1:]
+        return done.browse()
 
     def _shipwire_units_on(self, picking):
         """Share what these fulfillment orders shipped among the delivery's open

@@ -134,14 +134,25 @@ class StockPicking(models.Model):
             lambda move: move.picked and move.state not in ("done", "cancel")
         ).picked = False
 
-    def _shipwire_note_tracking(self, fulfillment_orders):
-        """Say on the delivery that Shipwire shipped it, with what to track it by."""
-        numbers = fulfillment_orders.tracking_ids.mapped("tracking_number")
-        self.message_post(
-            body=self.env._(
+    def _shipwire_note_tracking(self, fulfillment_orders, beforehand=False):
+        """Say on the delivery that Shipwire shipped it, with what to track it by;
+        ``beforehand``: it had been validated in Odoo before Shipwire said so."""
+        numbers = ", ".join(
+            fulfillment_orders.tracking_ids.mapped("tracking_number")
+        ) or self.env._("none given")
+        orders = ", ".join(fulfillment_orders.mapped("display_name"))
+        if beforehand:
+            body = self.env._(
+                "Validated in Odoo before Shipwire reported its shipment of "
+                "%(orders)s. Tracking numbers: %(numbers)s",
+                orders=orders,
+                numbers=numbers,
+            )
+        else:
+            body = self.env._(
                 "Validated from Shipwire's shipment of %(orders)s. Tracking numbers: "
                 "%(numbers)s",
-                orders=", ".join(fulfillment_orders.mapped("display_name")),
-                numbers=", ".join(numbers) or self.env._("none given"),
+                orders=orders,
+                numbers=numbers,
             )
-        )
+        self.message_post(body=body)

@@ -58,6 +58,30 @@ class TestShipwireDeliveries(ShipwireCase):
             order.picking_ids.message_ids.filtered(lambda m: "1ZNOTE" in m.body)
         )
 
+    def test_delivery_validated_by_hand_before_the_shipment_is_shipped(self):
+        order = self._sent()
+        storekeeper = new_test_user(
+            self.env, login="storekeeper", groups="stock.group_stock_user"
+        )
+        picking = order.picking_ids
+        self.env["stock.quant"]._update_available_quantity(
+            self.diamond, picking.location_id, 2
+        )
+        picking.with_user(storekeeper).action_assign()
+        picking.with_user(storekeeper).button_validate()
+        self.assertEqual(picking.state, "done")
+
+        self._ship(order, trackings=[{"carrier": "UPS", "tracking": "1ZEARLY"}])
+
+        self.assertEqual(order.shipwire_state, "shipped")
+        self.assertFalse(self._messages(order, "error"))
+        self.assertFalse(order.activity_ids)
+        self.assertTrue(
+            picking.message_ids.filtered(
+                lambda m: "before Shipwire reported" in m.body and "1ZEARLY" in m.body
+            )
+        )
+
     def test_unfollowed_shipment_is_marked_handled_with_a_reason(self):
         order = self._sent()
         order.picking_ids.action_cancel()
