@@ -1,6 +1,7 @@
 from collections import defaultdict
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import GROUP_MANAGER
 from .shipwire_backend import ensure_group
@@ -99,7 +100,14 @@ class ShipwireBackend(models.Model):
     def action_overview_open(self):
         """The list behind the overview counter named ``overview_list`` in the
         context, restricted to this account."""
-        self.ensure_one()
+        if len(self) != 1:
+            raise UserError(
+                self.env._(
+                    "An overview counter opens the list of one account: "
+                    "%(count)s accounts were given.",
+                    count=len(self),
+                )
+            )
         kind = self.env.context.get("overview_list")
         if kind in PO_COUNTERS:
             action = self.env["ir.actions.act_window"]._for_xml_id(
@@ -132,7 +140,16 @@ class ShipwireBackend(models.Model):
                 "%(account)s: webhook deliveries not applied", account=self.name
             )
         else:
-            raise ValueError(f"Unknown overview list {kind!r}")
+            raise UserError(
+                self.env._(
+                    "The overview has no counter named %(counter)r. Open one of: "
+                    "%(counters)s.",
+                    counter=kind,
+                    counters=", ".join(
+                        [*PO_COUNTERS, "to_send", "unmatched_sku", "webhook_failed"]
+                    ),
+                )
+            )
         # The web client titles the list with display_name, ahead of name.
         action["display_name"] = action["name"]
         action["context"] = {"create": False}

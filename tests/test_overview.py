@@ -1,4 +1,4 @@
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from .common import ShipwireWorldCase
@@ -211,6 +211,13 @@ class TestOverview(ShipwireWorldCase):
         self.assertEqual(len(self._open(manager, self.backend, "webhook_failed")), 1)
         with self.assertRaises(AccessError):
             self._open(self.clerk, self.backend, "webhook_failed")
+
+    def test_an_unknown_counter_or_several_accounts_is_told_plainly(self):
+        for kind in ("bogus", None, "__class__"):
+            with self.assertRaisesRegex(UserError, f"no counter named {kind!r}"):
+                self._open(self.clerk, self.backend, kind)
+        with self.assertRaisesRegex(UserError, "2 accounts were given"):
+            self._open(self.clerk_of_a, self.backend | self.backend_a2, "failed")
 
     def test_overview_loads_as_the_clerk(self):
         self.kanban = self.env.ref(
