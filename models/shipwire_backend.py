@@ -29,6 +29,9 @@ PROGRESS_FIELDS = {
     "outage_message",
 }
 MAX_RETENTION_DAYS = 3650
+MAX_RECONCILE_HOURS = 8760
+# Seconds: no call of Shipwire's is worth waiting longer for.
+MAX_TIMEOUT = 600
 
 
 def ensure_group(env, *groups):
@@ -226,22 +229,16 @@ class ShipwireBackend(models.Model):
                     )
                 ) from None
 
-    @api.constrains("read_timeout", "exchange_retention_days", "reconcile_after_hours")
+    @api.constrains("exchange_retention_days", "reconcile_after_hours")
     def _check_limits(self):
         for backend in self:
-            if backend.reconcile_after_hours < 1:
+            if not 1 <= backend.reconcile_after_hours <= MAX_RECONCILE_HOURS:
                 raise ValidationError(
                     self.env._(
-                        "%(account)s: re-read open POs after 1 hour at least.",
+                        "%(account)s: re-read open POs after between 1 and %(max)s "
+                        "hours.",
                         account=backend.name,
-                    )
-                )
-            if backend.read_timeout <= 0:
-                raise ValidationError(
-                    self.env._(
-                        "%(account)s: the read timeout must be more than 0 seconds "
-                        "(Shipwire asks for 150).",
-                        account=backend.name,
+                        max=MAX_RECONCILE_HOURS,
                     )
                 )
             if not 1 <= backend.exchange_retention_days <= MAX_RETENTION_DAYS:
@@ -250,6 +247,25 @@ class ShipwireBackend(models.Model):
                         "%(account)s: keep API calls between 1 and %(max)s days.",
                         account=backend.name,
                         max=MAX_RETENTION_DAYS,
+                    )
+                )
+
+    @api.constrains("read_timeout")
+    def _check_read_timeout(self):
+        self._check_timeout("read_timeout")
+
+    def _check_timeout(self, field_name):
+        """A timeout is a number of seconds above 0 and at most MAX_TIMEOUT.
+        Written so that NaN, which passes ``<= 0``, is refused too."""
+        for backend in self:
+            if not 0 < backend[field_name] <= MAX_TIMEOUT:
+                raise ValidationError(
+                    self.env._(
+                        "%(account)s: %(field)s must be more than 0 and at most "
+                        "%(max)s seconds (Shipwire asks for up to 150).",
+                        account=backend.name,
+                        field=self._fields[field_name]._description_string(self.env),
+                        max=MAX_TIMEOUT,
                     )
                 )
 

@@ -13,6 +13,7 @@ _logger = logging.getLogger(__name__)
 # Errors that stop every call of an account, not one order: Shipwire unreachable,
 # credentials refused or missing.
 OUTAGE_ERRORS = (ShipwireTransientError, ShipwireAuthError)
+MAX_FAILED_SENDS = 1000
 
 
 class ShipwireBackendAttention(models.Model):
@@ -53,11 +54,33 @@ class ShipwireBackendAttention(models.Model):
     @api.constrains("send_failure_activity_after")
     def _check_send_failure_activity_after(self):
         for backend in self:
-            if backend.send_failure_activity_after < 1:
+            if not 1 <= backend.send_failure_activity_after <= MAX_FAILED_SENDS:
                 raise ValidationError(
                     self.env._(
-                        "%(account)s: tell after 1 failed send at least.",
+                        "%(account)s: Tell after failed sends must be between 1 "
+                        "and %(max)s.",
                         account=backend.name,
+                        max=MAX_FAILED_SENDS,
+                    )
+                )
+
+    @api.constrains("responsible_user_id", "company_id")
+    def _check_responsible_user_id(self):
+        for backend in self:
+            user = backend.responsible_user_id.sudo()
+            if user and (
+                not user.active
+                or user.share
+                or backend.company_id not in user.company_ids
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "%(account)s: the Responsible must be an active internal "
+                        "user of %(company)s, and %(user)s is not. Choose another "
+                        "Responsible, or give %(user)s access to %(company)s.",
+                        account=backend.name,
+                        company=backend.company_id.name,
+                        user=user.name,
                     )
                 )
 

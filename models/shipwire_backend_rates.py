@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+MAX_RATE_CACHE_MINUTES = 1440
+
 
 class ShipwireBackendRates(models.Model):
     """How the account quotes shipping for delivery methods: how long a quote may
@@ -26,18 +28,13 @@ class ShipwireBackendRates(models.Model):
 
     @api.constrains("rate_timeout", "rate_cache_minutes")
     def _check_rate_limits(self):
+        self._check_timeout("rate_timeout")
         for backend in self:
-            if backend.rate_timeout <= 0:
+            if not 1 <= backend.rate_cache_minutes <= MAX_RATE_CACHE_MINUTES:
                 raise ValidationError(
                     self.env._(
-                        "%(account)s: the quote timeout must be more than 0 seconds.",
+                        "%(account)s: keep quotes between 1 and %(max)s minutes.",
                         account=backend.name,
-                    )
-                )
-            if backend.rate_cache_minutes <= 0:
-                raise ValidationError(
-                    self.env._(
-                        "%(account)s: keep quotes for 1 minute at least.",
-                        account=backend.name,
+                        max=MAX_RATE_CACHE_MINUTES,
                     )
                 )

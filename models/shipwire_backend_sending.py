@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 
 class ShipwireBackendSending(models.Model):
@@ -24,14 +23,7 @@ class ShipwireBackendSending(models.Model):
 
     @api.constrains("click_timeout")
     def _check_click_timeout(self):
-        for backend in self:
-            if backend.click_timeout <= 0:
-                raise ValidationError(
-                    self.env._(
-                        "%(account)s: the button timeout must be more than 0 seconds.",
-                        account=backend.name,
-                    )
-                )
+        self._check_timeout("click_timeout")
 
     def _patience(self):
         """The client's timeout and retries: short and single for a click (the

@@ -4,7 +4,8 @@ told on the order."""
 
 from datetime import timedelta
 
-from odoo import fields
+from odoo import Command, fields
+from odoo.exceptions import ValidationError
 from odoo.tests import new_test_user, tagged
 
 from .common import ShipwireCase
@@ -55,6 +56,35 @@ class TestAttention(ShipwireCase):
 
     # -- who gets an activity ----------------------------------------------------
 
+    def test_responsible_is_an_active_internal_user_of_the_company(self):
+        other_company = self.env["res.company"].create({"name": "Other company"})
+        outsider = new_test_user(
+            self.env,
+            login="shipwire_outsider",
+            groups="base.group_user",
+            company_id=other_company.id,
+            company_ids=[Command.set(other_company.ids)],
+        )
+        portal = new_test_user(
+            self.env, login="shipwire_portal", groups="base.group_portal"
+        )
+        archived = new_test_user(
+            self.env, login="shipwire_archived", groups="base.group_user"
+        )
+        archived.active = False
+        backend = self.backend.with_user(self.manager)
+        for user in (outsider, portal, archived):
+            with (
+                self.subTest(user=user.login),
+                self.assertRaisesRegex(
+                    ValidationError, "Responsible must be an active internal user"
+                ),
+                self.env.cr.savepoint(),
+            ):
+                backend.responsible_user_id = user
+        backend.responsible_user_id = self.responsible
+        self.assertEqual(self.backend.responsible_user_id, self.responsible)
+
     def test_held_order_without_salesperson_goes_to_the_account_responsible(self):
         self.backend.responsible_user_id = self.responsible
         order = self._held_order(user_id=False)
@@ -68,10 +98,10 @@ class TestAttention(ShipwireCase):
         archived = new_test_user(
             self.env, login="shipwire_archived", groups="base.group_user"
         )
-        archived.active = False
         assignee = self.backend._shipwire_assignee
 
         self.backend.responsible_user_id = archived
+        archived.active = False
         self.backend.responsible_team_id = self.team
         self.assertEqual(assignee(self.odoobot), self.leader)
         self.assertEqual(assignee(portal), self.leader)

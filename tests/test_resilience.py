@@ -9,6 +9,7 @@ from datetime import timedelta
 from unittest.mock import patch
 
 from odoo import Command, fields
+from odoo.api import call_kw
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
@@ -134,6 +135,26 @@ class TestResilience(ShipwireCase):
                 self.backend.write(values)
                 self.backend.flush_recordset()
             self.assertIn(self.backend.name, str(e.exception))
+
+    def test_settings_out_of_range_are_refused_naming_the_field(self):
+        backend = self.backend.with_user(self.manager)
+        for values, words in (
+            ({"send_failure_activity_after": 2**31}, "Tell after failed sends"),
+            ({"reconcile_after_hours": 2**31}, "re-read open POs"),
+            ({"rate_cache_minutes": 2**31}, "keep quotes"),
+            ({"click_timeout": float("nan")}, "Button timeout"),
+            ({"click_timeout": float("inf")}, "Button timeout"),
+            ({"click_timeout": 1e308}, "Button timeout"),
+            ({"read_timeout": float("nan")}, "Read timeout"),
+            ({"rate_timeout": float("nan")}, "Quote timeout"),
+        ):
+            with (
+                self.subTest(values=values),
+                self.assertRaisesRegex(ValidationError, words),
+                self.env.cr.savepoint(),
+            ):
+                call_kw(backend, "write", [backend.ids, values], {})
+        self.assertEqual(self.backend.click_timeout, 20)
 
     def test_purge_job_removes_old_calls_of_archived_accounts_too(self):
         order = self._order()
