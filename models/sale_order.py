@@ -266,11 +266,14 @@ class SaleOrder(models.Model):
 
     def _shipwire_queue_on_confirmation(self):
         """Orders of an account that sends on confirmation: the retry job sends
-        them now, in the background, so the confirmation never waits for Shipwire."""
+        them now, in the background, so the confirmation never waits for Shipwire.
+        A PO that never reached Shipwire (no state: cancelled while queued, or
+        stopped for a problem) is queued again."""
         queued = self.sudo().filtered(
             lambda order: (
-                order.shipwire_backend_id.send_on_confirmation
-                and not order.shipwire_purchase_order_id
+                order.state == "sale"
+                and order.shipwire_backend_id.send_on_confirmation
+                and not order.shipwire_state
             )
         )
         if queued:

@@ -13,16 +13,18 @@ class SaleOrder(models.Model):
         compute="_compute_shipwire_to_send",
         search="_search_shipwire_to_send",
         groups=EMPLOYEES,
-        help="Confirmed, its warehouse mapped to a Shipwire account, never sent.",
+        help="Confirmed, its warehouse mapped to a Shipwire account, and Shipwire "
+        "has no PO of it there: never sent, or its send stopped before reaching "
+        "Shipwire.",
     )
 
-    @api.depends("state", "shipwire_backend_id", "shipwire_purchase_order_ids")
+    @api.depends("state", "shipwire_backend_id", "shipwire_state")
     def _compute_shipwire_to_send(self):
         for order in self:
             order.shipwire_to_send = bool(
                 order.state == "sale"
                 and order.shipwire_backend_id
-                and not order.sudo().shipwire_purchase_order_ids
+                and not order.sudo().shipwire_state
             )
 
     @api.model
@@ -30,10 +32,9 @@ class SaleOrder(models.Model):
         return [
             ("state", "=", "sale"),
             ("shipwire_backend_id", "!=", False),
-            # Implied by the next term, but indexed: PostgreSQL then looks at the
-            # few orders without a PO instead of the whole sent history.
+            # No PO at the order's account, or one that never reached Shipwire.
+            # Indexed: PostgreSQL looks at these few orders, not the sent history.
             ("shipwire_state", "=", False),
-            ("shipwire_purchase_order_ids", "=", False),
         ]
 
     def _search_shipwire_to_send(self, operator, value):

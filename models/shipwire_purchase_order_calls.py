@@ -7,6 +7,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
+from ..const import FIX_PO_ACTIVITY
 from ..mapper import (
     purchase_order_payload,
     purchase_order_state,
@@ -232,6 +233,8 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             due = due._lock_sale_orders().filtered(
                 lambda po: po.state in (False, "failed")
             )
+            due._stop_retrying_unsendable()
+            due = due.filtered("next_retry")
             # A failed send's order keeps its account: its current PO is this one.
             for in_company in due.sale_order_id._shipwire_in_companies(
                 lambda orders: orders.shipwire_purchase_order_id
@@ -280,15 +283,26 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
         self.invalidate_recordset()
         return self.filtered(lambda po: po.sale_order_id.id in locked)
 
+    def _stop_retrying_unsendable(self):
+        """POs of orders no longer confirmed stop retrying: confirming the order
+        again queues it anew."""
+        self.filtered(lambda po: po.sale_order_id.state != "sale").next_retry = False
+
     def _retry(self):
         sendable = self.browse()
         problems_by_order = self.sale_order_id._shipwire_send_problems()
         for purchase_order in self:
             problems = problems_by_order[purchase_order.sale_order_id]
             if problems:
-                # Needs a person: stop retrying and say why.
+                # Needs a person: stop retrying and say why. The order shows in
+                # To send until someone sends it.
                 purchase_order._add_messages(problems)
                 purchase_order.next_retry = False
+                purchase_order._schedule_activity(
+                    self.env._("PO not sent automatically"),
+                    problems,
+                    FIX_PO_ACTIVITY,
+                )
             else:
                 sendable |= purchase_order
         sendable._send()

@@ -4,6 +4,7 @@ from . import (
     test_bad_input,
     test_clicks,
     test_concurrency,
+    test_confirmation_queue,
     test_delivery_rate,
     test_demo,
     test_exchange_log,

@@ -145,9 +145,10 @@ class TestOverview(ShipwireWorldCase):
         )
         self.assertIn(order, SaleOrder.search([("shipwire_to_send", "=", False)]))
 
-    def test_an_order_with_a_po_of_no_state_yet_is_not_to_send(self):
-        # A PO record Shipwire has not answered for yet, or one at another account
-        # of the company: the order was sent, whatever its Shipwire state shows.
+    def test_an_order_whose_po_never_reached_shipwire_stays_to_send(self):
+        # A PO record Shipwire never answered for (queued, or stopped for a
+        # problem), or one at another account the order no longer uses: Shipwire
+        # has no PO of the order at its account.
         first, second = self.to_send[0], self.to_send[1]
         self.env["shipwire.purchase.order"].create(
             [
@@ -167,11 +168,11 @@ class TestOverview(ShipwireWorldCase):
         self.assertFalse(second.shipwire_state)
         SaleOrder = self.env["sale.order"].with_user(self.clerk)
         self.assertEqual(
-            SaleOrder.search([("shipwire_to_send", "=", True)]),
-            self.to_send - first - second,
+            SaleOrder.search([("shipwire_to_send", "=", True)]), self.to_send
         )
+        self.assertTrue(first.shipwire_to_send)
         self.assertEqual(
-            self._counts(self.clerk_of_a, self.backend)["to_send_count"], 0
+            self._counts(self.clerk_of_a, self.backend)["to_send_count"], 2
         )
 
     def _open(self, user, backend, kind):
