@@ -9,7 +9,7 @@ from odoo.tools import format_datetime, mute_logger
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper import order_problems
 from ..mapper.outgoing import shipwire_lines
-from .shipwire_backend import ensure_group, notification
+from .shipwire_backend import ensure_group, nothing_selected, notification
 from .shipwire_purchase_order import SHIPWIRE_STATES, STATES_AT_SHIPWIRE
 
 
@@ -42,6 +42,23 @@ class SaleOrderShipwireButtons(models.Model):
     def action_shipwire_approve(self):
         ensure_group(self.env, GROUP_MANAGER)
         orders = self._shipwire_as_module()
+        # Locked first, so that of two managers approving at once, the second
+        # finds the PO approved.
+        orders._shipwire_lock()
+        not_waiting = orders.filtered(
+            lambda order: (
+                order.shipwire_purchase_order_id
+                and order.shipwire_purchase_order_id.state != "needs_approval"
+            )
+        )
+        if not_waiting:
+            raise UserError(
+                self.env._(
+                    "%(orders)s: Shipwire does not wait for their approval. Unselect "
+                    "them, then approve again.",
+                    orders=", ".join(not_waiting.mapped("name")),
+                )
+            )
         unanswered = orders._shipwire_on_existing_pos(
             lambda pos: pos._po_action("approve", "approve_purchase_order")
         )
@@ -86,6 +103,8 @@ class SaleOrderShipwireButtons(models.Model):
     def _shipwire_outcome(self, title, unanswered):
         """Each order's Shipwire state after a button, one order a line; for the
         POs Shipwire left ``unanswered``, that the outcome is not known yet."""
+        if not self:
+            return nothing_selected(self.env, title)
         states = dict(SHIPWIRE_STATES)
         if unanswered or any(
             order.shipwire_state in ("failed", "rejected") for order in self
@@ -176,6 +195,8 @@ class SaleOrderShipwireButtons(models.Model):
     def _shipwire_send_notification(self, linked):
         """What became of each sent order, named, for the web client to show."""
         _ = self.env._
+        if not self:
+            return nothing_selected(self.env, _("Send to Shipwire"))
         failed = self.filtered(lambda order: order.shipwire_state == "failed")
         waited = max(failed.shipwire_backend_id.mapped("click_timeout") or [0])
         titles = {

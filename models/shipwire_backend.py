@@ -62,6 +62,15 @@ def notification(kind, message, title=None, reload=False):
     }
 
 
+def nothing_selected(env, title):
+    """The notification of a list's button pressed with no record selected."""
+    return notification(
+        "warning",
+        env._("Nothing was selected: select the records, then press again."),
+        title=title,
+    )
+
+
 class ShipwireBackend(models.Model):
     """A Shipwire account: credentials, defaults and warehouse mapping."""
 

@@ -3,6 +3,7 @@ import time
 from lxml import etree
 
 from odoo import fields
+from odoo.api import call_kw
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -49,6 +50,39 @@ class TestClicks(ShipwireCase):
                 self.assertIn(state, header["action_cancel"])
         self.assertNotIn("action_shipwire_approve", self._header_buttons(self.clerk))
         self.assertIn("action_shipwire_approve", self._header_buttons(self.manager))
+
+    def test_approve_is_refused_unless_shipwire_waits_for_it(self):
+        self.backend.auto_approve = False
+        order = self._order()
+        order.action_shipwire_send()
+        manager_order = order.with_user(self.manager)
+        manager_order.action_shipwire_approve()
+        self.assertEqual(order.shipwire_state, "approved")
+        requests = self.sandbox.request_count
+
+        with self.assertRaisesRegex(UserError, "does not wait for their approval"):
+            manager_order.action_shipwire_approve()
+        self.assertEqual(self.sandbox.request_count, requests)
+
+    def test_buttons_pressed_on_no_order_say_nothing_was_selected(self):
+        for method, user in (
+            ("action_shipwire_send", self.clerk),
+            ("action_shipwire_refresh", self.clerk),
+            ("action_shipwire_approve", self.manager),
+        ):
+            with self.subTest(method=method):
+                result = call_kw(
+                    self.env["sale.order"].with_user(user), method, [[]], {}
+                )
+                self.assertEqual(result["params"]["type"], "warning")
+                self.assertIn("Nothing was selected", result["params"]["message"])
+        result = call_kw(
+            self.env["shipwire.purchase.order"].with_user(self.manager),
+            "action_approve",
+            [[]],
+            {},
+        )
+        self.assertIn("Nothing was selected", result["params"]["message"])
 
     def test_cancel_is_refused_before_the_customer_mail_wizard(self):
         order = self._order()

@@ -66,7 +66,7 @@ class TestConcurrency(TransactionCase):
                         "warehouse_id": warehouse.id,
                         "order_line": [Command.create({"product_id": product.id})],
                     }
-                    for _ in range(4)
+                    for _ in range(5)
                 ]
             )
             orders.action_confirm()
@@ -103,6 +103,7 @@ class TestConcurrency(TransactionCase):
                 cls.synced_order_id,
                 cls.retried_order_id,
                 cls.lost_order_id,
+                cls.approved_order_id,
             ) = orders.ids
             cls.backend_id = backend.id
             cls.committed = [
@@ -129,6 +130,7 @@ class TestConcurrency(TransactionCase):
                     cls.synced_order_id,
                     cls.retried_order_id,
                     cls.lost_order_id,
+                    cls.approved_order_id,
                     cls.quotation_id,
                 ]
             )
@@ -183,6 +185,58 @@ class TestConcurrency(TransactionCase):
             self.assertEqual(order.shipwire_state, "approved")
             external_ids = [po["externalId"] for po in self.sandbox.purchase_orders()]
             self.assertEqual(external_ids.count(order.shipwire_external_id), 1)
+
+    def _approve(self, barrier, outcomes):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            barrier.wait()
+            try:
+                env["sale.order"].browse(
+                    self.approved_order_id
+                ).action_shipwire_approve()
+                cr.commit()  # pylint: disable=invalid-commit
+                outcomes.append("approved")
+            except UserError as error:
+                cr.rollback()
+                outcomes.append(f"refused: {error}")
+            except psycopg2.errors.SerializationFailure:
+                cr.rollback()
+                outcomes.append("refused: serialization")
+
+    def test_two_simultaneous_approvals_call_shipwire_once(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            backend = env["shipwire.backend"].browse(self.backend_id)
+            backend.auto_approve = False
+            order = env["sale.order"].browse(self.approved_order_id)
+            order.action_shipwire_send()
+            backend.auto_approve = True
+            self.assertEqual(order.shipwire_state, "needs_approval")
+            cr.commit()  # pylint: disable=invalid-commit
+        # A slow Shipwire keeps the first approver inside its transaction.
+        self.sandbox.faults.inject("latency", count=2, seconds=0.5)
+        requests = self.sandbox.request_count
+        barrier = threading.Barrier(2)
+        outcomes = []
+        approvers = [
+            threading.Thread(target=self._approve, args=(barrier, outcomes))
+            for _ in range(2)
+        ]
+        for approver in approvers:
+            approver.start()
+        for approver in approvers:
+            approver.join(timeout=30)
+
+        self.assertEqual(
+            sorted(o.split(":")[0] for o in outcomes), ["approved", "refused"]
+        )
+        # One approval, then the PO read back as fetch reads it (two requests):
+        # the refused approver called nobody.
+        self.assertEqual(self.sandbox.request_count - requests, 3)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, api.SUPERUSER_ID, {})
+            order = env["sale.order"].browse(self.approved_order_id)
+            self.assertEqual(order.shipwire_state, "approved")
 
     def _rate(self, carrier_id, barrier, results):
         with self.registry.cursor() as cr:
