@@ -253,12 +253,18 @@ class ShipwirePurchaseOrder(models.Model):
             transient = isinstance(error, ShipwireTransientError)
             reasons = error.errors if error.errors and not transient else [error]
             self._add_messages(reasons)
-            self._post(
-                operation,
-                self.env._("Shipwire refused the %(operation)s", operation=operation),
-                reasons,
-            )
-        self.last_sync = fields.Datetime.now()
+            if transient:
+                title = self.env._(
+                    "Shipwire did not answer the %(operation)s", operation=operation
+                )
+            else:
+                title = self.env._(
+                    "Shipwire refused the %(operation)s", operation=operation
+                )
+            self._post(operation, title, reasons)
+        if not isinstance(error, ShipwireTransientError):
+            # Shipwire answered: this is what it holds now.
+            self.last_sync = fields.Datetime.now()
 
     def _apply_snapshot(self, operation, current):
         result = current.result
@@ -304,6 +310,8 @@ class ShipwirePurchaseOrder(models.Model):
         in a webhook, which anybody who captured one can send again: without a
         newer stamp they may move an order forward, never back."""
         now = fields.Datetime.now()
+        # What asked a person to act before this news: the problems it settles.
+        earlier_activities = self.union(*remote_by_purchase_order)._fix_activities()
         resources_by_purchase_order = {}
         for purchase_order, (
             resource,
@@ -331,7 +339,7 @@ class ShipwirePurchaseOrder(models.Model):
             resources_by_purchase_order, replayable
         )
         changed._shipwire_follow_up()
-        self.union(*remote_by_purchase_order)._update_state()
+        self.union(*remote_by_purchase_order)._update_state(earlier_activities)
 
     def _takes_update(self, updated, status, replayable):
         """An older update changes nothing; a replayable one that is not newer may
@@ -344,20 +352,24 @@ class ShipwirePurchaseOrder(models.Model):
             or not purchase_order_moves_back(self.shipwire_status, status)
         )
 
-    def _update_state(self):
+    def _update_state(self, earlier_activities=None):
         """Follow Shipwire's statuses: one write per state reached, whatever the
-        number of POs."""
+        number of POs. A PO that leaves a problem closes the activities that asked
+        to fix it (``earlier_activities``: by default all of them), not those its
+        new problem just opened."""
         by_state = defaultdict(self.browse)
+        settled = self.browse()
         for purchase_order in self:
             state = purchase_order._state_from_remote()
             if state != purchase_order.state:
                 by_state[state] |= purchase_order
+                if not purchase_order.state or purchase_order.state in PROBLEM_STATES:
+                    settled |= purchase_order
         for state, purchase_orders in by_state.items():
             purchase_orders.state = state
             purchase_orders._note_milestones(state)
-        self.browse().union(
-            *(pos for state, pos in by_state.items() if state not in PROBLEM_STATES)
-        )._close_activities()
+        for purchase_order in settled:
+            purchase_order._close_activities(earlier_activities)
 
     def _state_from_remote(self):
         if not (self.shipwire_id or self.fulfillment_order_ids):

@@ -94,9 +94,23 @@ class ShipwirePurchaseOrderMessages(models.AbstractModel):
             preferred=order.user_id,
         )
 
-    def _close_activities(self):
-        """Shipwire accepted the PO: what asked to fix it is done."""
+    def _fix_activities(self):
+        """The open activities asking to fix these POs."""
         fix_po = self.env.ref(FIX_PO_ACTIVITY)
-        self.sale_order_id.activity_ids.filtered(
+        return self.sale_order_id.activity_ids.filtered(
             lambda a: a.activity_type_id == fix_po
-        ).action_feedback(feedback=self.env._("Shipwire accepted the PO."))
+        )
+
+    def _close_activities(self, among=None):
+        """The PO left its problem: what asked to fix it is done (``among``: only
+        these activities)."""
+        self.ensure_one()
+        activities = self._fix_activities()
+        if among is not None:
+            activities &= among
+        activities.action_feedback(
+            feedback=self.env._(
+                "Settled: the PO is now %(state)s.",
+                state=dict(self._fields["state"].selection)[self.state],
+            )
+        )

@@ -1,4 +1,5 @@
 from odoo import fields, models
+from odoo.tools import SQL
 
 from .shipwire_purchase_order import STATES_AT_SHIPWIRE
 
@@ -62,16 +63,25 @@ class ShipwirePurchaseOrderTiming(models.Model):
         they had not reached before. A date, once set, is never moved or cleared,
         whatever comes later (a hold after approval, a replayed webhook)."""
         now = fields.Datetime.now()
+        dated = {}
         for date_field, states in MILESTONES:
             if state in states:
-                self.filtered(lambda po, name=date_field: not po[name]).write(
-                    {date_field: now}
+                dated[date_field] = self.filtered(
+                    lambda po, name=date_field: not po[name]
                 )
+                dated[date_field].write({date_field: now})
+        # A duration is written once, with its end date, 0 hours included. In SQL:
+        # the ORM takes 0.0 for an empty float and would not write it, leaving the
+        # PO out of the averages.
         for duration_field, start, end in DURATIONS:
-            for purchase_order in self.filtered(
-                lambda po, s=start, e=end: po[s] and po[e]
-            ):
+            for purchase_order in dated.get(end, self.browse()).filtered(start):
                 elapsed = purchase_order[end] - purchase_order[start]
-                hours = elapsed.total_seconds() / 3600
-                if purchase_order[duration_field] != hours:
-                    purchase_order[duration_field] = hours
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE shipwire_purchase_order SET %s = %s WHERE id = %s",
+                        SQL.identifier(duration_field),
+                        elapsed.total_seconds() / 3600,
+                        purchase_order.id,
+                    )
+                )
+                purchase_order.invalidate_recordset([duration_field])

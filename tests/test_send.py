@@ -399,3 +399,45 @@ class TestAccess(ShipwireCase):
         with self.assertRaises(UserError):
             order.action_shipwire_send()
         self.assertFalse(self.sandbox.purchase_orders())
+
+    def test_a_rejected_po_put_on_hold_closes_the_rejection_not_the_hold(self):
+        unknown = self._product("Mystery", "NOPE-9")
+        order = self._order([(unknown, 1)])
+        order.action_shipwire_send()
+        (rejection,) = order.activity_ids
+        self.backend.do_not_persist_on_warnings = False
+
+        order.action_shipwire_update()
+
+        self.assertEqual(order.shipwire_state, "held")
+        self.assertFalse(rejection.exists(), "the rejection's activity is done")
+        self.assertTrue(order.activity_ids)
+        self.assertTrue(all("hold" in a.summary for a in order.activity_ids))
+        self.assertIn(
+            "Settled: the PO is now On hold",
+            order.message_ids.filtered(
+                lambda m: "rejected" in (m.body or "") and "Settled" in m.body
+            ).body,
+        )
+
+    def test_a_refresh_shipwire_did_not_answer_leaves_the_last_sync_alone(self):
+        order = self._order()
+        order.action_shipwire_send()
+        purchase_order = order.shipwire_purchase_order_id
+        last_sync = purchase_order.last_sync
+        self.sandbox.faults.inject("server_error")
+
+        order.with_user(self.clerk).action_shipwire_refresh()
+
+        self.assertEqual(purchase_order.last_sync, last_sync)
+        self.assertIn("did not answer the refresh", order.message_ids[0].body)
+
+    def test_the_clerk_is_not_offered_test_connection(self):
+        for user, offered in ((self.clerk, False), (self.manager, True)):
+            with self.subTest(user=user.login):
+                arch = (
+                    self.env["shipwire.backend"]
+                    .with_user(user)
+                    .get_views([(False, "form")])["views"]["form"]["arch"]
+                )
+                self.assertEqual('name="action_test_connection"' in arch, offered)
