@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import ShipwireCase
@@ -81,6 +81,20 @@ class TestShipwireDeliveries(ShipwireCase):
                 lambda m: "before Shipwire reported" in m.body and "1ZEARLY" in m.body
             )
         )
+
+    def test_resolution_is_refused_for_an_order_of_another_company(self):
+        other_company = self.env["res.company"].create({"name": "Other Jewels"})
+        foreign = (
+            self.env["sale.order"]
+            .with_company(other_company)
+            .create({"partner_id": self.retailer.id, "company_id": other_company.id})
+        )
+        Resolution = self.env["shipwire.delivery.resolution"].with_user(self.clerk)
+
+        with self.assertRaises(AccessError):
+            Resolution.create(
+                {"sale_order_id": foreign.id, "choice": "handled", "reason": "x"}
+            )
 
     def test_unfollowed_shipment_is_marked_handled_with_a_reason(self):
         order = self._sent()

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import GROUP_USER
@@ -22,6 +22,13 @@ class ShipwireDeliveryResolution(models.TransientModel):
         default="validate",
     )
     reason = fields.Text(help="Why no delivery is validated for what Shipwire shipped.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        wizards = super().create(vals_list)
+        # Only for an order the user may read, in the companies selected.
+        wizards.sale_order_id.check_access("read")
+        return wizards
 
     def action_resolve(self):
         self.ensure_one()
