@@ -5,6 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
+from ..const import GROUP_USER
 from .shipwire_message import DELIVERY_CODE
 from .shipwire_purchase_order import LIVE_STATES
 
@@ -21,6 +22,12 @@ class StockPicking(models.Model):
     shipwire_purchase_order_id = fields.Many2one(
         "shipwire.purchase.order",
         string="Shipwire PO",
+        compute="_compute_shipwire_purchase_order_id",
+        groups=GROUP_USER,
+        help="Shipwire's warehouse ships this delivery.",
+    )
+    # What every employee may know of the delivery, without the order's PO.
+    shipwire_ships = fields.Boolean(
         compute="_compute_shipwire_purchase_order_id",
         groups="base.group_user",
         help="Shipwire's warehouse ships this delivery.",
@@ -42,6 +49,7 @@ class StockPicking(models.Model):
             if purchase_order.state in (False, "rejected", "cancelled"):
                 purchase_order = self.env["shipwire.purchase.order"]
             picking.shipwire_purchase_order_id = purchase_order
+            picking.shipwire_ships = bool(purchase_order)
             picking.shipwire_live = purchase_order.state in LIVE_STATES
 
     @api.depends("shipwire_fulfillment_order_ids.tracking_ids.url")

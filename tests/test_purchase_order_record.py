@@ -120,6 +120,20 @@ class TestPurchaseOrderRecord(ShipwireCase):
                 exchanges.with_user(user).read(["request_body"])
         self.assertTrue(exchanges.with_user(self.clerk).read(["request_body"]))
 
+    def test_another_salesmans_delivery_shows_the_banner_without_the_po(self):
+        other = self._sent()
+        picking = other.picking_ids.with_user(self.own_salesman)
+
+        self.assertEqual(
+            picking.read(["shipwire_ships", "shipwire_live"])[0],
+            {"id": picking.id, "shipwire_ships": True, "shipwire_live": True},
+        )
+        with self.assertRaises(AccessError):
+            picking.read(["shipwire_purchase_order_id"])
+        arch = picking.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertIn("Shipwire's warehouse ships this delivery", arch)
+        self.assertNotIn("shipwire_purchase_order_id", arch)
+
     def test_a_salesman_of_his_own_orders_reads_their_po_only(self):
         own = self._sent(user_id=self.own_salesman.id)
         other = self._sent()
