@@ -233,9 +233,7 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
             due = due._lock_sale_orders().filtered(
                 lambda po: po.state in (False, "failed")
             )
-            due._stop_retrying_unsendable()
-            due = due.filtered("next_retry")
-            # A failed send's order keeps its account: its current PO is this one.
+            due = due._stop_retrying_stale()
             for in_company in due.sale_order_id._shipwire_in_companies(
                 lambda orders: orders.shipwire_purchase_order_id
             ):
@@ -283,10 +281,20 @@ class ShipwirePurchaseOrderCalls(models.AbstractModel):
         self.invalidate_recordset()
         return self.filtered(lambda po: po.sale_order_id.id in locked)
 
-    def _stop_retrying_unsendable(self):
-        """POs of orders no longer confirmed stop retrying: confirming the order
-        again queues it anew."""
-        self.filtered(lambda po: po.sale_order_id.state != "sale").next_retry = False
+    def _stop_retrying_stale(self):
+        """Due POs their orders no longer use stop retrying: the order is not
+        confirmed (confirming it again queues it anew), or it moved to another
+        account while queued, where it is queued again or shows in To send.
+        Returns the others, each its order's current PO."""
+        stale = self.filtered(
+            lambda po: (
+                po.sale_order_id.state != "sale"
+                or po.sale_order_id.shipwire_purchase_order_id != po
+            )
+        )
+        stale.next_retry = False
+        stale.sale_order_id._shipwire_queue_on_confirmation()
+        return self - stale
 
     def _retry(self):
         sendable = self.browse()

@@ -1,6 +1,7 @@
+from odoo import fields
 from odoo.tests import tagged
 
-from .common import ShipwireWorldCase
+from .common import RETRY_JOB, ShipwireWorldCase
 
 
 @tagged("post_install", "-at_install")
@@ -72,3 +73,30 @@ class TestConfirmationQueue(ShipwireWorldCase):
         self._run_retry_job(order)
         self.assertEqual(order.shipwire_state, "approved")
         self.assertEqual(len(self.sandbox.purchase_orders()), 1)
+
+    def _queued_then_moved_to_a2(self):
+        order = self._order(user_id=self.clerk.id)
+        queued = order.shipwire_purchase_order_id
+        order.with_user(self.clerk).write({"warehouse_id": self.warehouse_a2.id})
+        self.assertEqual(order.shipwire_backend_id, self.backend_a2)
+        queued.sudo().next_retry = fields.Datetime.now()
+        self.assertTrue(self.env.ref(RETRY_JOB).method_direct_trigger())
+        self.env.invalidate_all()
+        self.assertFalse(queued.next_retry, "the PO left behind stops retrying")
+        self.assertFalse(self.sandbox.purchase_orders())
+        return order
+
+    def test_an_order_moved_while_queued_is_sent_by_its_new_account(self):
+        self.backend_a2.send_on_confirmation = True
+        order = self._queued_then_moved_to_a2()
+
+        self.assertEqual(order.shipwire_state, "approved")
+        self.assertEqual(len(self.sandbox_a2.purchase_orders()), 1)
+
+    def test_an_order_moved_while_queued_is_to_send_at_its_new_account(self):
+        order = self._queued_then_moved_to_a2()
+
+        self.assertFalse(self.sandbox_a2.purchase_orders())
+        self.assertIn(order, self._to_send())
+        self.assertEqual(self._to_send_count(self.backend_a2), 1)
+        self.assertEqual(self._to_send_count(self.backend), 0)
