@@ -1,4 +1,6 @@
+import json
 import logging
+from urllib.parse import urlsplit
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -174,6 +176,46 @@ class DeliveryCarrier(models.Model):
             "warnings": [warning.message for warning in quote.warnings],
         }
 
+    def shipwire_get_tracking_link(self, picking):
+        """The carrier's page for each tracking number Shipwire reported on the
+        delivery: one link, Odoo's JSON list of ``[number, link]`` pairs for
+        several, or False. Only web links are given: Shipwire's data never puts
+        another scheme on the page."""
+        trackings = (
+            picking.sudo()
+            .shipwire_fulfillment_order_ids.filtered("delivery_done")
+            .tracking_ids
+        )
+        links = [
+            [tracking.tracking_number, tracking.url.strip()]
+            for tracking in trackings
+            if _is_web_link(tracking.url)
+        ]
+        if len(links) > 1:
+            return json.dumps(links)
+        return links[0][1] if links else False
+
+    def shipwire_cancel_shipment(self, pickings):
+        """Odoo cannot take back what Shipwire's warehouse ships or shipped: the
+        order is cancelled at Shipwire by a Shipwire Manager, or the goods come
+        back as a return. Never cancels anything at Shipwire itself."""
+        pickings.sudo().sale_id._shipwire_check_cancel()
+        shipped = pickings.filtered(
+            lambda picking: picking.sudo().shipwire_fulfillment_order_ids.filtered(
+                "delivery_done"
+            )
+        )
+        if shipped:
+            raise UserError(
+                self.env._(
+                    "Not cancelled: Shipwire's warehouse shipped %(deliveries)s of "
+                    "%(orders)s, and a shipment that left the warehouse cannot be "
+                    "cancelled. Bring the goods back with a return.",
+                    deliveries=", ".join(shipped.mapped("name")),
+                    orders=", ".join(shipped.sudo().sale_id.mapped("name")),
+                )
+            )
+
     def _shipwire_unavailable(self):
         return self.env._(
             "Shipping prices for %(method)s are not available right now; try again "
@@ -189,6 +231,16 @@ def _failure(message):
         "error_message": message,
         "warning_message": False,
     }
+
+
+def _is_web_link(url):
+    if not url or any(char.isspace() or ord(char) < 32 for char in url.strip()):
+        return False
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
 
 
 def _day(moment):

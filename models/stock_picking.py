@@ -1,4 +1,3 @@
-import json
 from collections import defaultdict
 
 from odoo import api, fields, models
@@ -54,21 +53,14 @@ class StockPicking(models.Model):
 
     @api.depends("shipwire_fulfillment_order_ids.tracking_ids.url")
     def _compute_carrier_tracking_url(self):
-        """Shipwire's tracking links: one link, or Odoo's list of ``[number, link]``
-        pairs for several."""
+        """Shipwire's tracking links, also on a delivery Shipwire shipped under
+        another delivery method or none."""
         result = super()._compute_carrier_tracking_url()
         for picking in self:
-            trackings = (
-                picking.sudo()
-                .shipwire_fulfillment_order_ids.filtered("delivery_done")
-                .tracking_ids.filtered("url")
-            )
-            if len(trackings) == 1:
-                picking.carrier_tracking_url = trackings.url
-            elif trackings:
-                picking.carrier_tracking_url = json.dumps(
-                    [[tracking.tracking_number, tracking.url] for tracking in trackings]
-                )
+            if picking.carrier_tracking_ref and not picking.carrier_tracking_url:
+                picking.carrier_tracking_url = self.env[
+                    "delivery.carrier"
+                ].shipwire_get_tracking_link(picking)
         return result
 
     def _action_done(self):

@@ -6,6 +6,7 @@ from . import (
     test_concurrency,
     test_confirmation_queue,
     test_delivery_rate,
+    test_delivery_shipping,
     test_demo,
     test_exchange_log,
     test_install,
