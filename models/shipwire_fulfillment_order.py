@@ -262,7 +262,7 @@ class ShipwireFulfillmentOrder(models.Model):
             else:
                 fulfillment_order._shipwire_not_delivered(
                     self.env._(
-                        "the order has no open delivery left (it was cancelled, "
+                        "The order has no open delivery left (it was cancelled, "
                         "validated or deleted in Odoo). Check the stock by hand."
                     )
                 )

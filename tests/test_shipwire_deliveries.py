@@ -44,7 +44,10 @@ class TestShipwireDeliveries(ShipwireCase):
         arch = picking.get_views([(False, "form")])["views"]["form"]["arch"]
         self.assertIn("Shipwire's warehouse ships this delivery", arch)
         self.assertIn("Validate it by hand anyway?", arch)
-        self.assertIn("Cancel this delivery anyway?", arch)
+        self.assertIn("Odoo validates it when Shipwire reports the shipment", arch)
+        self.assertIn("cancelling it in Odoo does not stop Shipwire", arch)
+        self.assertIn("Shipwire's warehouse shipped this delivery.", arch)
+        self.assertIn("cancelled in Odoo while Shipwire fulfils the order", arch)
 
         self.assertFalse(self._order().picking_ids.shipwire_purchase_order_id)
 
@@ -102,9 +105,21 @@ class TestShipwireDeliveries(ShipwireCase):
         self._ship(order)
         self.assertEqual(order.shipwire_state, "not_delivered")
 
+        action = order.action_shipwire_resolve_delivery()
+        wizard = (
+            self.env[action["res_model"]]
+            .with_user(self.clerk)
+            .with_context(**action["context"])
+            .create({})
+        )
+        self.assertFalse(wizard.can_validate)
+        self.assertEqual(wizard.choice, "handled")
+        with self.assertRaisesRegex(UserError, "no open delivery left to validate"):
+            self._resolve(order, choice="validate")
+        self.assertEqual(order.shipwire_state, "not_delivered")
         with self.assertRaisesRegex(UserError, "Say why"):
-            self._resolve(order, choice="handled")
-        self._resolve(order, choice="handled", reason="Stock corrected by hand")
+            self._resolve(order)
+        self._resolve(order, reason="Stock corrected by hand")
 
         self.assertEqual(order.shipwire_state, "shipped")
         self.assertFalse(self._messages(order, "error"))
@@ -119,6 +134,9 @@ class TestShipwireDeliveries(ShipwireCase):
         self.assertEqual(order.shipwire_state, "not_delivered")
         picking = order.picking_ids
         lot = self.env["stock.lot"].create({"name": "SN-1", "product_id": serial.id})
+        action = order.action_shipwire_resolve_delivery()
+        wizard = self.env[action["res_model"]].with_context(**action["context"])
+        self.assertEqual(wizard.create({}).choice, "validate")
         self.env["stock.quant"]._update_available_quantity(
             serial, picking.location_id, 1, lot_id=lot
         )

@@ -12,14 +12,21 @@ class ShipwireDeliveryResolution(models.TransientModel):
     _name = "shipwire.delivery.resolution"
     _description = "Resolve a delivery Shipwire shipped"
 
-    sale_order_id = fields.Many2one("sale.order", required=True, readonly=True)
+    sale_order_id = fields.Many2one(
+        "sale.order", string="Sales Order", required=True, readonly=True
+    )
+    can_validate = fields.Boolean(compute="_compute_can_validate")
     choice = fields.Selection(
         [
             ("validate", "Validate the shipped quantities now"),
             ("handled", "Mark it handled"),
         ],
+        string="What to do",
         required=True,
-        default="validate",
+        compute="_compute_choice",
+        precompute=True,
+        store=True,
+        readonly=False,
     )
     reason = fields.Text(help="Why no delivery is validated for what Shipwire shipped.")
 
@@ -29,6 +36,19 @@ class ShipwireDeliveryResolution(models.TransientModel):
         # Only for an order the user may read, in the companies selected.
         wizards.sale_order_id.check_access("read")
         return wizards
+
+    @api.depends("sale_order_id")
+    def _compute_can_validate(self):
+        for wizard in self:
+            wizard.can_validate = bool(
+                wizard.sale_order_id.sudo()._shipwire_open_delivery()
+            )
+
+    @api.depends("sale_order_id")
+    def _compute_choice(self):
+        for wizard in self:
+            open_delivery = wizard.sale_order_id.sudo()._shipwire_open_delivery()
+            wizard.choice = "validate" if open_delivery else "handled"
 
     def action_resolve(self):
         self.ensure_one()
@@ -44,6 +64,14 @@ class ShipwireDeliveryResolution(models.TransientModel):
                 )
             )
         unapplied = purchase_order.fulfillment_order_ids.filtered("delivery_problem")
+        if self.choice == "validate" and not self.can_validate:
+            raise UserError(
+                self.env._(
+                    "%(order)s has no open delivery left to validate: mark it "
+                    "handled once the stock is checked.",
+                    order=order.name,
+                )
+            )
         if self.choice == "validate":
             unapplied.delivery_problem = False
             unapplied._shipwire_deliver()
