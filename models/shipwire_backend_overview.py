@@ -6,14 +6,8 @@ from odoo.exceptions import UserError
 from ..const import GROUP_MANAGER
 from .shipwire_backend import ensure_group
 
-# The PO states the overview counts, with the title of the list each opens.
-PO_COUNTERS = {
-    "failed": "Send failed",
-    "rejected": "Rejected",
-    "held": "On hold",
-    "needs_approval": "Needs approval",
-    "not_delivered": "Shipped, delivery not validated",
-}
+# The PO states the overview counts; each opens the PO list's filter of its name.
+PO_COUNTERS = ("failed", "rejected", "held", "needs_approval", "not_delivered")
 
 
 class ShipwireBackend(models.Model):
@@ -109,36 +103,44 @@ class ShipwireBackend(models.Model):
                 )
             )
         kind = self.env.context.get("overview_list")
+        # The list opens with the counter's filter and the account as search
+        # facets, so the clerk sees them and may remove them.
         if kind in PO_COUNTERS:
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "sale_stock_shipwire.shipwire_purchase_order_action"
             )
-            action["domain"] = [("backend_id", "=", self.id), ("state", "=", kind)]
-            action["name"] = f"{self.name}: {PO_COUNTERS[kind]}"
+            context = {
+                "create": False,
+                f"search_default_{kind}": 1,
+                "search_default_backend_id": self.id,
+            }
+            title = self._overview_po_titles()[kind]
         elif kind == "to_send":
             action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
-            action["domain"] = [("shipwire_backend_id", "=", self.id)]
-            action["name"] = self.env._("%(account)s: to send", account=self.name)
+            context = {
+                "create": False,
+                "search_default_shipwire_to_send": 1,
+                "search_default_shipwire_backend_id": self.id,
+            }
+            title = self.env._("To send")
         elif kind == "unmatched_sku":
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "sale_stock_shipwire.shipwire_stock_level_action"
             )
-            action["domain"] = [
-                ("backend_id", "=", self.id),
-                ("product_id", "=", False),
-            ]
-            action["name"] = self.env._(
-                "%(account)s: unmatched SKUs", account=self.name
-            )
+            context = {
+                "create": False,
+                "search_default_unmatched": 1,
+                "search_default_backend_id": self.id,
+            }
+            title = self.env._("Unmatched SKUs")
         elif kind == "webhook_failed":
             ensure_group(self.env, GROUP_MANAGER)
             action = self.env["ir.actions.act_window"]._for_xml_id(
                 "sale_stock_shipwire.shipwire_webhook_event_action"
             )
             action["domain"] = [("backend_id", "=", self.id), ("state", "=", "failed")]
-            action["name"] = self.env._(
-                "%(account)s: webhook deliveries not applied", account=self.name
-            )
+            context = {"create": False}
+            title = self.env._("Webhook deliveries not applied")
         else:
             raise UserError(
                 self.env._(
@@ -150,9 +152,23 @@ class ShipwireBackend(models.Model):
                     ),
                 )
             )
+        action["name"] = self.env._(
+            "%(account)s: %(list)s", account=self.name, list=title
+        )
         # The web client titles the list with display_name, ahead of name.
         action["display_name"] = action["name"]
-        action["context"] = {"create": False}
-        if kind == "to_send":
-            action["context"]["search_default_shipwire_to_send"] = 1
+        action["context"] = context
+        action["help"] = self.env._(
+            '<p class="o_view_nocontent_smiling_face">Nothing here</p>'
+            "<p>Nothing of this account is in this state now.</p>"
+        )
         return action
+
+    def _overview_po_titles(self):
+        return {
+            "failed": self.env._("Send failed"),
+            "rejected": self.env._("Rejected"),
+            "held": self.env._("On hold"),
+            "needs_approval": self.env._("Needs approval"),
+            "not_delivered": self.env._("Shipped, delivery not validated"),
+        }

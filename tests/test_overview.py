@@ -1,5 +1,8 @@
+from lxml import etree
+
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ShipwireWorldCase
 
@@ -180,12 +183,32 @@ class TestOverview(ShipwireWorldCase):
             overview_list=kind, allowed_company_ids=user.company_ids.ids
         )
         action = backend.action_overview_open()
-        return (
+        model = (
             self.env[action["res_model"]]
             .with_user(user)
             .with_context(allowed_company_ids=user.company_ids.ids)
-            .search(action["domain"])
         )
+        return model.search(self._shown_domain(model, action))
+
+    def _shown_domain(self, model, action):
+        """The domain of the list the action opens: its own, and that of the
+        search facets its context turns on, each of which the user sees."""
+        arch = etree.fromstring(
+            model.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        domain = action.get("domain") or []
+        domain = list(safe_eval(domain) if isinstance(domain, str) else domain)
+        for key, value in action["context"].items():
+            if not key.startswith("search_default_"):
+                continue
+            name = key.removeprefix("search_default_")
+            node = arch.xpath(f"//filter[@name='{name}'] | //field[@name='{name}']")
+            self.assertTrue(node, f"{action['res_model']} has no search {name}")
+            if node[0].tag == "filter":
+                domain += safe_eval(node[0].get("domain"))
+            else:
+                domain.append((name, "=", value))
+        return domain
 
     def test_counters_open_their_records(self):
         for (backend, state), pos in self.pos.items():
@@ -200,6 +223,34 @@ class TestOverview(ShipwireWorldCase):
         self.assertEqual(
             self._open(self.clerk_of_a, self.backend, "unmatched_sku").mapped("sku"),
             ["NOT-IN-ODOO"],
+        )
+
+    def test_counter_lists_show_their_filter_and_say_when_empty(self):
+        backend = self.backend.with_user(self.clerk).with_context(
+            overview_list="failed"
+        )
+        action = backend.action_overview_open()
+        self.assertFalse(action.get("domain"))
+        self.assertEqual(action["context"]["search_default_failed"], 1)
+        self.assertEqual(action["context"]["search_default_backend_id"], backend.id)
+        self.assertEqual(action["name"], f"{backend.name}: Send failed")
+        self.assertIn("Nothing here", action["help"])
+        self.assertNotIn("yet", action["help"])
+
+    def test_unmatched_skus_list_shows_what_the_counter_counts(self):
+        self.env["shipwire.stock.level"].create(
+            {
+                "backend_id": self.backend.id,
+                "sku": "IN-UNMAPPED-WAREHOUSE",
+                "shipwire_warehouse_id": "99",
+                "status": "unmapped",
+            }
+        )
+        listed = self._open(self.clerk_of_a, self.backend, "unmatched_sku")
+        self.assertEqual(listed.mapped("sku"), ["NOT-IN-ODOO"])
+        self.assertEqual(
+            self._counts(self.clerk_of_a, self.backend)["unmatched_sku_count"],
+            len(listed),
         )
 
     def test_webhook_deliveries_not_applied_are_for_managers(self):
