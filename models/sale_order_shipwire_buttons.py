@@ -12,6 +12,9 @@ from ..mapper.outgoing import shipwire_lines
 from .shipwire_backend import ensure_group, nothing_selected, notification
 from .shipwire_purchase_order import SHIPWIRE_STATES, STATES_AT_SHIPWIRE
 
+# States in which the order's PO may still be changed with Update.
+UPDATABLE_STATES = ("rejected", "held", "needs_approval", "approved")
+
 
 class SaleOrderShipwireButtons(models.Model):
     """What the order's Shipwire buttons do, and the checks before each call."""
@@ -307,14 +310,26 @@ class SaleOrderShipwireButtons(models.Model):
             if order.shipwire_state in STATES_AT_SHIPWIRE or (
                 order.shipwire_state == "rejected" and order.shipwire_po_id
             ):
-                problems[order] = [
-                    self.env._(
+                if order.shipwire_state in UPDATABLE_STATES:
+                    text = self.env._(
                         "%(order)s is already at Shipwire (PO %(po)s): use Update "
                         "to change it.",
                         order=order.name,
                         po=order.shipwire_po_id or "-",
                     )
-                ]
+                else:
+                    text = self.env._(
+                        "%(order)s is already at Shipwire (PO %(po)s, %(state)s): "
+                        "it is not sent again.",
+                        order=order.name,
+                        po=order.shipwire_po_id or "-",
+                        state=dict(
+                            order._fields["shipwire_state"]._description_selection(
+                                self.env
+                            )
+                        )[order.shipwire_state],
+                    )
+                problems[order] = [text]
             else:
                 problems[order] = order_problems(
                     order, order.shipwire_backend_id

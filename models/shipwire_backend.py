@@ -111,6 +111,7 @@ class ShipwireBackend(models.Model):
         help="Seconds to wait for Shipwire's answer. Shipwire asks for up to 150.",
     )
     external_id_prefix = fields.Char(
+        string="External id prefix",
         default="ODOO-",
         required=True,
         help="Start of the externalId of every PO sent from this database. "
@@ -138,9 +139,10 @@ class ShipwireBackend(models.Model):
     currency_id = fields.Many2one(
         "res.currency", help="Currency of customs values; the order's when empty."
     )
-    channel_name = fields.Char(help="Sent as channelName.")
+    channel_name = fields.Char(string="Channel name", help="Sent as channelName.")
     referrer = fields.Char(help="Sent as options.referrer.")
     default_service_level = fields.Char(
+        string="Default service level",
         default="GD",
         required=True,
         help="Shipwire serviceLevelCode when the delivery method is not mapped.",

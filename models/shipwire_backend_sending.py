@@ -17,6 +17,7 @@ class ShipwireBackendSending(models.Model):
         "read timeout and its retries.",
     )
     send_on_confirmation = fields.Boolean(
+        string="Send on confirmation",
         help="Confirming a sales order of this account's warehouses sends it to "
         "Shipwire in the background; the confirmation never waits for Shipwire.",
     )

@@ -34,7 +34,10 @@ class ShipwireFulfillmentOrder(models.Model):
         index=True,
     )
     sale_order_id = fields.Many2one(
-        related="purchase_order_id.sale_order_id", store=True, index=True
+        related="purchase_order_id.sale_order_id",
+        string="Sales Order",
+        store=True,
+        index=True,
     )
     company_id = fields.Many2one(related="purchase_order_id.company_id", store=True)
     backend_id = fields.Many2one(related="purchase_order_id.backend_id", store=True)
@@ -49,7 +52,8 @@ class ShipwireFulfillmentOrder(models.Model):
     external_id = fields.Char(string="External id")
     order_no = fields.Char(string="Order number")
     split_number = fields.Integer(
-        help="The .N suffix Shipwire added when it split the PO across warehouses."
+        aggregator=None,
+        help="The .N suffix Shipwire added when it split the PO across warehouses.",
     )
     warehouse_name = fields.Char(string="Shipwire warehouse")
     status = fields.Selection(FULFILLMENT_STATES, default="unknown", required=True)

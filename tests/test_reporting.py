@@ -220,3 +220,29 @@ class TestReporting(ShipwireWorldCase):
                 .get_views([(False, "graph"), (False, "pivot"), (False, "search")])
             )
             self.assertIn("pivot", views["views"])
+
+    def test_the_split_number_is_no_measure_and_labels_read_as_odoo_says(self):
+        clerk = self.users["user"]
+        fulfillment_fields = (
+            self.env["shipwire.fulfillment.order"].with_user(clerk).fields_get()
+        )
+        self.assertFalse(fulfillment_fields["split_number"].get("aggregator"))
+        self.assertEqual(fulfillment_fields["sale_order_id"]["string"], "Sales Order")
+        backend_fields = self.env["shipwire.backend"].fields_get()
+        self.assertEqual(
+            [
+                backend_fields[name]["string"]
+                for name in (
+                    "send_on_confirmation",
+                    "channel_name",
+                    "external_id_prefix",
+                    "default_service_level",
+                )
+            ],
+            [
+                "Send on confirmation",
+                "Channel name",
+                "External id prefix",
+                "Default service level",
+            ],
+        )

@@ -337,6 +337,17 @@ class TestSendRefusals(ShipwireCase):
         self.requests_before = self.sandbox.request_count
         self._assert_refused(order, "use Update")
 
+    def test_order_already_shipped_is_not_told_to_use_update(self):
+        order = self._order()
+        order.action_shipwire_send()
+        order.shipwire_purchase_order_id.sudo().state = "shipped"
+        self.sandbox.reset()
+        self.requests_before = self.sandbox.request_count
+        self._assert_refused(order, "Shipped", "not sent again")
+        with self.assertRaises(UserError) as caught:
+            order.action_shipwire_send()
+        self.assertNotIn("Update", str(caught.exception))
+
 
 @tagged("post_install", "-at_install")
 class TestAccess(ShipwireCase):
