@@ -30,10 +30,15 @@ class ShipwireBackend(models.Model):
         # One grouped query per counted model for every account on screen: the
         # overview costs the same however long the history.
         backends = self.ids
+        # Counted on the orders, whose Shipwire state is their current PO's: a PO
+        # an order left behind at another account is not that account's work.
         pos = defaultdict(dict)
-        for backend, state, count in self.env["shipwire.purchase.order"]._read_group(
-            [("backend_id", "in", backends), ("state", "in", list(PO_COUNTERS))],
-            ["backend_id", "state"],
+        for backend, state, count in self.env["sale.order"]._read_group(
+            [
+                ("shipwire_backend_id", "in", backends),
+                ("shipwire_state", "in", list(PO_COUNTERS)),
+            ],
+            ["shipwire_backend_id", "shipwire_state"],
             ["__count"],
         ):
             pos[backend.id][state] = count

@@ -1,3 +1,5 @@
+import re
+
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
@@ -139,3 +141,37 @@ class TestPurchaseOrderListActions(ShipwireWorldCase):
             "action_approve", purchase_orders[0], self.users["manager_of_a"]
         )
         self._assert_notifies(result, "success", f"{orders[0].name}: Approved")
+
+    def test_a_po_its_order_left_behind_is_off_the_overview_and_its_buttons(self):
+        clerk = self.users["user"]
+        mystery = self._product("Mystery", "NOT-AT-SHIPWIRE")
+        order = self._order_at(self.warehouse, [(mystery, 1)])
+        order.with_user(clerk).action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "rejected")
+        left_behind = order.shipwire_purchase_order_id
+        order.with_user(clerk).write({"warehouse_id": self.warehouse_a2.id})
+        order.order_line.product_id = self.diamond
+        order.with_user(clerk).action_shipwire_send()
+        self.assertEqual(order.shipwire_state, "approved")
+
+        backend = self.backend.with_user(clerk).with_context(
+            allowed_company_ids=clerk.company_ids.ids
+        )
+        self.assertEqual(backend.rejected_count, 0)
+
+        calls = self.env["shipwire.exchange"].search_count([])
+        for button in ("action_refresh", "action_send", "action_update"):
+            with self.assertRaisesRegex(
+                UserError,
+                re.escape(
+                    f"{left_behind.display_name}: {order.name} is now with Shipwire "
+                    f"account {self.backend_a2.name}."
+                ),
+            ):
+                self._press_list_button(button, left_behind, clerk)
+        with self.assertRaisesRegex(UserError, "no longer their order's PO"):
+            self._press_list_button(
+                "action_approve", left_behind, self.users["manager"]
+            )
+        self.assertEqual(self.env["shipwire.exchange"].search_count([]), calls)
+        self.assertEqual(left_behind.state, "rejected")
