@@ -214,11 +214,39 @@ def fulfillment_order_values(resource):
         "carrier_code": options.get("carrierCode") or "",
         "completed_date": parse_shipwire_date(events.get("completedDate")),
         **shipped_quantities(resource),
+        **shipping_cost(resource, options),
     }
     updated = last_updated(resource)
     if updated:
         values["shipwire_updated"] = updated
     return values
+
+
+def shipping_cost(resource, options):
+    """``{"shipping_cost", "shipping_cost_currency"}`` of an order that reports
+    what shipping it cost; nothing otherwise. Where the cost sits is not recorded:
+    ``pricing`` as Shipwire documents it, its ``total`` (the parts a rate quote
+    adds up) or else ``shipping``, each a number, a numeric text or an amount
+    with its currency; the currency is the pricing's, else the order's."""
+    pricing = _embedded(resource, "pricing")
+    currency = pricing.get("currency") or options.get("currency")
+    for key in ("total", "shipping"):
+        amount = pricing.get(key)
+        if isinstance(amount, dict):
+            currency = amount.get("currency") or currency
+            amount = amount.get("amount")
+        if isinstance(amount, bool) or not isinstance(amount, (int, float, str)):
+            continue
+        try:
+            amount = float(amount)
+        except ValueError:
+            continue
+        if 0 <= amount < 1e9:
+            return {
+                "shipping_cost": amount,
+                "shipping_cost_currency": as_text(currency).strip().upper()[:3],
+            }
+    return {}
 
 
 def shipped_quantities(resource):

@@ -28,6 +28,8 @@ PROTECTED_FIELDS = {
     "shipwire_message_ids",
     "shipwire_fulfillment_order_ids",
     "shipwire_exchange_ids",
+    "shipwire_quoted_shipping_price",
+    "shipwire_shipping_cost",
 }
 
 
@@ -81,6 +83,17 @@ class SaleOrder(models.Model):
     shipwire_po_status = fields.Char(
         related="shipwire_purchase_order_id.shipwire_status",
         string="Shipwire PO status",
+        groups=EMPLOYEES,
+    )
+    shipwire_quoted_shipping_price = fields.Monetary(
+        related="shipwire_purchase_order_id.quoted_shipping_price",
+        currency_field="currency_id",
+        string="Quoted delivery price",
+        groups=EMPLOYEES,
+    )
+    shipwire_shipping_cost = fields.Char(
+        related="shipwire_purchase_order_id.shipping_cost_display",
+        string="Shipping cost at Shipwire",
         groups=EMPLOYEES,
     )
     shipwire_external_id = fields.Char(

@@ -1,7 +1,8 @@
 from odoo.api import call_kw
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.models import check_method_name
 from odoo.tests import new_test_user, tagged
+from odoo.tools import format_amount
 
 from .common import ShipwireCase
 
@@ -149,3 +150,58 @@ class TestDeliveryShipping(ShipwireCase):
         self.assertIn(picking.name, message)
         self.assertIn("return", message)
         self.assertEqual(picking.carrier_tracking_ref, "1ZGONE")
+
+    def _shipwire_cost(self, order):
+        """The cost the sandbox reports on the order's fulfillment orders."""
+        client = self._sandbox_client()
+        try:
+            return [
+                client.get_order(fulfillment.shipwire_id)["pricing"]["resource"]
+                for fulfillment in order.sudo().shipwire_fulfillment_order_ids
+            ]
+        finally:
+            client.close()
+
+    def test_shipwire_cost_is_shown_beside_the_quoted_price(self):
+        order = self._order(confirm=False)
+        order.sudo().set_delivery_line(self.ground, 15.0)
+        order.sudo().action_confirm()
+        order.action_shipwire_send()
+        purchase_order = order.shipwire_purchase_order_id.with_user(self.clerk)
+        self.assertFalse(order.shipwire_shipping_cost)
+        self.assertFalse(purchase_order.shipping_cost_display)
+
+        self._ship(order, [{"tracking": "1ZCOST"}])
+
+        (cost,) = self._shipwire_cost(order)
+        self.assertEqual(cost["currency"], order.currency_id.name)
+        fulfillment = purchase_order.fulfillment_order_ids
+        self.assertEqual(fulfillment.shipping_cost, cost["total"])
+        self.assertEqual(fulfillment.shipping_cost_currency, cost["currency"])
+        self.assertEqual(purchase_order.carrier_id, self.ground)
+        self.assertEqual(purchase_order.quoted_shipping_price, 15.0)
+        shown = format_amount(self.env, cost["total"], order.currency_id)
+        self.assertEqual(purchase_order.shipping_cost_display, shown)
+        self.assertEqual(order.shipwire_quoted_shipping_price, 15.0)
+        self.assertEqual(order.shipwire_shipping_cost, shown)
+        for model, field in (
+            ("sale.order", "shipwire_shipping_cost"),
+            ("shipwire.purchase.order", "shipping_cost_display"),
+        ):
+            arch = (
+                self.env[model]
+                .with_user(self.clerk)
+                .get_views([(False, "form")])["views"]["form"]["arch"]
+            )
+            self.assertIn(f'name="{field}"', arch)
+        with self.assertRaises(AccessError):
+            fulfillment.shipping_cost = 0
+
+    def test_shipwire_cost_in_another_currency_is_named(self):
+        self.backend.currency_id = self.env.ref("base.EUR")
+        order = self._sent()
+        self._ship(order, [{"tracking": "1ZEURO"}])
+
+        (cost,) = self._shipwire_cost(order)
+        self.assertEqual(cost["currency"], "EUR")
+        self.assertEqual(order.shipwire_shipping_cost, f"{cost['total']:.2f} EUR")

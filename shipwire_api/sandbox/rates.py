@@ -223,6 +223,29 @@ def _shipment(store, settings, level, shipment, ship_to, currency):
     }
 
 
+def shipped_cost(store, settings, po_data, warehouse_code, lines):
+    """What shipping a fulfillment order cost, as its ``pricing`` reads: the quote
+    of its service level for the lines it shipped, in the PO's currency when the
+    sandbox knows it, otherwise in dollars."""
+    options = po_data.get("options") if isinstance(po_data.get("options"), dict) else {}
+    ship_to = po_data.get("shipTo") if isinstance(po_data.get("shipTo"), dict) else {}
+    code = _text(options.get("serviceLevelCode")).upper()
+    level = next((lvl for lvl in SERVICE_LEVELS if lvl[0] == code), SERVICE_LEVELS[0])
+    currency = _text(options.get("currency")).upper()
+    if currency not in settings.rate_exchange_rates:
+        currency = "USD"
+    shipment = _shipment(
+        store,
+        settings,
+        level,
+        (store.warehouse(warehouse_code), [line for line in lines if line[1] > 0]),
+        ship_to,
+        currency,
+    )
+    parts = {part["type"]: part["amount"] for part in shipment["subtotals"]}
+    return {**parts, "total": shipment["cost"]["amount"], "currency": currency}
+
+
 def _unit_weight(store, settings, sku):
     dimensions = store.product_by_sku(sku)["data"].get("dimensions")
     weight = dimensions.get("weight") if isinstance(dimensions, dict) else None

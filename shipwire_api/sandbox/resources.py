@@ -261,6 +261,8 @@ class Renderer:
             if isinstance(data.get(key), dict):
                 resource[key] = embedded(data[key])
         resource["routing"] = embedded(routing)
+        if self.settings.order_pricing and order.get("pricing"):
+            resource["pricing"] = embedded(order["pricing"])
         resource["events"] = embedded(
             {
                 "createdDate": format_date(order["created"]),

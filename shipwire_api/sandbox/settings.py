@@ -136,6 +136,12 @@ class SandboxSettings:
         }
     )
 
+    # What a shipped fulfillment order cost. Not recorded: nothing seen shows where
+    # an order resource carries its cost. When true, a completed order carries
+    # ``pricing`` {shipping, insurance, packaging, handling, total, currency} (the
+    # parts of a rate quote, for what it shipped); false: no cost at all.
+    order_pricing: bool = True
+
     # Webhooks
     allow_http_webhooks: bool = True
     check_webhook_url: bool = False

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict, namedtuple
 
 from .allocation import plan_fulfillment
 from .catalogue import normalize_catalogue
+from .rates import shipped_cost
 from .validation import (
     is_flag_set,
     problem,
@@ -812,6 +813,7 @@ class Store:
             "holds": [],
             "trackings": [],
             "carrierCode": None,
+            "pricing": None,
             "created": now,
             "processedAt": now,
             "submittedAt": None,
@@ -1090,6 +1092,13 @@ class Store:
             self._emit("tracking.created", "orderTrackings", order["id"])
         if order["trackings"]:
             order["carrierCode"] = order["trackings"][0]["carrierCode"]
+        order["pricing"] = shipped_cost(
+            self,
+            self.settings,
+            self.purchase_orders[order["purchaseOrderId"]]["data"],
+            order["warehouse"],
+            [(item["sku"], item["shipped"]) for item in order["items"]],
+        )
         order["stage"], order["completedAt"] = "completed", now
         self._after_order_change(order)
         return order

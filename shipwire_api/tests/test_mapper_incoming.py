@@ -173,3 +173,28 @@ def test_a_hold_read_without_its_cleared_date_keeps_the_stored_one(client, sandb
     assert incoming.hold_values(cleared)["cleared_date"]
     assert "cleared_date" not in incoming.hold_values(replayed)
     assert incoming.hold_values(replayed)["description"] == "Address to check"
+
+
+@pytest.mark.parametrize(
+    ("pricing", "options", "cost"),
+    [
+        ({"total": 12.5, "shipping": 9, "currency": "usd"}, {}, (12.5, "USD")),
+        ({"shipping": "7.25"}, {"currency": "EUR"}, (7.25, "EUR")),
+        ({"total": {"amount": 3, "currency": "CAD"}}, {}, (3.0, "CAD")),
+        ({"resource": {"total": 4}}, {}, (4.0, "")),
+        ({"total": "NaN", "shipping": "n/a"}, {}, None),
+        ({"total": True}, {}, None),
+        ({"total": -1}, {}, None),
+        ("pricing", {}, None),
+        (None, {}, None),
+    ],
+)
+def test_shipping_cost_is_read_tolerantly(pricing, options, cost):
+    resource = {"id": 1, "pricing": pricing, "options": {"resource": options}}
+    values = incoming.fulfillment_order_values(resource)
+    found = (
+        (values["shipping_cost"], values["shipping_cost_currency"])
+        if "shipping_cost" in values
+        else None
+    )
+    assert found == cost

@@ -459,3 +459,22 @@ def test_put_with_errors_and_do_not_persist_changes_nothing(api, po_body):
         len(api.get(f"/purchaseOrders/{po['id']}/items").json()["resource"]["items"])
         == 1
     )
+
+
+def test_a_shipped_order_carries_what_shipping_it_cost(sandbox, api, po_body):
+    body = po_body("COST-1")
+    body["options"]["currency"] = "EUR"
+    po = api.create_ok(body)
+    [order] = api.orders_of(po["id"])
+    assert "pricing" not in api.get(f"/orders/{order['id']}").json()["resource"]
+
+    sandbox.complete_order(order["id"])
+    pricing = api.get(f"/orders/{order['id']}").json()["resource"]["pricing"]
+    cost = pricing["resource"]
+    assert cost["currency"] == "EUR"
+    assert cost["total"] > 0
+    parts = ("shipping", "insurance", "packaging", "handling")
+    assert sum(cost[part] for part in parts) == pytest.approx(cost["total"], abs=0.03)
+
+    sandbox.settings.order_pricing = False
+    assert "pricing" not in api.get(f"/orders/{order['id']}").json()["resource"]
