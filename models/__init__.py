@@ -32,6 +32,7 @@ from . import (
     shipwire_product,
     shipwire_purchase_order,
     shipwire_purchase_order_cost,
+    shipwire_purchase_order_current,
     shipwire_purchase_order_timing,
     shipwire_rate_quote,
     shipwire_retailer_product,

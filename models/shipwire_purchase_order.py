@@ -169,39 +169,6 @@ class ShipwirePurchaseOrder(models.Model):
 
     # -- buttons of the PO form: the sales order's, with the same checks ----------
 
-    def _orders_as_module(self):
-        """The sales orders, once the user's group was checked: the module does the
-        rest, whoever pressed the button. The buttons act on each order's current
-        PO: a PO its order left behind at another account is refused."""
-        self.check_access("read")
-        purchase_orders = self.sudo()
-        left_behind = purchase_orders.filtered(
-            lambda po: po.sale_order_id.shipwire_purchase_order_id != po
-        )
-        if left_behind:
-            raise UserError(
-                "\n".join(
-                    [
-                        self.env._(
-                            "Nothing was done at Shipwire: these POs are no longer "
-                            "their order's PO. Unselect them, or act on the order."
-                        ),
-                        *(
-                            self.env._(
-                                "%(po)s: %(order)s is now with Shipwire account "
-                                "%(account)s.",
-                                po=po.display_name,
-                                order=po.sale_order_id.name,
-                                account=po.sale_order_id.shipwire_backend_id.name
-                                or self.env._("none"),
-                            )
-                            for po in left_behind
-                        ),
-                    ]
-                )
-            )
-        return purchase_orders.sale_order_id
-
     def action_send(self):
         ensure_group(self.env, GROUP_USER)
         return self._orders_as_module().action_shipwire_send()

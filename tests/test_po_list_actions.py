@@ -3,6 +3,7 @@ import re
 from lxml import etree
 
 from odoo.exceptions import AccessError, UserError
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ShipwireWorldCase
 
@@ -158,6 +159,16 @@ class TestPurchaseOrderListActions(ShipwireWorldCase):
             allowed_company_ids=clerk.company_ids.ids
         )
         self.assertEqual(backend.rejected_count, 0)
+        # The list the counter opens agrees: its Rejected filter leaves it out.
+        action = backend.with_context(overview_list="rejected").action_overview_open()
+        self.assertEqual(action["context"]["search_default_rejected"], 1)
+        PurchaseOrder = self.env["shipwire.purchase.order"].with_user(clerk)
+        arch = etree.fromstring(
+            PurchaseOrder.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        rejected = safe_eval(arch.xpath("//filter[@name='rejected']")[0].get("domain"))
+        self.assertIn(left_behind, PurchaseOrder.search([("state", "=", "rejected")]))
+        self.assertNotIn(left_behind, PurchaseOrder.search(rejected))
 
         calls = self.env["shipwire.exchange"].search_count([])
         for button in ("action_refresh", "action_send", "action_update"):
