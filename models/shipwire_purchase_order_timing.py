@@ -74,14 +74,18 @@ class ShipwirePurchaseOrderTiming(models.Model):
         # the ORM takes 0.0 for an empty float and would not write it, leaving the
         # PO out of the averages.
         for duration_field, start, end in DURATIONS:
-            for purchase_order in dated.get(end, self.browse()).filtered(start):
-                elapsed = purchase_order[end] - purchase_order[start]
-                self.env.cr.execute(
-                    SQL(
-                        "UPDATE shipwire_purchase_order SET %s = %s WHERE id = %s",
-                        SQL.identifier(duration_field),
-                        elapsed.total_seconds() / 3600,
-                        purchase_order.id,
-                    )
+            ended = dated.get(end, self.browse()).filtered(start)
+            if not ended:
+                continue
+            ended.flush_recordset([start, end])
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE shipwire_purchase_order "
+                    "SET %s = EXTRACT(EPOCH FROM %s - %s) / 3600 WHERE id IN %s",
+                    SQL.identifier(duration_field),
+                    SQL.identifier(end),
+                    SQL.identifier(start),
+                    tuple(ended.ids),
                 )
-                purchase_order.invalidate_recordset([duration_field])
+            )
+            ended.invalidate_recordset([duration_field])
