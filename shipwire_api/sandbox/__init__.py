@@ -1,5 +1,6 @@
 """A local HTTP imitation of Shipwire's REST API (purchase orders, orders, products,
-webhooks and secrets), with settings for the unknowns and fault injection.
+stock, receivings, webhooks and secrets), with settings for the unknowns and fault
+injection.
 
     with Sandbox() as sandbox:
         auth = (sandbox.username, sandbox.password)

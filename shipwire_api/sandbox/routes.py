@@ -22,6 +22,7 @@ class ApiRequest:
     body: object
     links: object
     renderer: object
+    headers: dict = field(default_factory=dict)  # names in lower case
 
     def param(self, name, default=None):
         values = self.query.get(name)
@@ -44,7 +45,7 @@ class ApiRequest:
 @dataclass
 class Reply:
     status: int
-    body: dict
+    body: dict | bytes  # bytes go out as they are, with their own Content-Type
     headers: list = field(default_factory=list)
 
 

@@ -18,9 +18,10 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import control
+from . import control, receiving_routes  # noqa: F401 - registers their routes
 from .catalogue import DEMO_CATALOGUE
 from .faults import Faults
+from .receivings import ReceivingDesk
 from .resources import Links, Renderer, envelope
 from .routes import ApiRequest, Reply, error_reply, resolve
 from .settings import SandboxSettings
@@ -138,7 +139,12 @@ class SandboxHandler(BaseHTTPRequestHandler):
         api_path = parts.path[len(API_PREFIX) :].rstrip("/")
         query = parse_qs(parts.query, keep_blank_values=True)
         request = ApiRequest(
-            api_path, query, body, links, Renderer(sandbox.store, links)
+            api_path,
+            query,
+            body,
+            links,
+            Renderer(sandbox.store, links),
+            {name.lower(): value for name, value in self.headers.items()},
         )
         try:
             handler, params = resolve(self.command, unquote(api_path))
@@ -154,17 +160,21 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return Reply(500, envelope(500, "Internal Server Error"))
 
     def _send(self, reply, started, truncate=False):
-        data = json.dumps(reply.body, separators=(",", ":")).encode()
+        headers = reply.headers
+        if isinstance(reply.body, bytes):
+            data = reply.body
+        else:
+            data = json.dumps(reply.body, separators=(",", ":")).encode()
+            headers = [("Content-Type", "application/json"), *headers]
         if truncate:
             data = data[: max(1, len(data) // 2)]
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-Request-Id", os.urandom(16).hex())
         self.send_header(
             "X-Process-Time-Seconds", f"{time.perf_counter() - started:.3f}"
         )
-        for name, value in reply.headers:
+        for name, value in headers:
             self.send_header(name, value)
         self.end_headers()
         try:
@@ -218,6 +228,7 @@ class Sandbox:
         self.password = password
         self.settings = settings or SandboxSettings()
         self.store = Store(self.settings, catalogue or DEMO_CATALOGUE, state_file)
+        self.receiving_desk = ReceivingDesk(self.store)
         self.faults = Faults(self.settings)
         self.webhook_dispatcher = WebhookDispatcher(
             self.settings, self.store.signing_secrets
@@ -301,6 +312,8 @@ class Sandbox:
     def stats(self):
         return {
             **self.store.stats(),
+            # Receiving creates, updates, cancels, lists and reads received.
+            **self.receiving_desk.stats(),
             "requests": self.request_count,
             # POST /rate requests received, answered or not (for the rate bench).
             "rateRequests": self.rate_request_count,

@@ -13,10 +13,12 @@ CHOICES = {
     "purchase_order_messages": ("v4", "v3"),
     "product_list_refusal": ("each", "whole"),
     "refused_product_named_by": ("message", "sku", "externalId"),
+    "receiving_cancelled_spelling": ("cancelled", "canceled"),
 }
 FIELD_LENGTHS = {
     "externalId": 32,
     "purchaseOrderNo": 25,
+    "orderNo": 25,
     "name": 35,
     "address1": 50,
     "address2": 50,
@@ -49,6 +51,7 @@ class SandboxSettings:
     # Identifiers
     first_purchase_order_id: int = 665160
     first_order_id: int = 80012000
+    first_receiving_id: int = 130000
 
     # Purchase order statuses as the API spells them
     po_status_needs_approval: str = "needsApproval"
@@ -141,6 +144,19 @@ class SandboxSettings:
     # ``pricing`` {shipping, insurance, packaging, handling, total, currency} (the
     # parts of a rate quote, for what it shipped); false: no cost at all.
     order_pricing: bool = True
+
+    # Receivings (inbound shipments)
+    # Seconds every receiving create, update and cancel takes, on top of
+    # ``latency`` (recorded: 3 to 6).
+    receiving_write_latency: float = 0.0
+    # Whether a receiving gets, once created, the holds Shipwire's sandbox was seen
+    # to add a second or two later: "Order requires review by Shipwire" and, when
+    # no tracking was sent, "Missing tracking information".
+    receiving_holds_after_create: bool = False
+    # Whether a receiving reads back its orderNo: not in 2015.
+    receiving_echo_order_no: bool = False
+    # How a cancelled receiving's status is spelled (filters take both).
+    receiving_cancelled_spelling: str = "cancelled"
 
     # Webhooks
     allow_http_webhooks: bool = True

@@ -154,10 +154,12 @@ class Store:
         self.orders = {}
         self.webhooks = {}
         self.secrets = {}
+        self.receivings = {}  # changed by receivings.ReceivingDesk
         self._po_ids_by_external_id = {}
         self._next_ids = {
             "purchaseOrder": self.settings.first_purchase_order_id,
             "order": self.settings.first_order_id,
+            "receiving": self.settings.first_receiving_id,
             "item": 1,
             "hold": 1,
             "tracking": 1,
@@ -234,6 +236,7 @@ class Store:
                 "orders": list(self.orders.values()),
                 "webhooks": list(self.webhooks.values()),
                 "secrets": list(self.secrets.values()),
+                "receivings": list(self.receivings.values()),
             }
 
     def _load(self, path):
@@ -257,6 +260,7 @@ class Store:
         self.orders = {record["id"]: record for record in state["orders"]}
         self.webhooks = {record["id"]: record for record in state["webhooks"]}
         self.secrets = {record["id"]: record for record in state["secrets"]}
+        self.receivings = {r["id"]: r for r in state.get("receivings", ())}
         for po in self.purchase_orders.values():
             self._index_external_id(po)
 
@@ -305,6 +309,7 @@ class Store:
                 "orders": len(self.orders),
                 "webhooks": len(self.webhooks),
                 "secrets": len(self.secrets),
+                "receivings": len(self.receivings),
             }
 
     # ----------------------------------------------------------------- lookups

@@ -61,6 +61,36 @@ def validate_purchase_order(data, known_skus, settings):
     return errors, warnings
 
 
+def validate_receiving(data, known_skus, settings):
+    """The errors of a receiving body: its identifiers' lengths, its items (known
+    SKUs, positive quantities) and the lengths of its shipFrom address."""
+    errors = []
+    for name in ("externalId", "orderNo"):
+        value, limit = data.get(name), settings.field_lengths.get(name)
+        if value is not None and not isinstance(value, str):
+            errors.append(
+                problem("error", "invalidField", f"{name} must be a string", name)
+            )
+        elif value is not None and limit is not None and len(value) > limit:
+            errors.append(
+                problem(
+                    "error",
+                    "fieldTooLong",
+                    f"{name} must be at most {limit} characters",
+                    name,
+                )
+            )
+    _check_items(data.get("items"), known_skus, settings, errors)
+    ship_from = data.get("shipFrom")
+    if isinstance(ship_from, dict):
+        _check_lengths(ship_from, "shipFrom", settings, errors)
+    elif ship_from is not None:
+        errors.append(
+            problem("error", "invalidField", "shipFrom must be an object", "shipFrom")
+        )
+    return errors
+
+
 def _text(value):
     return "" if value is None else str(value).strip()
 
