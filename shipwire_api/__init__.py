@@ -31,6 +31,7 @@ from .rates import (
     RateShipment,
     parse_rate_quote,
 )
+from .receivings import ReceivingResult
 from .signature import (
     SIGNATURE_HEADER,
     build_signature_header,

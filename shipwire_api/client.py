@@ -1,4 +1,5 @@
-"""HTTP client for Shipwire's Purchase Order, Order, Product and Webhook APIs."""
+"""HTTP client for Shipwire's Purchase Order, Order, Product, Receiving and Webhook
+APIs."""
 
 import itertools
 import json
@@ -33,6 +34,7 @@ from .errors import (
 )
 from .identifiers import checked_id, validate_external_id, validate_order_no
 from .rates import QUOTE_TIMEOUT, parse_rate_quote
+from .receivings import ReceivingResult, validate_receiving, written_receiving
 
 _logger = logging.getLogger(__name__)
 
@@ -146,6 +148,7 @@ _ID_NAMES = {
     "webhooks": "webhook id",
     "secret": "secret id",
     "products": "product id",
+    "receivings": "receiving id",
 }
 
 
@@ -243,12 +246,14 @@ class ShipwireClient:
         operation="",
         timeout=None,
         retry=True,
+        accept=None,
     ):
         """Send one call and return the decoded answer of a 2xx response.
 
         Other answers raise the matching ``ShipwireError``. ``timeout`` (seconds)
         replaces the client's read timeout for this call; without ``retry`` it is
-        tried once.
+        tried once. With ``accept`` (a media type such as "application/pdf") a 2xx
+        answer is returned as bytes.
         """
         url = self._url(path)
         data = None if payload is None else json.dumps(payload)
@@ -258,6 +263,9 @@ class ShipwireClient:
             timeout = self.timeout
         else:
             timeout = (min(self.timeout[0], timeout), timeout)
+        headers = {"Content-Type": "application/json"} if data else {}
+        if accept:
+            headers["Accept"] = accept
         started = time.monotonic()
         try:
             response = session.request(
@@ -265,7 +273,7 @@ class ShipwireClient:
                 url,
                 params=params,
                 data=data,
-                headers={"Content-Type": "application/json"} if data else None,
+                headers=headers,
                 auth=self._auth,
                 timeout=timeout,
             )
@@ -279,6 +287,11 @@ class ShipwireClient:
         exchange.duration = time.monotonic() - started
         exchange.url = response.url
         exchange.status = response.status_code
+        if accept and response.ok:
+            kind = response.headers.get("Content-Type", "")
+            exchange.response_body = f"({len(response.content)} bytes of {kind})"
+            self._record(exchange)
+            return response.content
         exchange.response_body = response.text
         try:
             body = response.json()
@@ -555,6 +568,143 @@ class ShipwireClient:
             _path("orders", order_id, "holds"),
             {"includeCleared": int(include_cleared)},
         )
+
+    # -- receivings --------------------------------------------------------------
+
+    def create_receiving(self, payload, *, timeout=None):
+        """Announce a receiving (an inbound shipment); returns a
+        ``ReceivingResult``. Repeat-safe: a create answered "duplicate" finds the
+        receiving by its externalId (``recovered``). A refusal raises
+        ``ShipwireRejectedError`` with Shipwire's messages.
+
+        ``timeout`` (seconds) makes it one try within that time, as for a person
+        waiting on a button: ``ShipwireTimeoutError`` when no answer came.
+        """
+        validate_receiving(payload)
+        external_id = payload["externalId"]
+        patience = {}
+        if timeout is not None:
+            patience = {"timeout": min(timeout, self.timeout[1]), "retry": False}
+        try:
+            body = self.request(
+                "POST",
+                "/receivings",
+                payload=payload,
+                operation="receiving create",
+                **patience,
+            )
+        except ShipwireRejectedError as error:
+            if mentions_duplicate(error.errors + [error]):
+                return self._recover_receiving(external_id)
+            raise
+        if mentions_duplicate(body):
+            return self._recover_receiving(external_id)
+        return written_receiving(body, external_id, created=True)
+
+    def _recover_receiving(self, external_id):
+        _logger.info("Shipwire already has receiving %s; linking it", external_id)
+        receiving = self.find_receiving(external_id)
+        if receiving is None:
+            raise ShipwireRejectedError(
+                f"Shipwire reports receiving {external_id} as a duplicate but cannot "
+                "find it by its externalId; check the receivings at Shipwire."
+            )
+        return ReceivingResult(receiving, recovered=True)
+
+    def find_receiving(self, external_id):
+        """The receiving with exactly this externalId, or ``None``; of several,
+        the newest one not cancelled."""
+        found = [
+            receiving
+            for receiving in self.search_receivings(external_ids=[external_id])
+            if receiving.get("externalId") == external_id
+        ]
+        if not found:
+            return None
+        return max(
+            found,
+            key=lambda r: (
+                str(r.get("status")).lower() not in ("cancelled", "canceled"),
+                int(r.get("id") or 0),
+            ),
+        )
+
+    def get_receiving(self, receiving_id, expand=None):
+        """The receiving; ``expand`` embeds sub-resources ("items,holds", "all")."""
+        params = {"expand": expand} if expand else None
+        body = self.request(
+            "GET",
+            _path("receivings", receiving_id),
+            params=params,
+            operation="receiving read",
+        )
+        return single_resource(body)
+
+    def update_receiving(self, receiving_id, payload):
+        """Replace the receiving with ``payload`` (the whole body again); returns a
+        ``ReceivingResult``, or raises ``ShipwireRejectedError`` as a create."""
+        validate_receiving(payload)
+        body = self.request(
+            "PUT",
+            _path("receivings", receiving_id),
+            payload=payload,
+            operation="receiving update",
+        )
+        return written_receiving(body, payload["externalId"], created=False)
+
+    def cancel_receiving(self, receiving_id):
+        """Cancel the receiving; a receiving whose units started arriving raises
+        ``ShipwireStateError``."""
+        return self.request(
+            "POST",
+            _path("receivings", receiving_id, "cancel"),
+            operation="receiving cancel",
+        )
+
+    def receiving_labels_pdf(self, receiving_id):
+        """The receiving's labels as one PDF document (bytes)."""
+        content = self.request(
+            "GET",
+            _path("receivings", receiving_id, "labels"),
+            operation="receiving labels",
+            accept="application/pdf",
+        )
+        if not content.startswith(b"%PDF"):
+            raise ShipwireTransientError(
+                f"Shipwire sent no PDF for the labels of receiving {receiving_id}; "
+                "try again in a moment."
+            )
+        return content
+
+    def receiving_pages(
+        self,
+        *,
+        ids=None,
+        external_ids=None,
+        status=None,
+        updated_after=None,
+        expand=None,
+        page_size=None,
+    ):
+        """Receivings matching every filter given, a page (a list) at a time:
+        ``ids`` and ``external_ids`` are lists, ``status`` one status or a list,
+        ``updated_after`` a datetime, ``expand`` as for ``get_receiving``."""
+        lists = {
+            "orderId": _checked_ids(ids, "receiving id"),
+            "externalId": _checked_external_ids(external_ids),
+        }
+        params = {
+            "status": _status_filter(status) if status else None,
+            "updatedAfter": _date_filter(updated_after),
+            "expand": expand,
+        }
+        return self._search_pages(
+            "/receivings", lists, params, "receiving search", page_size
+        )
+
+    def search_receivings(self, **filters):
+        """Every receiving ``receiving_pages`` finds with ``filters``, in one list."""
+        return [record for page in self.receiving_pages(**filters) for record in page]
 
     # -- catalogue ---------------------------------------------------------------
 
