@@ -12,7 +12,7 @@ from datetime import datetime
 
 from .dates import PACIFIC, parse_date
 from .store import SandboxError, active, mutation
-from .validation import problem, validate_receiving
+from .validation import problem, status_key, validate_receiving
 
 # Announced, sent to the warehouse, at the dock being counted, counts final; or
 # "cancelled".
@@ -85,7 +85,7 @@ class ReceivingDesk:
 
     def stats(self):
         with self.lock:
-            return dict(self.requests)
+            return {"receivings": len(self.store.receivings), **self.requests}
 
     # ----------------------------------------------------------------- lookups
 
@@ -125,12 +125,12 @@ class ReceivingDesk:
             "externalId": lambda record: record["data"].get("externalId"),
             "orderNo": lambda record: record["data"].get("orderNo"),
             "transactionId": lambda record: record["transactionId"],
-            "status": lambda record: _status_key(self.status(record)),
+            "status": lambda record: status_key(self.status(record)),
             "warehouseId": lambda record: store.warehouse(record["warehouse"])["id"],
             "warehouseExternalId": lambda record: record["warehouse"],
         }
         if "status" in filters:
-            filters = {**filters, "status": {_status_key(v) for v in filters["status"]}}
+            filters = {**filters, "status": {status_key(v) for v in filters["status"]}}
         records = sorted(
             store.receivings.values(), key=lambda r: (r["updated"], r["id"])
         )
@@ -432,8 +432,3 @@ def _refusal(record, message):
         "externalId": data.get("externalId"),
     }
     return SandboxError(422, message, subject)
-
-
-def _status_key(status):
-    """A status as list filters take it: lower case, and "canceled"."""
-    return str(status).lower().replace("cancelled", "canceled")

@@ -27,6 +27,7 @@ from .rates import shipped_cost
 from .validation import (
     is_flag_set,
     problem,
+    status_key,
     validate_product,
     validate_purchase_order,
 )
@@ -309,7 +310,6 @@ class Store:
                 "orders": len(self.orders),
                 "webhooks": len(self.webhooks),
                 "secrets": len(self.secrets),
-                "receivings": len(self.receivings),
             }
 
     # ----------------------------------------------------------------- lookups
@@ -425,7 +425,7 @@ class Store:
             "orderNo": lambda po: po["data"].get("purchaseOrderNo"),
             "purchaseOrderId": lambda po: po["id"],
             "transactionId": lambda po: po["transactionId"],
-            "status": lambda po: _status_key(self.po_status(po)),
+            "status": lambda po: status_key(self.po_status(po)),
         }
         return self._select(
             self.purchase_orders.values(), fields, filters, updated_after
@@ -438,7 +438,7 @@ class Store:
             "orderNo": lambda order: order["orderNo"],
             "purchaseOrderId": lambda order: order["purchaseOrderId"],
             "transactionId": lambda order: order["transactionId"],
-            "status": lambda order: _status_key(self.order_status(order)),
+            "status": lambda order: status_key(self.order_status(order)),
             "warehouseId": lambda order: self.warehouse(order["warehouse"])["id"],
             "warehouseExternalId": lambda order: order["warehouse"],
             "commerceName": lambda order: "Shipwire",
@@ -1459,8 +1459,3 @@ def _check_units(quantity):
 
 def _with_suffix(identifier, number):
     return None if identifier is None else f"{identifier}.{number}"
-
-
-def _status_key(status):
-    """A status as list filters spell it: in lower case, and "canceled"."""
-    return str(status).lower().replace("cancelled", "canceled")

@@ -30,6 +30,11 @@ def problem(kind, code, message, field=None):
     return element
 
 
+def status_key(status):
+    """A status as list filters spell it: in lower case, and "canceled"."""
+    return str(status).lower().replace("cancelled", "canceled")
+
+
 def is_flag_set(value):
     """The API's 0/1 booleans; clients also send true/"1"."""
     return value in (1, True, "1", "true")
