@@ -36,6 +36,12 @@ class ShipwireExchange(models.Model):
     sale_order_id = fields.Many2one(
         related="purchase_order_id.sale_order_id", store=True, index=True
     )
+    receiving_id = fields.Many2one(
+        "shipwire.receiving",
+        string="Shipwire receiving",
+        ondelete="set null",
+        index="btree_not_null",
+    )
     # The daily purge looks calls up by account and age.
     create_date = fields.Datetime(string="Created on", readonly=True, index=True)
     operation = fields.Char(required=True)
@@ -54,7 +60,7 @@ class ShipwireExchange(models.Model):
             exchange.display_name = f"{exchange.operation} {exchange.method} {status}"
 
     @api.model
-    def _record(self, backend, exchanges, purchase_order=None):
+    def _record(self, backend, exchanges, purchase_order=None, receiving=None):
         """Store ``shipwire_api.Exchange`` objects collected during calls.
 
         The account's password, webhook token and signing secrets are masked
@@ -79,6 +85,7 @@ class ShipwireExchange(models.Model):
                 {
                     "backend_id": backend.id,
                     "purchase_order_id": purchase_order.id if purchase_order else False,
+                    "receiving_id": receiving.id if receiving else False,
                     "operation": exchange.operation,
                     "method": exchange.method,
                     "url": mask(exchange.url),

@@ -27,7 +27,41 @@ class ShipwireStockSyncOnHand(models.AbstractModel):
             ["on_hand:sum"],
         ):
             targets[product, warehouse.lot_stock_id] = on_hand
+        for (product, warehouse), units in self._explained_units(backend).items():
+            key = product, warehouse.lot_stock_id
+            if key in targets:
+                targets[key] += units
         return targets
+
+    def _explained_units(self, backend):
+        """``{(product, Odoo warehouse): units}`` by which Odoo's on-hand rightly
+        differs from Shipwire's for now, each to be booked by its own document:
+        units Shipwire received that their receipt has not booked yet (fewer in
+        Odoo), units Shipwire shipped whose delivery is not validated (more)."""
+        units = defaultdict(int)
+        receivings = self.env["shipwire.receiving"].search(
+            [("backend_id", "=", backend.id), ("line_ids.unbooked_good", ">", 0)]
+        )
+        for key, unbooked in receivings._unbooked_good().items():
+            units[key] -= unbooked
+        unapplied = self.env["shipwire.fulfillment.order"].search(
+            [("backend_id", "=", backend.id), ("delivery_problem", "!=", False)]
+        )
+        products = self._products_by_sku(
+            backend,
+            {
+                sku
+                for fulfillment_order in unapplied
+                for sku in (fulfillment_order.shipped_quantities or {})
+            },
+        )
+        for fulfillment_order in unapplied:
+            warehouse = fulfillment_order.purchase_order_id.warehouse_id
+            for sku, shipped in (fulfillment_order.shipped_quantities or {}).items():
+                product = products.get(sku)
+                if product and len(product) == 1 and isinstance(shipped, int):
+                    units[product, warehouse] += shipped
+        return units
 
     def _set_on_hand(self, backend, targets):
         """Make the on-hand quantity of each ``(product, stock location)`` in

@@ -1,0 +1,239 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..const import GROUP_MANAGER, GROUP_USER
+from ..mapper.receiving import (
+    receiving_external_id,
+    receiving_order_no,
+    receiving_problems,
+)
+from .shipwire_backend import ensure_group, nothing_selected, notification
+from .shipwire_receiving import OPEN_STATES
+
+
+class StockPickingReceiving(models.Model):
+    """A receipt announced to Shipwire as a receiving, and its buttons."""
+
+    # Kept apart from stock_picking.py by feature.
+    _inherit = "stock.picking"  # pylint: disable=consider-merging-classes-inherited
+
+    shipwire_receiving_id = fields.Many2one(
+        "shipwire.receiving",
+        string="Shipwire receiving",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+    )
+    shipwire_receiving_state = fields.Selection(
+        related="shipwire_receiving_id.state", string="Shipwire receiving state"
+    )
+    shipwire_can_receive = fields.Boolean(
+        compute="_compute_shipwire_can_receive",
+        help="An incoming receipt to a warehouse Shipwire runs.",
+    )
+
+    @api.depends("picking_type_id", "shipwire_receiving_id")
+    def _compute_shipwire_can_receive(self):
+        for picking in self:
+            picking.shipwire_can_receive = bool(
+                picking.picking_type_code == "incoming"
+                and picking._shipwire_receiving_backend()
+            )
+
+    def _shipwire_receiving_backend(self):
+        self.ensure_one()
+        warehouse = self.picking_type_id.warehouse_id
+        if not warehouse:
+            return self.env["shipwire.backend"]
+        return (
+            self.env["shipwire.warehouse"]
+            .sudo()
+            .search([("warehouse_id", "=", warehouse.id)], limit=1)
+            .backend_id
+        )
+
+    def copy_data(self, default=None):
+        """A backorder belongs to its receipt's receiving; a copy does not."""
+        default = dict(default or {})
+        vals_list = super().copy_data(default)
+        if default.get("backorder_id"):
+            for picking, vals in zip(self, vals_list, strict=True):
+                vals["shipwire_receiving_id"] = picking.shipwire_receiving_id.id
+        return vals_list
+
+    def action_cancel(self):
+        """While Shipwire may still receive the goods, the receipt is cancelled
+        at Shipwire first: Cancel at Shipwire, which cancels the rest here."""
+        if not self.env.context.get("shipwire_booking"):
+            announced = self.sudo().filtered(
+                lambda p: (
+                    p.shipwire_receiving_id.state in OPEN_STATES
+                    and p.state not in ("done", "cancel")
+                )
+            )
+            if announced:
+                raise UserError(
+                    self.env._(
+                        "%(receipts)s: Shipwire's warehouse expects these goods. "
+                        "Press Cancel at Shipwire; the receipt is cancelled once "
+                        "Shipwire has cancelled its receiving.",
+                        receipts=", ".join(announced.mapped("name")),
+                    )
+                )
+        return super().action_cancel()
+
+    # -- buttons -------------------------------------------------------------------
+
+    def _shipwire_receiving_as_module(self):
+        self.check_access("read")
+        return self.sudo().with_context(shipwire_click=True)
+
+    def action_shipwire_send_receiving(self):
+        """Announce the receipts to Shipwire, each once, ever."""
+        ensure_group(self.env, GROUP_USER)
+        title = self.env._("Send to Shipwire")
+        if not self:
+            return nothing_selected(self.env, title)
+        pickings = self._shipwire_receiving_as_module()
+        pickings._shipwire_lock()
+        problems = []
+        for picking in pickings:
+            receiving = picking.shipwire_receiving_id
+            if receiving and receiving.state not in ("unanswered", "refused"):
+                problems.append(
+                    self.env._(
+                        "%(receipt)s is already announced to Shipwire as "
+                        "%(receiving)s.",
+                        receipt=picking.name,
+                        receiving=receiving.external_id,
+                    )
+                )
+                continue
+            backend = picking._shipwire_receiving_backend()
+            if not backend:
+                problems.append(
+                    self.env._(
+                        "%(receipt)s goes to %(warehouse)s, which no Shipwire "
+                        "account serves: map the warehouse on a Shipwire account.",
+                        receipt=picking.name,
+                        warehouse=picking.picking_type_id.warehouse_id.name or "-",
+                    )
+                )
+                continue
+            problems += receiving_problems(picking, backend)
+        if problems:
+            if len(pickings) > 1:
+                problems.insert(
+                    0,
+                    self.env._(
+                        "None of the %(count)s receipts was sent. Fix or unselect "
+                        "these, then send again:",
+                        count=len(pickings),
+                    ),
+                )
+            raise UserError("\n".join(problems))
+        for picking in pickings:
+            picking.with_company(
+                picking.company_id
+            )._shipwire_receiving_record()._send()
+        return pickings._shipwire_receiving_outcome(title)
+
+    def _shipwire_receiving_record(self):
+        """The receipt's receiving record, made before the first call: its
+        externalId is fixed from then on."""
+        self.ensure_one()
+        if self.shipwire_receiving_id:
+            return self.shipwire_receiving_id
+        backend = self._shipwire_receiving_backend()
+        receiving = self.env["shipwire.receiving"].create(
+            {
+                "backend_id": backend.id,
+                "picking_id": self.id,
+                "warehouse_id": self.picking_type_id.warehouse_id.id,
+                "external_id": receiving_external_id(backend, self),
+                "order_no": receiving_order_no(self)[:25],
+            }
+        )
+        self.shipwire_receiving_id = receiving
+        return receiving
+
+    def _shipwire_lock(self):
+        self.env.cr.execute(
+            "SELECT id FROM stock_picking WHERE id IN %s FOR UPDATE", [tuple(self.ids)]
+        )
+        self.invalidate_recordset(["shipwire_receiving_id"])
+
+    def _shipwire_receivings(self):
+        not_sent = self.filtered(lambda p: not p.shipwire_receiving_id.shipwire_id)
+        if not_sent:
+            raise UserError(
+                self.env._(
+                    "%(receipts)s: not announced to Shipwire yet; press Send to "
+                    "Shipwire.",
+                    receipts=", ".join(not_sent.mapped("name")),
+                )
+            )
+        return self.shipwire_receiving_id
+
+    def action_shipwire_update_receiving(self):
+        ensure_group(self.env, GROUP_USER)
+        pickings = self._shipwire_receiving_as_module()
+        pickings._shipwire_lock()
+        for picking in pickings:
+            problems = receiving_problems(
+                picking, picking.shipwire_receiving_id.backend_id
+            )
+            if problems:
+                raise UserError("\n".join(problems))
+        for receiving in pickings._shipwire_receivings():
+            receiving._update()
+        return pickings._shipwire_receiving_outcome(self.env._("Update at Shipwire"))
+
+    def action_shipwire_cancel_receiving(self):
+        ensure_group(self.env, GROUP_MANAGER)
+        pickings = self._shipwire_receiving_as_module()
+        pickings._shipwire_lock()
+        for receiving in pickings._shipwire_receivings():
+            receiving._cancel()
+        return pickings._shipwire_receiving_outcome(self.env._("Cancel at Shipwire"))
+
+    def action_shipwire_refresh_receiving(self):
+        ensure_group(self.env, GROUP_USER)
+        pickings = self._shipwire_receiving_as_module()
+        pickings._shipwire_lock()
+        for picking in pickings:
+            if not picking.shipwire_receiving_id:
+                raise UserError(
+                    self.env._(
+                        "%(receipt)s is not announced to Shipwire.",
+                        receipt=picking.name,
+                    )
+                )
+            picking.shipwire_receiving_id._refresh()
+        return pickings._shipwire_receiving_outcome(self.env._("Refresh from Shipwire"))
+
+    def action_shipwire_receiving_labels(self):
+        ensure_group(self.env, GROUP_USER)
+        pickings = self._shipwire_receiving_as_module()
+        for receiving in pickings._shipwire_receivings():
+            receiving._labels()
+        return pickings._shipwire_receiving_outcome(self.env._("Shipwire labels"))
+
+    def _shipwire_receiving_outcome(self, title):
+        states = dict(
+            self.env["shipwire.receiving"]
+            ._fields["state"]
+            ._description_selection(self.env)
+        )
+        lines, kind = [], "success"
+        for picking in self:
+            receiving = picking.shipwire_receiving_id
+            line = f"{picking.name}: {states.get(receiving.state, '-')}"
+            if receiving.state in ("unanswered", "refused") or (
+                receiving.message and receiving.state == "held"
+            ):
+                kind = "danger" if receiving.state != "held" else "warning"
+            if receiving.message:
+                line += f" ({receiving.message})"
+            lines.append(line)
+        return notification(kind, "\n".join(lines), title=title, reload=True)
