@@ -36,15 +36,13 @@ class ShipwireReceivingBooking(models.Model):
         self.env.cr.execute(
             "SELECT id FROM shipwire_receiving WHERE id = %s FOR UPDATE", [self.id]
         )
-        booked = self._booked()
+        self._store_booked()
         book_damaged = self.backend_id.receiving_damaged == "location"
         to_book, lowered, unknown = {}, [], []
         for line in self.line_ids:
             product = line.product_id
-            done_good, done_damaged = booked.get(product, (0, 0)) if product else (0, 0)
-            line.write({"booked_good": done_good, "booked_damaged": done_damaged})
-            new_good = line.good - done_good
-            new_damaged = line.damaged - done_damaged if book_damaged else 0
+            new_good = line.good - line.booked_good
+            new_damaged = line.damaged - line.booked_damaged if book_damaged else 0
             if new_good < 0 or new_damaged < 0:
                 lowered.append(line)
             if max(new_good, 0) or max(new_damaged, 0):
@@ -55,12 +53,20 @@ class ShipwireReceivingBooking(models.Model):
         if lowered:
             self._tell_lowered(lowered)
         if unknown:
-            self._tell_unknown(unknown)
+            self._tell_unknown([line.sku for line in unknown])
         picking = self._open_picking()
         closing = self.state in ("completed", "cancelled")
         if not picking or not (to_book or closing):
             return
         self._validate(picking, to_book, close=closing)
+        self._store_booked()
+
+    def _store_booked(self):
+        booked = self._booked()
+        for line in self.line_ids:
+            done_good, done_damaged = booked.get(line.product_id, (0, 0))
+            if (line.booked_good, line.booked_damaged) != (done_good, done_damaged):
+                line.write({"booked_good": done_good, "booked_damaged": done_damaged})
 
     def _validate(self, picking, to_book, close):
         damaged_location = self.backend_id._shipwire_damaged_location(self.warehouse_id)
@@ -94,7 +100,7 @@ class ShipwireReceivingBooking(models.Model):
                     )
             move.picked = True
         if missing:
-            self._tell_unknown(missing, products=True)
+            self._tell_unknown([product.display_name for product in missing])
         self.env["stock.move.line"].create(lines)
         if not lines and not close:
             return
@@ -156,13 +162,8 @@ class ShipwireReceivingBooking(models.Model):
             ],
         )
 
-    def _tell_unknown(self, records, products=False):
+    def _tell_unknown(self, names):
         _ = self.env._
-        names = (
-            records.mapped("display_name")
-            if products
-            else [line.sku for line in records]
-        )
         self.backend_id._shipwire_schedule_activity(
             self.picking_id,
             TODO_ACTIVITY,

@@ -56,11 +56,14 @@ class ShipwireReceivingCalls(models.Model):
         payload, notes = receiving_payload(self.picking_id, self.backend_id)
 
         def find_or_create(client):
+            warnings = []
             found = client.find_receiving(self.external_id)
-            if found is not None:
-                return found, []
-            result = client.create_receiving(payload)
-            return result.resource, result.warnings
+            if found is None:
+                result = client.create_receiving(payload)
+                found, warnings = result.resource, result.warnings
+            # A create answers the receiving without its items: read it whole.
+            found = client.get_receiving(found.get("id"), RECEIVING_EXPANSIONS)
+            return self._complete(client, found), warnings
 
         answer, error = self._call("create", find_or_create)
         if error is not None:

@@ -640,6 +640,14 @@ class ShipwireClient:
         )
         return single_resource(body)
 
+    def receiving_collection(self, receiving_id, name):
+        """Every entry of one of the receiving's lists ("items", "holds",
+        "trackings"), across its pages: an expanded receiving embeds only the
+        first page of each."""
+        return self._paginate(
+            _path("receivings", receiving_id, name), None, f"receiving {name}"
+        )
+
     def update_receiving(self, receiving_id, payload):
         """Replace the receiving with ``payload`` (the whole body again); returns a
         ``ReceivingResult``, or raises ``ShipwireRejectedError`` as a create."""

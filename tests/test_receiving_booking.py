@@ -1,3 +1,5 @@
+from odoo import Command
+
 from .receiving_common import ReceivingCase
 
 
@@ -108,24 +110,42 @@ class TestReceivingBooking(ReceivingCase):
             self.receipt.activity_ids.mapped("summary"),
         )
 
-    def test_stock_sync_leaves_received_units_to_the_receipt(self):
-        self._arrive(self.receiving, "DIAMOND-1", good=5)
+    def _sync_stock(self):
         self.env["shipwire.stock.sync"]._sync_stock(self.backend, full=True)
         self.env.invalidate_all()
-        self.assertEqual(self._on_hand(self.diamond), 5)
+
+    def test_stock_sync_leaves_received_units_to_the_receipt(self):
+        self._sync_stock()
+        before = self._on_hand(self.diamond)
+        adjustments = self._inventory_moves()
+        self._arrive(self.receiving, "DIAMOND-1", good=5)
+        self._sync_stock()
+        self.assertEqual(self._on_hand(self.diamond), before + 5)
         self.assertEqual(self.receipt.state, "done", "booked through the receipt")
-        self.assertFalse(self._inventory_moves())
+        self.assertEqual(self._inventory_moves(), adjustments)
 
     def test_stock_sync_does_not_book_units_the_receipt_could_not_take(self):
-        unannounced = self._product("Sapphire", "SAPPHIRE-3")
-        receipt = self._receipt([(unannounced, 2)])
+        receipt = self._receipt([(self.ruby, 2)])
         self._send(receipt)
         receiving = receipt.shipwire_receiving_id
         receipt.move_ids.with_context(shipwire_booking=True)._action_cancel()
-        self._arrive(receiving, "SAPPHIRE-3", good=2)
-        self.env["shipwire.stock.sync"]._sync_stock(self.backend, full=True)
-        self.env.invalidate_all()
-        self.assertEqual(self._on_hand(unannounced), 0)
+        receipt.move_ids = [
+            Command.create(
+                {
+                    "name": self.diamond.name,
+                    "product_id": self.diamond.id,
+                    "product_uom_qty": 1,
+                    "location_id": receipt.location_id.id,
+                    "location_dest_id": receipt.location_dest_id.id,
+                }
+            )
+        ]
+        receipt.action_confirm()
+        self._sync_stock()
+        before = self._on_hand(self.ruby)
+        self._arrive(receiving, "RUBY-2", good=2)
+        self._sync_stock()
+        self.assertEqual(self._on_hand(self.ruby), before)
         self.assertIn(
             "Shipwire received units the receipt does not list",
             receipt.activity_ids.mapped("summary"),
