@@ -92,13 +92,17 @@ def receiving_problems(picking, backend):
                 picking=name,
             )
         )
-    if not backend._warehouse_mapping(picking.picking_type_id.warehouse_id):
+    warehouse = picking.picking_type_id.warehouse_id
+    if not _warehouse_options(backend, warehouse):
         problems.append(
             _(
-                "%(picking)s goes to %(warehouse)s, which is not mapped to a Shipwire "
-                "warehouse: map it on the Shipwire account.",
+                "%(picking)s goes to %(warehouse)s, whose mapping on the Shipwire "
+                "account %(account)s names no Shipwire warehouse: give it the "
+                "Shipwire warehouse id, external id or region that receives the "
+                "goods.",
                 picking=name,
-                warehouse=picking.picking_type_id.warehouse_id.display_name or "-",
+                warehouse=warehouse.display_name or "-",
+                account=backend.name,
             )
         )
     moves = receiving_moves(picking)
@@ -213,13 +217,18 @@ def _ship_from(partner):
     return values, cut
 
 
+def receiving_items(picking):
+    """``[{sku, quantity}]`` in whole units of each product, one per SKU."""
+    units = defaultdict(int)
+    for move in receiving_moves(picking):
+        units[move.product_id.default_code] += int(_units(move))
+    return [{"sku": sku, "quantity": quantity} for sku, quantity in units.items()]
+
+
 def receiving_payload(picking, backend):
     """``(body, notes)``: the receiving Shipwire is to expect for ``picking``,
     and a sentence for each vendor address field cut to Shipwire's length."""
     _ = picking.env._
-    units = defaultdict(int)
-    for move in receiving_moves(picking):
-        units[move.product_id.default_code] += int(_units(move))
     ship_from, cut = _ship_from(picking.partner_id)
     notes = [
         _(
@@ -241,9 +250,7 @@ def receiving_payload(picking, backend):
         },
         "arrangement": {"type": "none"},
         "shipments": [{"type": "box"}],
-        "items": [
-            {"sku": sku, "quantity": quantity} for sku, quantity in units.items()
-        ],
+        "items": receiving_items(picking),
         "shipFrom": ship_from,
     }
     if picking.carrier_tracking_ref:

@@ -1,8 +1,9 @@
 import base64
+import hashlib
 import json
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..mapper.incoming import as_text, hold_values, tracking_values
@@ -10,6 +11,7 @@ from ..mapper.receiving import (
     UPDATABLE_STATUSES,
     embedded_list,
     item_counts,
+    receiving_items,
     receiving_payload,
     receiving_values,
 )
@@ -30,6 +32,35 @@ class ShipwireReceivingCalls(models.Model):
     sent_items = fields.Text(
         readonly=True, help="The items as last sent to Shipwire, to tell changes."
     )
+    remote_fingerprint = fields.Char(
+        readonly=True,
+        help="Shipwire's receiving as last stored: one read again unchanged is "
+        "not stored and booked again.",
+    )
+    is_changed = fields.Boolean(
+        string="Changed since sent",
+        compute="_compute_is_changed",
+        help="The receipt's quantities differ from what Shipwire expects: press "
+        "Update at Shipwire while Shipwire takes changes.",
+    )
+
+    @api.depends(
+        "sent_items",
+        "state",
+        "picking_id.move_ids.product_uom_qty",
+        "picking_id.move_ids.product_uom",
+        "picking_id.move_ids.state",
+    )
+    def _compute_is_changed(self):
+        for receiving in self:
+            receiving.is_changed = bool(
+                receiving.sent_items
+                and receiving.state in UPDATABLE_STATUSES
+                and receiving.sent_items
+                != json.dumps(
+                    receiving_items(receiving.sudo().picking_id), sort_keys=True
+                )
+            )
 
     def _call(self, operation, call):
         """Run ``call(client)``, log its exchanges on the receiving and return
@@ -122,7 +153,7 @@ class ShipwireReceivingCalls(models.Model):
         if error is not None:
             self._failed(error)
             return
-        self._store_remote(resource)
+        self._store_remote(resource, force=True)
 
     def _labels(self):
         self.ensure_one()
@@ -203,11 +234,15 @@ class ShipwireReceivingCalls(models.Model):
     def _state_label(self):
         return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
-    def _store_remote(self, resource):
+    def _store_remote(self, resource, force=False):
         """Store Shipwire's receiving: status, dates, holds, trackings and item
-        counters; then book what it newly counts."""
+        counters; then book what it newly counts. A receiving read again as it
+        was stored is left alone, unless ``force`` (a person asked)."""
         self.ensure_one()
         if not isinstance(resource, dict):
+            return
+        if self._fingerprint(resource) == self.remote_fingerprint and not force:
+            self.last_sync = fields.Datetime.now()
             return
         values = receiving_values(resource)
         self.backend_id._shipwire_outage_over()
@@ -244,6 +279,18 @@ class ShipwireReceivingCalls(models.Model):
             status = "held"
         self.state = "processed" if status == "unprocessed" else status
         self._book()
+        self.remote_fingerprint = self._fingerprint(resource)
+
+    def _fingerprint(self, resource):
+        """Shipwire's receiving and the state of its receipts: what Odoo did to
+        the receipts counts too, so a receipt validated by hand is checked
+        against Shipwire's counts again."""
+        self.picking_ids.flush_recordset()
+        self.picking_ids.invalidate_recordset(["write_date"])
+        receipts = [(p.id, p.state, str(p.write_date)) for p in self.picking_ids]
+        return hashlib.sha256(
+            json.dumps([resource, receipts], sort_keys=True, default=str).encode()
+        ).hexdigest()
 
     def _store_holds(self, holds):
         Hold = self.env["shipwire.receiving.hold"]

@@ -8,6 +8,17 @@ from .common import ShipwireCase
 RECEIVING_JOB = "sale_stock_shipwire.ir_cron_shipwire_receiving_sync"
 
 
+def sandbox_control(sandbox, receiving, action, body=None):
+    """Move a receiving on at the sandbox as its warehouse would."""
+    response = requests.post(
+        f"{sandbox.url}/_sandbox/receivings/{receiving.shipwire_id}/{action}",
+        json=body or {},
+        timeout=5,
+    )
+    response.raise_for_status()
+    return response.json()
+
+
 class ReceivingCase(ShipwireCase):
     """A vendor with an address, a receipt clerk and a Shipwire-run warehouse."""
 
@@ -78,13 +89,7 @@ class ReceivingCase(ShipwireCase):
         return receipt.with_user(user or self.receiver).action_shipwire_send_receiving()
 
     def _control(self, receiving, action, body=None):
-        response = requests.post(
-            f"{self.sandbox.url}/_sandbox/receivings/{receiving.shipwire_id}/{action}",
-            json=body or {},
-            timeout=5,
-        )
-        response.raise_for_status()
-        return response.json()
+        return sandbox_control(self.sandbox, receiving, action, body)
 
     def _arrive(self, receiving, sku, good=0, damaged=0, in_review=0):
         return self._control(

@@ -107,8 +107,12 @@ class TestReceivingSend(ReceivingCase):
     def test_update_sends_the_changed_receipt(self):
         receipt = self._receipt()
         self._send(receipt)
+        receiving = receipt.shipwire_receiving_id
+        self.assertFalse(receiving.is_changed)
         receipt.move_ids.product_uom_qty = 12
+        self.assertTrue(receiving.is_changed)
         receipt.with_user(self.receiver).action_shipwire_update_receiving()
+        self.assertFalse(receiving.is_changed)
         (remote,) = self._sandbox_receivings()
         (item,) = remote["items"]["resource"]["items"]
         self.assertEqual(item["resource"]["expected"], 12)
