@@ -1,6 +1,6 @@
 """A local HTTP imitation of Shipwire's REST API (purchase orders, orders, products,
-stock, receivings, webhooks and secrets), with settings for the unknowns and fault
-injection.
+stock, receivings, returns, webhooks and secrets), with settings for the unknowns
+and fault injection.
 
     with Sandbox() as sandbox:
         auth = (sandbox.username, sandbox.password)

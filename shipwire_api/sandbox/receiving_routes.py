@@ -59,6 +59,8 @@ def label_pdf(receiving_id):
 class ReceivingRenderer:
     """Receiving records as the API shows them; callers hold the store lock."""
 
+    collection = "receivings"
+
     def __init__(self, desk, renderer):
         self.desk = desk
         self.renderer = renderer
@@ -66,7 +68,7 @@ class ReceivingRenderer:
 
     def entry(self, record, expand=()):
         return {
-            "resourceLocation": self.links.url(f"receivings/{record['id']}"),
+            "resourceLocation": self.links.url(f"{self.collection}/{record['id']}"),
             "resource": self.receiving(record, expand),
         }
 

@@ -66,7 +66,10 @@ def _units(value, name):
 
 class ReceivingDesk:
     """Creates, changes and finds the store's receivings; counts the API requests
-    about them."""
+    about them. Returns, kept in the same back end, reuse it (``returns``)."""
+
+    noun = "Receiving"
+    not_found = NOT_FOUND
 
     def __init__(self, store):
         self.store = store
@@ -83,17 +86,21 @@ class ReceivingDesk:
         with self.lock:
             self.requests[name] += 1
 
+    @property
+    def records(self):
+        return self.store.receivings
+
     def stats(self):
         with self.lock:
-            return {"receivings": len(self.store.receivings), **self.requests}
+            return {"receivings": len(self.records), **self.requests}
 
     # ----------------------------------------------------------------- lookups
 
-    def receiving(self, ref, message=NOT_FOUND):
+    def receiving(self, ref, message=None):
         ref = str(ref)
-        record = self.store.receivings.get(int(ref)) if ref.isdigit() else None
+        record = self.records.get(int(ref)) if ref.isdigit() else None
         if record is None:
-            raise SandboxError(404, message)
+            raise SandboxError(404, message or self.not_found)
         return record
 
     def status(self, record):
@@ -131,9 +138,7 @@ class ReceivingDesk:
         }
         if "status" in filters:
             filters = {**filters, "status": {status_key(v) for v in filters["status"]}}
-        records = sorted(
-            store.receivings.values(), key=lambda r: (r["updated"], r["id"])
-        )
+        records = sorted(self.records.values(), key=lambda r: (r["updated"], r["id"]))
         return store._select(records, fields, filters, updated_after)
 
     # ----------------------------------------------------------------- API writes
@@ -296,7 +301,7 @@ class ReceivingDesk:
         if record["stage"] in ("completed", "cancelled"):
             raise SandboxError(
                 409,
-                f"Receiving {record['id']} is {self.status(record)}: its counts "
+                f"{self.noun} {record['id']} is {self.status(record)}: its counts "
                 "are final.",
             )
         return record
@@ -304,7 +309,7 @@ class ReceivingDesk:
     def _items_of(self, record, sku):
         items = [item for item in record["items"] if item["sku"] == sku]
         if not items:
-            raise SandboxError(404, f"Receiving {record['id']} has no item {sku}.")
+            raise SandboxError(404, f"{self.noun} {record['id']} has no item {sku}.")
         return items
 
     def _stock(self, record, sku):
@@ -333,7 +338,7 @@ class ReceivingDesk:
         if total > pending:
             raise SandboxError(
                 409,
-                f"Only {pending} units of {sku} are pending on receiving "
+                f"Only {pending} units of {sku} are pending on {self.noun.lower()} "
                 f"{record['id']}; {total} cannot be received.",
             )
         product, warehouse, counters = self._stock(record, sku)
@@ -367,8 +372,8 @@ class ReceivingDesk:
         if sum(units.values()) > in_review:
             raise SandboxError(
                 409,
-                f"Only {in_review} units of {sku} are in review on receiving "
-                f"{record['id']}.",
+                f"Only {in_review} units of {sku} are in review on "
+                f"{self.noun.lower()} {record['id']}.",
             )
         product, warehouse, _counters = self._stock(record, sku)
         for name, left in units.items():
@@ -385,7 +390,9 @@ class ReceivingDesk:
     def submit(self, ref):
         record = self.receiving(ref)
         if record["stage"] != "processed":
-            raise SandboxError(409, "Only a processed receiving can be submitted.")
+            raise SandboxError(
+                409, f"Only a processed {self.noun.lower()} can be submitted."
+            )
         record.update(stage="submitted", submittedAt=self.store.clock())
         self._touch(record)
         return record

@@ -18,11 +18,13 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import control, receiving_routes  # noqa: F401 - registers their routes
+from . import control, receiving_routes, return_routes  # noqa: F401 - their routes
 from .catalogue import DEMO_CATALOGUE
 from .faults import Faults
 from .receivings import ReceivingDesk
 from .resources import Links, Renderer, envelope
+from .return_routes import ReturnRenderer
+from .returns import ReturnDesk
 from .routes import ApiRequest, Reply, error_reply, resolve
 from .settings import SandboxSettings
 from .store import SandboxError, Store
@@ -229,6 +231,7 @@ class Sandbox:
         self.settings = settings or SandboxSettings()
         self.store = Store(self.settings, catalogue or DEMO_CATALOGUE, state_file)
         self.receiving_desk = ReceivingDesk(self.store)
+        self.return_desk = ReturnDesk(self.store)
         self.faults = Faults(self.settings)
         self.webhook_dispatcher = WebhookDispatcher(
             self.settings, self.store.signing_secrets
@@ -314,6 +317,8 @@ class Sandbox:
             **self.store.stats(),
             # Receiving creates, updates, cancels, lists and reads received.
             **self.receiving_desk.stats(),
+            # Returns, and return creates, cancels, lists and reads received.
+            **self.return_desk.stats(),
             "requests": self.request_count,
             # POST /rate requests received, answered or not (for the rate bench).
             "rateRequests": self.rate_request_count,
@@ -439,9 +444,14 @@ class Sandbox:
         if not self.store.webhooks:
             return
         renderer = self._renderer()
+        returns = ReturnRenderer(self.return_desk, renderer)
         for topic, kind, subject in events:
             subscriptions = self.store.subscriptions_for(topic)
             if subscriptions:
-                body_json = json.dumps(renderer.webhook_body(kind, subject))
+                if kind.startswith("return"):
+                    body = returns.webhook_body(kind, subject)
+                else:
+                    body = renderer.webhook_body(kind, subject)
+                body_json = json.dumps(body)
                 for subscription in subscriptions:
                     self.webhook_dispatcher.enqueue(subscription, topic, body_json)

@@ -158,6 +158,15 @@ class SandboxSettings:
     # How a cancelled receiving's status is spelled (filters take both).
     receiving_cancelled_spelling: str = "cancelled"
 
+    # Returns (RMA), kept in the receivings' back end: they share the receivings'
+    # write latency and cancelled spelling.
+    # Seconds an order must have existed before it can be returned (Shipwire's
+    # sandbox refused returns for some minutes), refused as a held order is.
+    return_min_order_age: float = 0.0
+    # Whether an accepted return carries the warning "This return will be shipped
+    # to a different warehouse than the one specified." (recorded, cause unknown).
+    return_warehouse_warning: bool = False
+
     # Webhooks
     allow_http_webhooks: bool = True
     check_webhook_url: bool = False

@@ -155,7 +155,7 @@ class Store:
         self.orders = {}
         self.webhooks = {}
         self.secrets = {}
-        self.receivings = {}  # changed by receivings.ReceivingDesk
+        self.receivings, self.returns = {}, {}  # changed by their desks
         self._po_ids_by_external_id = {}
         self._next_ids = {
             "purchaseOrder": self.settings.first_purchase_order_id,
@@ -238,6 +238,7 @@ class Store:
                 "webhooks": list(self.webhooks.values()),
                 "secrets": list(self.secrets.values()),
                 "receivings": list(self.receivings.values()),
+                "returns": list(self.returns.values()),
             }
 
     def _load(self, path):
@@ -255,13 +256,12 @@ class Store:
         self._product_ids_by_sku = {
             _sku(product): product["id"] for product in self.products.values()
         }
-        self.purchase_orders = {
-            record["id"]: record for record in state["purchaseOrders"]
-        }
+        self.purchase_orders = {r["id"]: r for r in state["purchaseOrders"]}
         self.orders = {record["id"]: record for record in state["orders"]}
         self.webhooks = {record["id"]: record for record in state["webhooks"]}
         self.secrets = {record["id"]: record for record in state["secrets"]}
         self.receivings = {r["id"]: r for r in state.get("receivings", ())}
+        self.returns = {r["id"]: r for r in state.get("returns", ())}
         for po in self.purchase_orders.values():
             self._index_external_id(po)
 
