@@ -60,4 +60,5 @@ from . import (
     stock_location,
     stock_picking,
     stock_picking_receiving,
+    stock_picking_receiving_page,
 )

@@ -16,6 +16,7 @@ from . import (
     test_po_list_actions,
     test_product_send,
     test_purchase_order_record,
+    test_receiving_views,
     test_reporting,
     test_resilience,
     test_retry_job,
