@@ -1,13 +1,16 @@
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.osv import expression
 
 from ..const import GROUP_MANAGER
 from .shipwire_backend import ensure_group
 
 # The PO states the overview counts; each opens the PO list's filter of its name.
 PO_COUNTERS = ("failed", "rejected", "held", "needs_approval", "not_delivered")
+# The receivings the overview counts, by the receivings list's filter each opens.
+RECEIVING_COUNTERS = {"receivings_held": "held", "receivings_overdue": "overdue"}
 
 
 class ShipwireBackend(models.Model):
@@ -19,6 +22,8 @@ class ShipwireBackend(models.Model):
     held_count = fields.Integer(compute="_compute_overview_counts")
     needs_approval_count = fields.Integer(compute="_compute_overview_counts")
     not_delivered_count = fields.Integer(compute="_compute_overview_counts")
+    receivings_held_count = fields.Integer(compute="_compute_receiving_counts")
+    receivings_overdue_count = fields.Integer(compute="_compute_receiving_counts")
     webhook_failed_count = fields.Integer(
         string="Webhook deliveries not applied",
         compute="_compute_webhook_failed_count",
@@ -61,6 +66,35 @@ class ShipwireBackend(models.Model):
             backend.held_count = by_state.get("held", 0)
             backend.needs_approval_count = by_state.get("needs_approval", 0)
             backend.not_delivered_count = by_state.get("not_delivered", 0)
+
+    def _receiving_counter_domains(self):
+        """The domains of the receivings list's filters the counters open."""
+        return {
+            "receivings_held": [
+                "|",
+                ("state", "=", "held"),
+                ("active_hold_count", ">", 0),
+            ],
+            "receivings_overdue": [("is_overdue", "=", True)],
+        }
+
+    def _compute_receiving_counts(self):
+        # One query for both counters: the few receivings either counts, sorted
+        # out in memory, so the overview's queries do not grow with its counters.
+        domains = self._receiving_counter_domains()
+        counted = self.env["shipwire.receiving"].search_fetch(
+            expression.AND(
+                [[("backend_id", "in", self.ids)], expression.OR(domains.values())]
+            ),
+            ["backend_id", "state", "active_hold_count", "expected_date", "pending"],
+        )
+        held, overdue = (
+            Counter(r.backend_id.id for r in counted.filtered_domain(domains[kind]))
+            for kind in ("receivings_held", "receivings_overdue")
+        )
+        for backend in self:
+            backend.receivings_held_count = held[backend.id]
+            backend.receivings_overdue_count = overdue[backend.id]
 
     def _compute_webhook_failed_count(self):
         failed = {
@@ -120,6 +154,16 @@ class ShipwireBackend(models.Model):
                 "search_default_backend_id": self.id,
             }
             title = self._overview_po_titles()[kind]
+        elif kind in RECEIVING_COUNTERS:
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "sale_stock_shipwire.shipwire_receiving_action"
+            )
+            context = {
+                "create": False,
+                f"search_default_{RECEIVING_COUNTERS[kind]}": 1,
+                "search_default_backend_id": self.id,
+            }
+            title = self._overview_receiving_titles()[kind]
         elif kind == "to_send":
             action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
             context = {
@@ -153,7 +197,13 @@ class ShipwireBackend(models.Model):
                     "%(counters)s.",
                     counter=kind,
                     counters=", ".join(
-                        [*PO_COUNTERS, "to_send", "unmatched_sku", "webhook_failed"]
+                        [
+                            *PO_COUNTERS,
+                            *RECEIVING_COUNTERS,
+                            "to_send",
+                            "unmatched_sku",
+                            "webhook_failed",
+                        ]
                     ),
                 )
             )
@@ -176,4 +226,10 @@ class ShipwireBackend(models.Model):
             "held": self.env._("On hold"),
             "needs_approval": self.env._("Needs approval"),
             "not_delivered": self.env._("Shipped, delivery not validated"),
+        }
+
+    def _overview_receiving_titles(self):
+        return {
+            "receivings_held": self.env._("Receivings on hold"),
+            "receivings_overdue": self.env._("Receivings overdue"),
         }

@@ -4,6 +4,7 @@ from lxml import etree
 
 from odoo import Command, fields
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import safe_eval
 
 from .common import ShipwireWorldCase
 
@@ -166,3 +167,35 @@ class TestReceivingViews(ShipwireWorldCase):
                 self._load_view(self.held, user, "search")
                 self.assertIn("line_ids", form)
                 self.assertEqual("exchange_ids" in form, user != self.storekeeper, form)
+
+    def _open(self, user, kind):
+        backend = self.backend.with_user(user).with_context(
+            overview_list=kind, allowed_company_ids=user.company_ids.ids
+        )
+        action = backend.action_overview_open()
+        model = self.env[action["res_model"]].with_user(user)
+        arch = etree.fromstring(
+            model.get_views([(False, "search")])["views"]["search"]["arch"]
+        )
+        domain = []
+        for key, value in action["context"].items():
+            name = key.removeprefix("search_default_")
+            if name == key:
+                continue
+            (node,) = arch.xpath(f"//filter[@name='{name}'] | //field[@name='{name}']")
+            if node.tag == "filter":
+                domain += safe_eval(node.get("domain"))
+            else:
+                domain.append((name, "=", value))
+        return action, model.search(domain)
+
+    def test_overview_counters_open_what_they_count(self):
+        backend = self.backend.with_user(self.clerk)
+        self.assertEqual(backend.receivings_held_count, 2)
+        self.assertEqual(backend.receivings_overdue_count, 1)
+        action, held = self._open(self.clerk, "receivings_held")
+        self.assertEqual(held, self.held | self.with_hold)
+        self.assertEqual(action["name"], f"{self.backend.name}: Receivings on hold")
+        _action, overdue = self._open(self.clerk, "receivings_overdue")
+        self.assertEqual(overdue, self.overdue)
+        self.assertEqual(self.backend_a2.receivings_overdue_count, 1)
