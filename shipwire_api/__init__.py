@@ -12,6 +12,7 @@ from .errors import (
     ShipwireInputError,
     ShipwireMessage,
     ShipwireNotFoundError,
+    ShipwireNotReturnableError,
     ShipwireRejectedError,
     ShipwireStateError,
     ShipwireTimeoutError,
@@ -32,6 +33,7 @@ from .rates import (
     parse_rate_quote,
 )
 from .receivings import ReceivingResult
+from .returns import ReturnResult
 from .signature import (
     SIGNATURE_HEADER,
     build_signature_header,

@@ -1,5 +1,5 @@
-"""HTTP client for Shipwire's Purchase Order, Order, Product, Receiving and Webhook
-APIs."""
+"""HTTP client for Shipwire's Purchase Order, Order, Product, Receiving, Return and
+Webhook APIs."""
 
 import itertools
 import json
@@ -35,6 +35,14 @@ from .errors import (
 from .identifiers import checked_id, validate_external_id, validate_order_no
 from .rates import QUOTE_TIMEOUT, parse_rate_quote
 from .receivings import ReceivingResult, validate_receiving, written_receiving
+from .returns import (
+    ReturnResult,
+    already_reported,
+    is_cancelled,
+    of_order,
+    validate_return,
+    written_return,
+)
 
 _logger = logging.getLogger(__name__)
 
@@ -149,6 +157,7 @@ _ID_NAMES = {
     "secret": "secret id",
     "products": "product id",
     "receivings": "receiving id",
+    "returns": "return id",
 }
 
 
@@ -713,6 +722,132 @@ class ShipwireClient:
     def search_receivings(self, **filters):
         """Every receiving ``receiving_pages`` finds with ``filters``, in one list."""
         return [record for page in self.receiving_pages(**filters) for record in page]
+
+    # -- returns -----------------------------------------------------------------
+
+    def create_return(self, payload, *, timeout=None):
+        """Ask for a return (RMA) of a fulfillment order (``originalOrder.id``);
+        returns a ``ReturnResult``. Repeat-safe: Shipwire refuses a second return
+        of an order ("You have already reported this issue."), and the one made is
+        found (``recovered``). An order not returnable yet raises
+        ``ShipwireNotReturnableError``; another refusal ``ShipwireRejectedError``,
+        both with Shipwire's messages, though Shipwire answers them with HTTP 200.
+
+        ``timeout`` (seconds) makes it one try within that time, as for
+        ``create_receiving``.
+        """
+        order_id = validate_return(payload)
+        external_id = payload["externalId"]
+        patience = {}
+        if timeout is not None:
+            patience = {"timeout": min(timeout, self.timeout[1]), "retry": False}
+        try:
+            body = self.request(
+                "POST",
+                "/returns",
+                payload=payload,
+                operation="return create",
+                **patience,
+            )
+            return written_return(body, external_id)
+        except ShipwireRejectedError as error:
+            if already_reported(error):
+                return self._recover_return(external_id, order_id, error)
+            raise
+
+    def _recover_return(self, external_id, order_id, refusal):
+        """The return Shipwire "already" has for the order: the one with this
+        externalId (unless it is another order's), else the order's return not
+        cancelled with this externalId, else its only one not cancelled."""
+        found = self.find_return(external_id)
+        if found is None or is_cancelled(found) or not of_order(found, order_id):
+            live = [r for r in self.order_returns(order_id) if not is_cancelled(r)]
+            named = [r for r in live if r.get("externalId") == external_id]
+            found = (named or (live if len(live) == 1 else [None]))[0]
+        if found is None:
+            raise refusal
+        _logger.info("Shipwire already has return %s; linking it", external_id)
+        return ReturnResult(found, recovered=True)
+
+    def find_return(self, external_id):
+        """The return with exactly this externalId, or ``None``; of several, the
+        newest one not cancelled."""
+        found = [
+            record
+            for record in self.search_returns(external_ids=[external_id])
+            if record.get("externalId") == external_id
+        ]
+        if not found:
+            return None
+        return max(found, key=lambda r: (not is_cancelled(r), int(r.get("id") or 0)))
+
+    def order_returns(self, order_id):
+        """Every return of one fulfillment order, cancelled ones included."""
+        return self._paginate(
+            _path("orders", order_id, "returns"), None, "return search"
+        )
+
+    def get_return(self, return_id, expand=None):
+        """The return; ``expand`` embeds sub-resources ("items,holds", "all")."""
+        params = {"expand": expand} if expand else None
+        body = self.request(
+            "GET", _path("returns", return_id), params=params, operation="return read"
+        )
+        return single_resource(body)
+
+    def return_collection(self, return_id, name):
+        """Every entry of one of the return's lists ("items", "holds",
+        "trackings", "labels"), across its pages."""
+        return self._paginate(_path("returns", return_id, name), None, f"return {name}")
+
+    def cancel_return(self, return_id):
+        """Cancel the return; one whose units started arriving, or completed,
+        raises ``ShipwireStateError``."""
+        return self.request(
+            "POST", _path("returns", return_id, "cancel"), operation="return cancel"
+        )
+
+    def return_labels_pdf(self, return_id):
+        """The return's labels (its prepaid label) as one PDF document (bytes)."""
+        content = self.request(
+            "GET",
+            _path("returns", return_id, "labels"),
+            operation="return labels",
+            accept="application/pdf",
+        )
+        if not content.startswith(b"%PDF"):
+            raise ShipwireTransientError(
+                f"Shipwire sent no PDF for the labels of return {return_id}; "
+                "try again in a moment."
+            )
+        return content
+
+    def return_pages(
+        self,
+        *,
+        ids=None,
+        external_ids=None,
+        status=None,
+        updated_after=None,
+        expand=None,
+        page_size=None,
+    ):
+        """Returns matching every filter given, a page (a list) at a time, with
+        the filters of ``receiving_pages``."""
+        lists = {
+            "orderId": _checked_ids(ids, "return id"),
+            "externalId": _checked_external_ids(external_ids),
+        }
+        params = {
+            "status": _status_filter(status) if status else None,
+            "updatedAfter": _date_filter(updated_after),
+            "expand": expand,
+        }
+        return self._search_pages("/returns", lists, params, "return search", page_size)
+
+    def search_returns(self, **filters):
+        """Every return ``return_pages`` finds with ``filters``, in one list."""
+        return [record for page in self.return_pages(**filters) for record in page]
 
     # -- catalogue ---------------------------------------------------------------
 

@@ -71,6 +71,11 @@ class ShipwireRejectedError(ShipwireError):
     """Shipwire answered but refused the request; ``errors`` says why."""
 
 
+class ShipwireNotReturnableError(ShipwireRejectedError):
+    """Shipwire refused a return because the original order is not returnable yet:
+    held, not yet processed, too new, or cancelled."""
+
+
 class ShipwireTransientError(ShipwireError):
     """Shipwire could not be reached or failed, even after the retries.
 
