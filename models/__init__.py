@@ -1,6 +1,11 @@
 # isort: skip_file
 # The mixins come first: a model can only inherit what is already loaded.
 from . import (
+    shipwire_inbound,
+    shipwire_inbound_booking,
+    shipwire_inbound_hold,
+    shipwire_inbound_line,
+    shipwire_inbound_store,
     shipwire_order_document,
     shipwire_purchase_order_calls,
     shipwire_purchase_order_messages,
@@ -32,7 +37,6 @@ from . import (
     shipwire_message,
     shipwire_product,
     shipwire_receiving,
-    shipwire_receiving_booking,
     shipwire_receiving_calls,
     shipwire_receiving_hold,
     shipwire_receiving_line,

@@ -60,7 +60,7 @@ class ShipwireExchange(models.Model):
             exchange.display_name = f"{exchange.operation} {exchange.method} {status}"
 
     @api.model
-    def _record(self, backend, exchanges, purchase_order=None, receiving=None):
+    def _record(self, backend, exchanges, purchase_order=None):
         """Store ``shipwire_api.Exchange`` objects collected during calls.
 
         The account's password, webhook token and signing secrets are masked
@@ -85,7 +85,6 @@ class ShipwireExchange(models.Model):
                 {
                     "backend_id": backend.id,
                     "purchase_order_id": purchase_order.id if purchase_order else False,
-                    "receiving_id": receiving.id if receiving else False,
                     "operation": exchange.operation,
                     "method": exchange.method,
                     "url": mask(exchange.url),

@@ -1,10 +1,9 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class ShipwireReceivingLine(models.Model):
-    """One SKU of a receiving: Shipwire's counters and what Odoo booked of them."""
-
     _name = "shipwire.receiving.line"
+    _inherit = ["shipwire.inbound.line"]
     _description = "Shipwire receiving item"
     _order = "receiving_id, sku"
 
@@ -12,35 +11,7 @@ class ShipwireReceivingLine(models.Model):
         "shipwire.receiving", required=True, ondelete="cascade", index=True
     )
     company_id = fields.Many2one(related="receiving_id.company_id", store=True)
-    sku = fields.Char(string="SKU", required=True, readonly=True)
-    product_id = fields.Many2one("product.product", readonly=True)
-    expected = fields.Integer(readonly=True, help="Announced to Shipwire.")
-    pending = fields.Integer(readonly=True, help="Not received at Shipwire yet.")
-    good = fields.Integer(readonly=True, help="Received, ready to ship.")
-    in_review = fields.Integer(
-        string="In review", readonly=True, help="Received, being checked."
-    )
-    damaged = fields.Integer(readonly=True, help="Received, unusable.")
-    booked_good = fields.Integer(
-        string="Booked to stock", readonly=True, help="Validated on the receipt."
-    )
-    booked_damaged = fields.Integer(
-        string="Booked as damaged",
-        readonly=True,
-        help="Validated on the receipt into the warehouse's damaged location.",
-    )
-    unbooked_good = fields.Integer(
-        compute="_compute_unbooked_good",
-        store=True,
-        help="Good at Shipwire, not booked in Odoo yet: the stock sync leaves "
-        "these units to the receipt.",
-    )
 
     _sql_constraints = [
         ("sku_unique", "unique(receiving_id, sku)", "A SKU is one line of a receiving.")
     ]
-
-    @api.depends("good", "booked_good")
-    def _compute_unbooked_good(self):
-        for line in self:
-            line.unbooked_good = max(line.good - line.booked_good, 0)

@@ -8,8 +8,8 @@ from odoo.exceptions import UserError
 from ..mapper import shipwire_id
 from ..shipwire_api import ShipwireError
 from .shipwire_backend_attention import OUTAGE_ERRORS
-from .shipwire_receiving import OPEN_STATES
-from .shipwire_receiving_calls import RECEIVING_EXPANSIONS
+from .shipwire_inbound import OPEN_STATES
+from .shipwire_inbound_store import INBOUND_EXPANSIONS
 from .shipwire_sync import CONCURRENT_WRITES, SYNC_OVERLAP, SYNC_TIME_BUDGET
 
 _logger = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class ShipwireReceivingSync(models.AbstractModel):
             client = backend._make_client(exchanges.append)
             try:
                 for page in client.receiving_pages(
-                    updated_after=since, expand=RECEIVING_EXPANSIONS
+                    updated_after=since, expand=INBOUND_EXPANSIONS
                 ):
                     done += self._store_page(backend, client, page, seen)
                 # Past the budget the open receivings wait for the next run; the
@@ -89,14 +89,14 @@ class ShipwireReceivingSync(models.AbstractModel):
                 )
                 if unseen and time.monotonic() - clock < budget:
                     for page in client.receiving_pages(
-                        ids=unseen.mapped("shipwire_id"), expand=RECEIVING_EXPANSIONS
+                        ids=unseen.mapped("shipwire_id"), expand=INBOUND_EXPANSIONS
                     ):
                         done += self._store_page(backend, client, page, seen)
                 unanswered = open_receivings.filtered(lambda r: not r.shipwire_id)
                 if unanswered:
                     for page in client.receiving_pages(
                         external_ids=unanswered.mapped("external_id"),
-                        expand=RECEIVING_EXPANSIONS,
+                        expand=INBOUND_EXPANSIONS,
                     ):
                         done += self._store_page(backend, client, page, seen)
             finally:

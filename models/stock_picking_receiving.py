@@ -8,7 +8,7 @@ from ..mapper.receiving import (
     receiving_problems,
 )
 from .shipwire_backend import ensure_group, nothing_selected, notification
-from .shipwire_receiving import OPEN_STATES
+from .shipwire_inbound import OPEN_STATES
 
 
 class StockPickingReceiving(models.Model):

@@ -147,7 +147,7 @@ class TestReceivingBooking(ReceivingCase):
         self._sync_stock()
         self.assertEqual(self._on_hand(self.ruby), before)
         self.assertIn(
-            "Shipwire received units the receipt does not list",
+            "Shipwire received units the transfer does not list",
             receipt.activity_ids.mapped("summary"),
         )
 

@@ -1,0 +1,250 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import models
+
+from ..const import TODO_ACTIVITY
+from ..mapper.receiving import CLOSED_STATUSES
+
+
+class ShipwireInboundBooking(models.AbstractModel):
+    """Shipwire's counts booked on the Odoo transfer, exactly once: what the
+    transfer and its backorders validated is what Odoo booked, and only the
+    difference to Shipwire's ``good`` and ``damaged`` is validated next.
+
+    Booking works on a group of records sharing one transfer (a receipt has one
+    receiving; a return picking has one Shipwire return per fulfillment order),
+    whose counts are added up per product."""
+
+    _inherit = "shipwire.inbound"  # pylint: disable=consider-merging-classes-inherited
+
+    def _booking_group(self):
+        """The records booked on this record's transfer, this one included."""
+        return self
+
+    def _picking_chain(self):
+        """The transfer and its backorders, and theirs."""
+        chain = self.picking_id
+        while chain.backorder_ids - chain:
+            chain |= chain.backorder_ids
+        return chain
+
+    def _open_picking(self):
+        """The transfer (or backorder) that takes the units still to book."""
+        return (
+            self._picking_chain()
+            .filtered(lambda picking: picking.state not in ("done", "cancel"))
+            .sorted("id")[-1:]
+        )
+
+    def _booked(self):
+        """``{product: [to stock, as damaged]}`` validated on the transfers."""
+        damaged_location = self.backend_id._shipwire_damaged_location(self.warehouse_id)
+        booked = defaultdict(lambda: [0, 0])
+        for product, location, quantity in self.env["stock.move.line"]._read_group(
+            [
+                ("picking_id", "in", self._picking_chain().ids),
+                ("state", "=", "done"),
+            ],
+            ["product_id", "location_dest_id"],
+            ["quantity_product_uom:sum"],
+        ):
+            booked[product][int(location == damaged_location)] += quantity
+        return booked
+
+    def _lines_by_product(self):
+        parent = self._fields["line_ids"].inverse_name
+        lines = defaultdict(lambda: self.line_ids.browse())
+        for line in self.line_ids.sorted(lambda line: (line[parent].id, line.id)):
+            lines[line.product_id] |= line
+        return lines
+
+    def _store_booked(self):
+        """Share what the transfers booked out among the lines of each product,
+        in order: each line takes up to its count, the last the rest."""
+        booked = self._booked()
+        for product, lines in self._lines_by_product().items():
+            good, damaged = booked.get(product, (0, 0)) if product else (0, 0)
+            for position, line in enumerate(lines, start=1):
+                last = position == len(lines)
+                line_good = good if last else min(line.good, good)
+                line_damaged = damaged if last else min(line.damaged, damaged)
+                good, damaged = good - line_good, damaged - line_damaged
+                if (line.booked_good, line.booked_damaged) != (line_good, line_damaged):
+                    line.write(
+                        {"booked_good": line_good, "booked_damaged": line_damaged}
+                    )
+
+    def _book(self):
+        """Validate on the open transfer the units Shipwire newly counts good (to
+        stock) and damaged (to the damaged location, or left short by the
+        account's setting); close the transfer once Shipwire completed or
+        cancelled every record of the group (the remainder is cancelled)."""
+        self.env.cr.execute(
+            f"SELECT id FROM {self._table} WHERE id IN %s FOR UPDATE",  # noqa: S608
+            [tuple(self.ids)],
+        )
+        self._store_booked()
+        backend = self.backend_id[:1]
+        book_damaged = backend.receiving_damaged == "location"
+        to_book, lowered, unknown = {}, self.line_ids.browse(), []
+        for product, lines in self._lines_by_product().items():
+            new_good = sum(lines.mapped("good")) - sum(lines.mapped("booked_good"))
+            new_damaged = (
+                sum(lines.mapped("damaged")) - sum(lines.mapped("booked_damaged"))
+                if book_damaged
+                else 0
+            )
+            if new_good < 0 or new_damaged < 0:
+                lowered |= lines
+            if max(new_good, 0) or max(new_damaged, 0):
+                if not product:
+                    unknown += lines.mapped("sku")
+                    continue
+                to_book[product] = (max(new_good, 0), max(new_damaged, 0))
+        if lowered:
+            self._tell_lowered(lowered)
+        if unknown:
+            self._tell_unknown(unknown)
+        picking = self._open_picking()
+        closing = all(record.state in CLOSED_STATUSES for record in self)
+        if not picking or not (to_book or closing):
+            return
+        self._validate(picking, to_book, close=closing)
+        self._store_booked()
+
+    def _validate(self, picking, to_book, close):
+        damaged_location = self.backend_id[:1]._shipwire_damaged_location(
+            self.warehouse_id[:1]
+        )
+        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+        moves.move_line_ids.unlink()
+        moves.picked = False
+        missing = []
+        lines = []
+        for product, (good, damaged) in to_book.items():
+            product_moves = moves.filtered(lambda m, p=product: m.product_id == p)
+            if not product_moves:
+                missing.append(product.display_name)
+                continue
+            move = product_moves[0]
+            for quantity, destination in (
+                (good, move.location_dest_id),
+                (damaged, damaged_location),
+            ):
+                if quantity:
+                    lines.append(
+                        {
+                            "move_id": move.id,
+                            "picking_id": picking.id,
+                            "product_id": product.id,
+                            "product_uom_id": product.uom_id.id,
+                            "quantity": quantity,
+                            "location_id": move.location_id.id,
+                            "location_dest_id": destination.id,
+                            "picked": True,
+                        }
+                    )
+            move.picked = True
+        if missing:
+            self._tell_unknown(missing)
+        self.env["stock.move.line"].create(lines)
+        if not lines and not close:
+            return
+        if lines:
+            picking.with_context(
+                cancel_backorder=close, shipwire_booking=True
+            )._action_done()
+        else:
+            picking.with_context(shipwire_booking=True).action_cancel()
+        if close:
+            self._post_close_summary(picking)
+
+    def _post_close_summary(self, picking):
+        """Shortages and overages, against what was announced."""
+        _ = self.env._
+        rows = []
+        for line in self.line_ids:
+            received = line.good + line.damaged + line.in_review
+            if received != line.expected:
+                rows.append(
+                    _(
+                        "%(sku)s: %(expected)s announced, %(good)s good, %(damaged)s "
+                        "damaged, %(review)s in review (%(difference)+d)",
+                        sku=line.sku,
+                        expected=line.expected,
+                        good=line.good,
+                        damaged=line.damaged,
+                        review=line.in_review,
+                        difference=received - line.expected,
+                    )
+                )
+        title = (
+            _("Shipwire cancelled: the rest of the transfer is cancelled.")
+            if all(record.state == "cancelled" for record in self)
+            else _("Shipwire completed: the transfer is closed.")
+        )
+        body = Markup("<p>%s</p>") % title
+        if rows:
+            body += Markup("<ul>%s</ul>") % Markup("").join(
+                Markup("<li>%s</li>") % row for row in rows
+            )
+        for transfer in picking | self.picking_id:
+            transfer.message_post(body=body)
+
+    def _tell_lowered(self, lines):
+        _ = self.env._
+        self.backend_id[:1]._shipwire_schedule_activity(
+            self.picking_id[:1],
+            TODO_ACTIVITY,
+            _("Shipwire counts fewer units than Odoo booked"),
+            [
+                _(
+                    "%(sku)s: Shipwire counts %(good)s good and %(damaged)s damaged; "
+                    "Odoo booked %(booked_good)s and %(booked_damaged)s. Nothing "
+                    "was taken back: check with Shipwire, then correct the stock.",
+                    sku=line.sku,
+                    good=line.good,
+                    damaged=line.damaged,
+                    booked_good=line.booked_good,
+                    booked_damaged=line.booked_damaged,
+                )
+                for line in lines
+            ],
+        )
+
+    def _tell_unknown(self, names):
+        _ = self.env._
+        self.backend_id[:1]._shipwire_schedule_activity(
+            self.picking_id[:1],
+            TODO_ACTIVITY,
+            _("Shipwire received units the transfer does not list"),
+            [
+                _(
+                    "%(item)s: Shipwire received units, but no open line of the "
+                    "transfer takes them. Add the product to the transfer, then "
+                    "press Refresh.",
+                    item=name,
+                )
+                for name in names
+            ],
+        )
+
+    def _unbooked_good(self):
+        """``{(product, Odoo warehouse): units}`` Shipwire counts good that Odoo
+        has not booked yet, over these records."""
+        Line = self.line_ids.browse()
+        parent = self._fields["line_ids"].inverse_name
+        units = defaultdict(int)
+        for product, warehouse, unbooked in Line._read_group(
+            [
+                (parent, "in", self.ids),
+                ("unbooked_good", ">", 0),
+                ("product_id", "!=", False),
+            ],
+            ["product_id", f"{parent}.warehouse_id"],
+            ["unbooked_good:sum"],
+        ):
+            units[product, warehouse] += unbooked
+        return units

@@ -1,0 +1,198 @@
+import hashlib
+import json
+import logging
+
+from odoo import fields, models
+
+from ..mapper.incoming import as_text, hold_values, is_older, tracking_values
+from ..mapper.receiving import (
+    UPDATABLE_STATUSES,
+    embedded_list,
+    item_counts,
+    receiving_values,
+)
+from ..shipwire_api import ShipwireError, ShipwireTransientError
+
+_logger = logging.getLogger(__name__)
+
+# The lists read with each record, in the same call.
+INBOUND_EXPANSIONS = "items,holds,trackings"
+
+
+class ShipwireInboundStore(models.AbstractModel):
+    """The calls to Shipwire for goods it expects, each logged, and how
+    Shipwire's answer is stored. Callers have checked the user's rights and run
+    as superuser.
+
+    Inheriting models say how the client reads their records:
+    ``_remote_get(client)`` and ``_remote_collection(client, id, name)``."""
+
+    _inherit = "shipwire.inbound"  # pylint: disable=consider-merging-classes-inherited
+
+    def _call(self, operation, call):
+        """Run ``call(client)``, log its exchanges on the record and return
+        ``(result, error)``: Shipwire's refusal or silence is returned, not
+        raised."""
+        self.ensure_one()
+        exchanges = []
+        client = self.backend_id._make_client(exchanges.append)
+        try:
+            return call(client), None
+        except ShipwireError as error:
+            _logger.info("Shipwire %s of %s: %s", operation, self.external_id, error)
+            return None, error
+        finally:
+            client.close()
+            self.env["shipwire.exchange"]._record(self.backend_id, exchanges).write(
+                {self._fields["exchange_ids"].inverse_name: self.id}
+            )
+
+    def _refresh(self):
+        """Read the record as Shipwire has it now, and book what it counts."""
+        self.ensure_one()
+        resource, error = self._call(
+            "refresh", lambda client: self._complete(client, self._remote_get(client))
+        )
+        if error is not None:
+            self._failed(error)
+            return
+        self._store_remote(resource, force=True)
+
+    def _complete(self, client, resource):
+        """The record with every item, hold and tracking: Shipwire embeds at
+        most a page of each."""
+        for key in INBOUND_EXPANSIONS.split(","):
+            _items, complete = embedded_list(resource, key)
+            if not complete:
+                entries = self._remote_collection(client, resource.get("id"), key)
+                resource[key] = {"resource": {"items": entries}}
+        return resource
+
+    def _failed(self, error):
+        """Keep Shipwire's refusal on the record; an unanswered create stays Not
+        confirmed and is looked up by its externalId before any new try."""
+        if isinstance(error, ShipwireTransientError):
+            self.backend_id._shipwire_outage(error)
+            text = self.env._(
+                "Shipwire did not answer (%(error)s). Nothing is sent twice: press "
+                "the button again later, or let the sync read what Shipwire did.",
+                error=error,
+            )
+        else:
+            text = str(error)
+            if not self.shipwire_id and self.state == "unanswered":
+                self.state = "refused"
+        details = [
+            as_text(getattr(message, "message", ""))
+            for message in getattr(error, "errors", [])
+        ]
+        self.message = "\n".join([text, *details]).strip()
+        self.picking_id.message_post(
+            body=self.env._("Shipwire: %(text)s", text=self.message)
+        )
+
+    def _note_messages(self, messages):
+        messages = [message for message in messages if message]
+        self.message = "\n".join(messages) or False
+        if messages:
+            self.picking_id.message_post(
+                body=self.env._("Shipwire: %(text)s", text="; ".join(messages))
+            )
+
+    def _store_remote(self, resource, force=False):
+        """Store Shipwire's record: status, dates, holds, trackings and item
+        counters; then book what it newly counts. A record read again as it was
+        stored is left alone, and so is one older than what is stored (a late
+        webhook), unless ``force`` (a person asked)."""
+        self.ensure_one()
+        if not isinstance(resource, dict):
+            return
+        if not force and self._fingerprint(resource) == self.remote_fingerprint:
+            self.last_sync = fields.Datetime.now()
+            return
+        values = receiving_values(resource)
+        if not force and is_older(values["shipwire_updated"], self.shipwire_updated):
+            return
+        self.backend_id._shipwire_outage_over()
+        items, items_complete = embedded_list(resource, "items")
+        holds, holds_complete = embedded_list(resource, "holds")
+        trackings, trackings_complete = embedded_list(resource, "trackings")
+        status = values.pop("status")
+        self.write(
+            {
+                **{name: value for name, value in values.items() if value},
+                "last_sync": fields.Datetime.now(),
+            }
+        )
+        if holds_complete or holds:
+            self._store_holds(holds)
+        if trackings_complete or trackings:
+            numbers = [tracking_values(t)["tracking_number"] for t in trackings]
+            self.tracking_numbers = ", ".join(n for n in numbers if n) or False
+        if items_complete or items:
+            counts, unusable = item_counts(items)
+            self._store_counts(counts)
+            if unusable:
+                self._note_messages(
+                    [
+                        self.env._(
+                            "Shipwire sent unusable counters for %(skus)s: "
+                            "stored as 0.",
+                            skus=", ".join(sorted(set(unusable))),
+                        )
+                    ]
+                )
+        active_holds = self.hold_ids.filtered(lambda hold: not hold.cleared_date)
+        if status in UPDATABLE_STATUSES and active_holds:
+            status = "held"
+        self.state = "processed" if status == "unprocessed" else status
+        self._booking_group()._book()
+        self.remote_fingerprint = self._fingerprint(resource)
+
+    def _fingerprint(self, resource):
+        """Shipwire's record and the state of its transfers: what Odoo did to
+        them counts too, so a transfer validated by hand is checked against
+        Shipwire's counts again."""
+        chain = self._picking_chain()
+        chain.flush_recordset()
+        chain.invalidate_recordset(["write_date"])
+        transfers = [(p.id, p.state, str(p.write_date)) for p in chain]
+        return hashlib.sha256(
+            json.dumps([resource, transfers], sort_keys=True, default=str).encode()
+        ).hexdigest()
+
+    def _store_holds(self, holds):
+        Hold = self.hold_ids.browse()
+        inverse = self._fields["hold_ids"].inverse_name
+        known = {hold.shipwire_id: hold for hold in self.hold_ids if hold.shipwire_id}
+        for resource in holds:
+            if not isinstance(resource, dict):
+                continue
+            values = hold_values(resource)
+            hold = known.get(values["shipwire_id"]) if values["shipwire_id"] else None
+            if hold:
+                hold.write(values)
+            else:
+                Hold.create({**values, inverse: self.id})
+
+    def _store_counts(self, counts):
+        Line = self.line_ids.browse()
+        inverse = self._fields["line_ids"].inverse_name
+        lines = {line.sku: line for line in self.line_ids}
+        products = {
+            move.product_id.default_code: move.product_id
+            for move in self._picking_chain().move_ids
+        }
+        for sku, counters in counts.items():
+            line = lines.get(sku)
+            if line:
+                line.write(counters)
+            else:
+                Line.create(
+                    {
+                        **counters,
+                        inverse: self.id,
+                        "sku": sku,
+                        "product_id": products.get(sku, self.env["product.product"]).id,
+                    }
+                )
