@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper.receiving import (
@@ -50,6 +50,31 @@ class StockPickingReceiving(models.Model):
             .sudo()
             .search([("warehouse_id", "=", warehouse.id)], limit=1)
             .backend_id
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """A receipt is linked to its receiving by the module; a backorder made by
+        hand takes its receipt's."""
+        if not self.env.su:
+            for vals in vals_list:
+                linked = vals.get("shipwire_receiving_id")
+                origin = self.browse(vals.get("backorder_id")).sudo()
+                if linked and linked != origin.shipwire_receiving_id.id:
+                    self._shipwire_refuse_link()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "shipwire_receiving_id" in vals and not self.env.su:
+            self._shipwire_refuse_link()
+        return super().write(vals)
+
+    def _shipwire_refuse_link(self):
+        raise AccessError(
+            self.env._(
+                "A receipt is linked to its Shipwire receiving by Send to Shipwire "
+                "only."
+            )
         )
 
     def copy_data(self, default=None):

@@ -1,3 +1,5 @@
+import contextlib
+
 from odoo import Command
 from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError
@@ -71,6 +73,53 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
                     self._press_list_button(button, receipt, user)
         self.assertEqual(self.sandbox.stats()["receivings"], 0)
         self.assertFalse(receipt.shipwire_receiving_id)
+
+    def test_binding_records_are_written_by_the_module_only(self):
+        receipt, receiving = self._sent()
+        line = receiving.line_ids[:1]
+        for role in ("user", "manager", "admin"):
+            user = self.users[role]
+            with self.subTest(role=role):
+                for records, method, args in (
+                    (receiving, "write", ({"state": "completed"},)),
+                    (receiving, "unlink", ()),
+                    (receiving, "copy", ()),
+                    (line, "write", ({"good": 99},)),
+                    (line, "unlink", ()),
+                ):
+                    with self.assertRaises(AccessError):
+                        self._rpc(user, records, method, *args)
+                with self.assertRaises(AccessError):
+                    call_kw(
+                        self.env["shipwire.receiving"].with_user(user),
+                        "create",
+                        [
+                            {
+                                "backend_id": self.backend.id,
+                                "picking_id": self._receipt().id,
+                                "warehouse_id": self.warehouse.id,
+                                "external_id": "FORGED",
+                            }
+                        ],
+                        {},
+                    )
+        for role in ("user", "manager"):
+            user = self.users[role]
+            with self.subTest(role=role, field="shipwire_receiving_id"):
+                with self.assertRaises(UserError):
+                    self._rpc(user, receipt, "write", {"shipwire_receiving_id": False})
+                other = self._receipt()
+                with self.assertRaises(UserError):
+                    self._rpc(
+                        user, other, "write", {"shipwire_receiving_id": receiving.id}
+                    )
+            with self.subTest(role=role, field="related"):
+                with contextlib.suppress(AccessError, UserError):
+                    self._rpc(
+                        user, receipt, "write", {"shipwire_receiving_message": "forged"}
+                    )
+                self.assertNotEqual(receiving.message, "forged")
+        self.assertEqual(receipt.shipwire_receiving_id, receiving)
 
     def test_another_companys_receiving_is_out_of_reach(self):
         receipt_b, receiving_b = self._sent(warehouse=self.warehouse_b)
