@@ -167,17 +167,31 @@ class ShipwireInboundBooking(models.AbstractModel):
         rows = []
         for line in self.line_ids:
             received = line.good + line.damaged + line.in_review
-            if received != line.expected:
+            if received == line.expected:
+                continue
+            counts = {
+                "sku": line.sku,
+                "expected": line.expected,
+                "good": line.good,
+                "damaged": line.damaged,
+                "review": line.in_review,
+                "difference": abs(received - line.expected),
+            }
+            if received < line.expected:
                 rows.append(
                     _(
                         "%(sku)s: %(expected)s announced, %(good)s good, %(damaged)s "
-                        "damaged, %(review)s in review (%(difference)+d)",
-                        sku=line.sku,
-                        expected=line.expected,
-                        good=line.good,
-                        damaged=line.damaged,
-                        review=line.in_review,
-                        difference=received - line.expected,
+                        "damaged, %(review)s in review: %(difference)s short",
+                        **counts,
+                    )
+                )
+            else:
+                rows.append(
+                    _(
+                        "%(sku)s: %(expected)s announced, %(good)s good, %(damaged)s "
+                        "damaged, %(review)s in review: %(difference)s more than "
+                        "announced",
+                        **counts,
                     )
                 )
         title = (

@@ -91,7 +91,9 @@ class TestReceivingBooking(ReceivingCase):
         self.assertEqual(self._on_hand(self.diamond), 9)
         self.assertEqual(self._on_hand(self.ruby), 0)
         bodies = " ".join(self.receipt.message_ids.mapped("body"))
-        self.assertIn("DIAMOND-1: 10 announced, 9 good", bodies)
+        self.assertIn(
+            "DIAMOND-1: 10 announced, 9 good, 0 damaged, 0 in review: 1 short", bodies
+        )
 
     def test_a_count_below_what_odoo_booked_gets_an_activity(self):
         self.receipt.move_ids.quantity = 0
