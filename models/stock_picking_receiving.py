@@ -243,11 +243,18 @@ class StockPickingReceiving(models.Model):
     def action_shipwire_receiving_labels(self):
         ensure_group(self.env, GROUP_USER)
         pickings = self._shipwire_receiving_as_module()
+        attached = {}
         for receiving in pickings._shipwire_receivings():
-            receiving._labels()
-        return pickings._shipwire_receiving_outcome(self.env._("Shipwire labels"))
+            attachment = receiving._labels()
+            if attachment:
+                attached[receiving] = attachment.name
+        return pickings._shipwire_receiving_outcome(
+            self.env._("Shipwire labels"), attached
+        )
 
-    def _shipwire_receiving_outcome(self, title):
+    def _shipwire_receiving_outcome(self, title, attached=None):
+        """One line a receipt: its receiving's state, Shipwire's messages, the
+        holds still active and, after Labels, the file attached."""
         states = dict(
             self.env["shipwire.receiving"]
             ._fields["state"]
@@ -257,11 +264,27 @@ class StockPickingReceiving(models.Model):
         for picking in self:
             receiving = picking.shipwire_receiving_id
             line = f"{picking.name}: {states.get(receiving.state, '-')}"
-            if receiving.state in ("unanswered", "refused") or (
-                receiving.message and receiving.state == "held"
-            ):
-                kind = "danger" if receiving.state != "held" else "warning"
+            if receiving.state in ("unanswered", "refused"):
+                kind = "danger"
+            holds = receiving.is_open and receiving.hold_ids.filtered(
+                lambda hold: not hold.cleared_date
+            )
+            if kind == "success" and (receiving.state == "held" or holds):
+                kind = "warning"
+            if holds:
+                line += " - " + self.env._(
+                    "held at Shipwire: %(holds)s",
+                    holds="; ".join(
+                        hold.description or hold.hold_type or "-" for hold in holds
+                    ),
+                )
             if receiving.message:
                 line += f" ({receiving.message})"
+            if attached and receiving in attached:
+                line += " - " + self.env._(
+                    "labels attached to %(receipt)s: %(file)s",
+                    receipt=receiving.picking_id.name,
+                    file=attached[receiving],
+                )
             lines.append(line)
         return notification(kind, "\n".join(lines), title=title, reload=True)

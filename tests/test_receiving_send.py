@@ -117,10 +117,23 @@ class TestReceivingSend(ReceivingCase):
         (item,) = remote["items"]["resource"]["items"]
         self.assertEqual(item["resource"]["expected"], 12)
 
+    def test_a_receiving_held_on_sending_warns_and_names_the_holds(self):
+        self.sandbox.settings.receiving_holds_after_create = True
+        self.addCleanup(
+            setattr, self.sandbox.settings, "receiving_holds_after_create", False
+        )
+        params = self._send(self._receipt())["params"]
+        self.assertEqual(params["type"], "warning")
+        self.assertIn("held at Shipwire: ", params["message"])
+        self.assertIn("Missing tracking information", params["message"])
+
     def test_labels_are_attached_to_the_receipt(self):
         receipt = self._receipt()
         self._send(receipt)
-        receipt.with_user(self.receiver).action_shipwire_receiving_labels()
+        params = receipt.with_user(self.receiver).action_shipwire_receiving_labels()[
+            "params"
+        ]
+        self.assertIn(f"labels attached to {receipt.name}: ", params["message"])
         attachment = self.env["ir.attachment"].search(
             [("res_model", "=", "stock.picking"), ("res_id", "=", receipt.id)]
         )
