@@ -13,6 +13,9 @@ class StockPickingReceivingPage(models.Model):
     shipwire_receiving_external_id = fields.Char(
         related="shipwire_receiving_id.external_id", string="Shipwire externalId"
     )
+    shipwire_receiving_is_changed = fields.Boolean(
+        related="shipwire_receiving_id.is_changed"
+    )
     shipwire_receiving_message = fields.Text(
         related="shipwire_receiving_id.message", string="Shipwire's messages"
     )

@@ -159,6 +159,17 @@ class TestReceivingViews(ShipwireWorldCase):
         for button in arch.xpath("//header/button[@name='action_cancel']"):
             self.assertIn("shipwire_receiving_state in (", button.get("invisible"))
 
+    def test_receipt_validate_asks_first_while_shipwire_counts(self):
+        arch = etree.fromstring(self._load_view(self.held.picking_id, self.clerk))
+        asking = arch.xpath("//header/button[@name='button_validate'][@confirm]")
+        self.assertTrue(
+            any("Shipwire counts" in button.get("confirm") for button in asking)
+        )
+        for button in arch.xpath(
+            "//header/button[@name='button_validate'][not(@confirm)]"
+        ):
+            self.assertIn("shipwire_receiving_state in (", button.get("invisible"))
+
     def test_receivings_list_and_form_load_for_each_role(self):
         for user in (self.storekeeper, self.clerk, self.manager):
             with self.subTest(user=user.login):
