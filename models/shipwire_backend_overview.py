@@ -71,6 +71,7 @@ class ShipwireBackend(models.Model):
         """The domains of the receivings list's filters the counters open."""
         return {
             "receivings_held": [
+                ("is_open", "=", True),
                 "|",
                 ("state", "=", "held"),
                 ("active_hold_count", ">", 0),

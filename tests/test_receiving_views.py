@@ -43,6 +43,7 @@ class TestReceivingViews(ShipwireWorldCase):
             cls.backend, "cancelled", expected_date=past
         )
         cls.elsewhere = cls._receiving(cls.backend_a2, "held", expected_date=past)
+        cls.cancelled_with_hold = cls._receiving(cls.backend, "cancelled", hold=True)
 
     @classmethod
     def _receiving(cls, backend, state, hold=False, pending=5, **values):
@@ -205,7 +206,7 @@ class TestReceivingViews(ShipwireWorldCase):
         self.assertEqual(backend.receivings_held_count, 2)
         self.assertEqual(backend.receivings_overdue_count, 1)
         action, held = self._open(self.clerk, "receivings_held")
-        self.assertEqual(held, self.held | self.with_hold)
+        self.assertEqual(held, self.held | self.with_hold, "not a closed one's holds")
         self.assertEqual(action["name"], f"{self.backend.name}: Receivings on hold")
         _action, overdue = self._open(self.clerk, "receivings_overdue")
         self.assertEqual(overdue, self.overdue)
