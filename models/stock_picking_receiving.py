@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import float_compare
 
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper.receiving import (
@@ -89,23 +90,47 @@ class StockPickingReceiving(models.Model):
     def action_cancel(self):
         """While Shipwire may still receive the goods, the receipt is cancelled
         at Shipwire first: Cancel at Shipwire, which cancels the rest here."""
-        if not self.env.context.get("shipwire_booking"):
-            announced = self.sudo().filtered(
-                lambda p: (
-                    p.shipwire_receiving_id.state in OPEN_STATES
-                    and p.state not in ("done", "cancel")
+        self._shipwire_refuse_cancel(self)
+        return super().action_cancel()
+
+    def _action_done(self):
+        """Validating without a backorder cancels the rest: refused like Cancel."""
+        if self.env.context.get("cancel_backorder"):
+            self._shipwire_refuse_cancel(
+                self.filtered(lambda picking: picking._shipwire_leaves_remainder())
+            )
+        return super()._action_done()
+
+    def _shipwire_leaves_remainder(self):
+        return any(
+            float_compare(
+                move.quantity if move.picked else 0,
+                move.product_uom_qty,
+                precision_rounding=move.product_uom.rounding,
+            )
+            < 0
+            for move in self.move_ids
+            if move.state not in ("done", "cancel")
+        )
+
+    def _shipwire_refuse_cancel(self, pickings):
+        if self.env.context.get("shipwire_booking"):
+            return
+        announced = pickings.sudo().filtered(
+            lambda p: (
+                p.shipwire_receiving_id.state in OPEN_STATES
+                and p.state not in ("done", "cancel")
+            )
+        )
+        if announced:
+            raise UserError(
+                self.env._(
+                    "%(receipts)s: Shipwire's warehouse expects these goods. "
+                    "Press Cancel at Shipwire; the receipt is cancelled once "
+                    "Shipwire has cancelled its receiving.",
+                    receipts=", ".join(announced.mapped("name")),
                 )
             )
-            if announced:
-                raise UserError(
-                    self.env._(
-                        "%(receipts)s: Shipwire's warehouse expects these goods. "
-                        "Press Cancel at Shipwire; the receipt is cancelled once "
-                        "Shipwire has cancelled its receiving.",
-                        receipts=", ".join(announced.mapped("name")),
-                    )
-                )
-        return super().action_cancel()
 
     # -- buttons -------------------------------------------------------------------
 

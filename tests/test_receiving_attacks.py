@@ -176,6 +176,17 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
             self._press_list_button("action_cancel", backorder, user)
         self.assertEqual(backorder.state, "assigned")
 
+    def test_validating_by_hand_without_backorder_is_refused_while_open(self):
+        receipt, receiving = self._sent()
+        user = self.users["user"]
+        receipt.move_ids.quantity = 4
+        receipt.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            receipt.with_user(user).with_context(
+                skip_backorder=True, picking_ids_not_to_backorder=receipt.ids
+            ).button_validate()
+        self.assertEqual(receipt.state, "assigned")
+
     def test_validating_by_hand_never_books_twice(self):
         receipt, receiving = self._sent()
         receipt.move_ids.quantity = 10
