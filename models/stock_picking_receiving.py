@@ -93,6 +93,27 @@ class StockPickingReceiving(models.Model):
         self._shipwire_refuse_cancel(self)
         return super().action_cancel()
 
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_shipwire_receiving(self):
+        """The receiving keeps its receipt; a backorder goes only once Shipwire
+        no longer receives."""
+        kept = self.sudo().filtered(
+            lambda p: (
+                p.shipwire_receiving_id.picking_id == p
+                or p.shipwire_receiving_id.state in OPEN_STATES
+            )
+        )
+        if kept:
+            raise UserError(
+                self.env._(
+                    "%(receipts)s: announced to Shipwire, whose receiving keeps its "
+                    "receipt and, while Shipwire may still receive, its backorders. "
+                    "Cancel the receipt instead (Cancel at Shipwire while Shipwire "
+                    "may still receive).",
+                    receipts=", ".join(kept.mapped("name")),
+                )
+            )
+
     def _action_done(self):
         """Validating without a backorder cancels the rest: refused like Cancel."""
         if self.env.context.get("cancel_backorder"):

@@ -176,6 +176,18 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
             self._press_list_button("action_cancel", backorder, user)
         self.assertEqual(backorder.state, "assigned")
 
+    def test_deleting_the_receipt_or_its_backorder_is_refused(self):
+        receipt, receiving = self._sent()
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._rpc(self.users["manager"], receipt, "unlink")
+        self.assertTrue(receipt.exists())
+        self._arrive(receiving, "DIAMOND-1", good=4)
+        self._run_sync()
+        backorder = receiving._open_picking()
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._rpc(self.users["manager"], backorder, "unlink")
+        self.assertTrue(backorder.exists())
+
     def test_validating_by_hand_without_backorder_is_refused_while_open(self):
         receipt, receiving = self._sent()
         user = self.users["user"]
