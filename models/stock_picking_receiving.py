@@ -68,7 +68,42 @@ class StockPickingReceiving(models.Model):
     def write(self, vals):
         if "shipwire_receiving_id" in vals and not self.env.su:
             self._shipwire_refuse_link()
+        self._shipwire_refuse_moving_warehouse(vals)
         return super().write(vals)
+
+    def _shipwire_refuse_moving_warehouse(self, vals):
+        """Shipwire's warehouse expects the goods: the receipt stays in the Odoo
+        warehouse it was announced for."""
+        if not ({"picking_type_id", "location_dest_id"} & set(vals)):
+            return
+        new_warehouses = (
+            self.env["stock.picking.type"]
+            .sudo()
+            .browse(vals.get("picking_type_id"))
+            .warehouse_id
+            | self.env["stock.location"]
+            .sudo()
+            .browse(vals.get("location_dest_id"))
+            .warehouse_id
+        )
+        moved = self.sudo().filtered(
+            lambda p: (
+                p.shipwire_receiving_id.state in OPEN_STATES
+                and p.state not in ("done", "cancel")
+                and new_warehouses != p.shipwire_receiving_id.warehouse_id
+            )
+        )
+        if moved:
+            raise UserError(
+                self.env._(
+                    "%(receipts)s: announced to Shipwire for %(warehouse)s, whose "
+                    "goods they are. Keep the receipt's operation type and "
+                    "destination in that warehouse; to receive elsewhere, press "
+                    "Cancel at Shipwire and make a new receipt.",
+                    receipts=", ".join(moved.mapped("name")),
+                    warehouse=moved.shipwire_receiving_id.warehouse_id[:1].name,
+                )
+            )
 
     def _shipwire_refuse_link(self):
         raise AccessError(

@@ -258,6 +258,32 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
         receiving.picking_id.action_shipwire_refresh_receiving()
         self.assertEqual(self._on_hand(self.diamond), 7)
 
+    def test_the_warehouse_of_a_sent_receipt_cannot_change(self):
+        receipt, receiving = self._sent()
+        other_type = self.warehouse_a2.in_type_id
+        with self.assertRaisesRegex(UserError, receipt.name):
+            self._rpc(
+                self.users["user"],
+                receipt,
+                "write",
+                {
+                    "picking_type_id": other_type.id,
+                    "location_dest_id": other_type.default_location_dest_id.id,
+                },
+            )
+        with self.assertRaisesRegex(UserError, receipt.name):
+            self._rpc(
+                self.users["user"],
+                receipt,
+                "write",
+                {"location_dest_id": self.warehouse_a2.lot_stock_id.id},
+            )
+        shelf = self.env["stock.location"].create(
+            {"name": "Shelf", "location_id": self.warehouse.lot_stock_id.id}
+        )
+        self._rpc(self.users["user"], receipt, "write", {"location_dest_id": shelf.id})
+        self.assertEqual(receipt.location_dest_id, shelf)
+
     # -- Shipwire's odd answers ----------------------------------------------------
 
     def _remote(self, receiving, sandbox=None):
