@@ -108,6 +108,9 @@ class ShipwireInboundBooking(models.AbstractModel):
         if unknown:
             self._tell_unknown(unknown)
         picking = self._open_picking()
+        if to_book and not picking:
+            self._tell_no_transfer(to_book)
+            return
         closing = all(record.state in CLOSED_STATUSES for record in self)
         if not picking or not (to_book or closing):
             return
@@ -242,6 +245,26 @@ class ShipwireInboundBooking(models.AbstractModel):
                     item=name,
                 )
                 for name in names
+            ],
+        )
+
+    def _tell_no_transfer(self, to_book):
+        _ = self.env._
+        self.backend_id[:1]._shipwire_schedule_activity(
+            self.picking_id[:1],
+            TODO_ACTIVITY,
+            _("Shipwire received units no open transfer takes"),
+            [
+                _(
+                    "%(product)s: Shipwire newly counts %(good)s good and "
+                    "%(damaged)s damaged, but the transfer and its backorders are "
+                    "done or cancelled. Receive them on a new receipt, without "
+                    "Shipwire.",
+                    product=product.display_name,
+                    good=good,
+                    damaged=damaged,
+                )
+                for product, (good, damaged) in to_book.items()
             ],
         )
 

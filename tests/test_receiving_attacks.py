@@ -400,3 +400,18 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
             self.env["stock.move"].search_count([("is_inventory", "=", True)]),
             adjustments,
         )
+
+    def test_units_counted_after_the_receipt_is_done_are_not_lost_silently(self):
+        receipt, receiving = self._sent()
+        receipt.move_ids.quantity = 10
+        receipt.move_ids.picked = True
+        receipt.with_user(self.users["user"]).button_validate()
+        self.assertEqual(receipt.state, "done")
+        self._arrive(receiving, "DIAMOND-1", good=10)
+        (item,) = self._remote(receiving)["items"]
+        item["good"] = 12  # two more than announced
+        receipt.action_shipwire_refresh_receiving()
+        self.assertIn(
+            "Shipwire received units no open transfer takes",
+            self._activity_summaries(receipt),
+        )
