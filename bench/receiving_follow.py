@@ -37,7 +37,7 @@ def send_all(registry, account, receipt_ids):
 def run_sync(registry, backend_id):
     with fresh_env(registry) as env:
         backend = env["shipwire.backend"].browse(backend_id)
-        done, _left = env["shipwire.receiving.sync"]._sync(backend)
+        done = env["shipwire.inbound.sync"]._sync(backend)
         env.cr.commit()
         return done
 
@@ -64,7 +64,7 @@ def change_share(sandbox, registry, backend_id):
 
 def measured_sync(registry, sandbox, backend_id, profile_path):
     stored = []
-    sync_class = registry["shipwire.receiving.sync"]
+    sync_class = registry["shipwire.inbound.sync"]
     with query_probe(sync_class, "_store_page", stored), profiled(profile_path):
         requests = sandbox.request_count()
         started = time.perf_counter()

@@ -206,7 +206,7 @@ def run_jobs(registry, backend_id, stats):
     """A receiving sync run, then a stock sync run of the account (which runs the
     receiving sync first too); a run Shipwire failed is counted, not fatal."""
     for name, job in (
-        ("receiving_sync", lambda env, b: env["shipwire.receiving.sync"]._sync(b)),
+        ("receiving_sync", lambda env, b: env["shipwire.inbound.sync"]._sync(b)),
         (
             "stock_sync",
             lambda env, b: env["shipwire.stock.sync"]._sync_stock(b, full=True),

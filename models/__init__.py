@@ -40,7 +40,7 @@ from . import (
     shipwire_receiving_calls,
     shipwire_receiving_hold,
     shipwire_receiving_line,
-    shipwire_receiving_sync,
+    shipwire_inbound_sync,
     shipwire_purchase_order,
     shipwire_purchase_order_cost,
     shipwire_purchase_order_current,

@@ -4,6 +4,7 @@ import logging
 
 from odoo import fields, models
 
+from ..const import TODO_ACTIVITY
 from ..mapper.incoming import as_text, hold_values, is_older, tracking_values
 from ..mapper.receiving import (
     UPDATABLE_STATUSES,
@@ -25,7 +26,9 @@ class ShipwireInboundStore(models.AbstractModel):
     as superuser.
 
     Inheriting models say how the client reads their records:
-    ``_remote_get(client)`` and ``_remote_collection(client, id, name)``."""
+    ``_remote_get(client)``, ``_remote_collection(client, id, name)`` and
+    ``_remote_pages(client, **filters)``, and which account field holds their
+    sync cursor (``_sync_cursor_field``)."""
 
     _inherit = "shipwire.inbound"  # pylint: disable=consider-merging-classes-inherited
 
@@ -89,6 +92,23 @@ class ShipwireInboundStore(models.AbstractModel):
         self.message = "\n".join([text, *details]).strip()
         self.picking_id.message_post(
             body=self.env._("Shipwire: %(text)s", text=self.message)
+        )
+
+    def _not_applied(self, error):
+        """Shipwire's record could not be stored: said on the transfer, with an
+        activity."""
+        self.picking_id.message_post(
+            body=self.env._(
+                "%(record)s could not be stored: %(error)s",
+                record=self._description,
+                error=error,
+            )
+        )
+        self.backend_id._shipwire_schedule_activity(
+            self.picking_id,
+            TODO_ACTIVITY,
+            self.env._("%(record)s not applied", record=self._description),
+            [str(error)],
         )
 
     def _note_messages(self, messages):

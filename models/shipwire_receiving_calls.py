@@ -14,6 +14,7 @@ class ShipwireReceivingCalls(models.Model):
     Callers have checked the user's rights and run as superuser."""
 
     _inherit = "shipwire.receiving"  # pylint: disable=consider-merging-classes-inherited
+    _sync_cursor_field = "receiving_sync_cursor"
 
     sent_items = fields.Text(
         readonly=True, help="The items as last sent to Shipwire, to tell changes."
@@ -113,6 +114,10 @@ class ShipwireReceivingCalls(models.Model):
     @staticmethod
     def _remote_collection(client, receiving_id, name):
         return client.receiving_collection(receiving_id, name)
+
+    @staticmethod
+    def _remote_pages(client, **filters):
+        return client.receiving_pages(**filters)
 
     def _labels(self):
         self.ensure_one()

@@ -86,9 +86,9 @@ class ShipwireStockSync(models.AbstractModel):
                 # Shipped units leave Shipwire's counters and Odoo's deliveries at
                 # once: deliveries first, so that no shipment is counted twice.
                 self.env["shipwire.sync"]._sync(backend)
-                # Received units reach Odoo through their receipts, before the
-                # stock levels are compared.
-                self.env["shipwire.receiving.sync"]._sync(backend)
+                # Received and returned units reach Odoo through their transfers,
+                # before the stock levels are compared.
+                self.env["shipwire.inbound.sync"]._sync(backend)
                 return self._read_stock(
                     backend, budget, full, lambda: _connection_alive(lock_cr)
                 )

@@ -5,7 +5,7 @@ from odoo.tests import new_test_user
 
 from .common import ShipwireCase
 
-RECEIVING_JOB = "sale_stock_shipwire.ir_cron_shipwire_receiving_sync"
+INBOUND_JOB = "sale_stock_shipwire.ir_cron_shipwire_inbound_sync"
 
 
 def sandbox_control(sandbox, receiving, action, body=None):
@@ -99,7 +99,7 @@ class ReceivingCase(ShipwireCase):
         )
 
     def _run_sync(self):
-        self.assertTrue(self.env.ref(RECEIVING_JOB).method_direct_trigger())
+        self.assertTrue(self.env.ref(INBOUND_JOB).method_direct_trigger())
         self.env.invalidate_all()
 
     def _on_hand(self, product, location=None):

@@ -31,7 +31,7 @@ class TestReceivingArrivals(ReceivingCase):
         self._sync_stock()
         before = self._on_hand(self.diamond)
         adjustments = self._adjustments()
-        Sync = type(self.env["shipwire.receiving.sync"])
+        Sync = type(self.env["shipwire.inbound.sync"])
         read_receivings = Sync._sync
 
         def then_units_arrive(sync, backend, *args, **kwargs):

@@ -336,8 +336,12 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
         self._arrive(receiving, "DIAMOND-1", good=4)
         client = self._sandbox_client()
         resource = client.get_receiving(receiving.shipwire_id, "items,holds,trackings")
-        self.env["shipwire.receiving.sync"]._store_page(
-            self.backend, client, [resource, dict(resource)], set()
+        self.env["shipwire.inbound.sync"]._store_page(
+            self.env["shipwire.receiving"],
+            self.backend,
+            client,
+            [resource, dict(resource)],
+            set(),
         )
         self.assertEqual(self._on_hand(self.diamond), 4)
 

@@ -2,7 +2,7 @@ from odoo import Command
 from odoo.exceptions import AccessError, UserError
 
 from .common import ShipwireWorldCase
-from .receiving_common import RECEIVING_JOB, sandbox_control
+from .receiving_common import INBOUND_JOB, sandbox_control
 
 
 class TestReceivingCompanies(ShipwireWorldCase):
@@ -97,7 +97,7 @@ class TestReceivingCompanies(ShipwireWorldCase):
         sandbox_control(
             self.sandbox_b, receiving, "receive", {"sku": "DIAMOND-1", "good": 5}
         )
-        self.assertTrue(self.env.ref(RECEIVING_JOB).method_direct_trigger())
+        self.assertTrue(self.env.ref(INBOUND_JOB).method_direct_trigger())
         self.env.invalidate_all()
         self.assertEqual(receipt_b.state, "done")
         self.assertEqual(receipt_b.company_id, self.company_b)
