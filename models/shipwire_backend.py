@@ -27,6 +27,8 @@ PROGRESS_FIELDS = {
     "stock_sync_error_date",
     "outage_since",
     "outage_message",
+    "receiving_sync_cursor",
+    "return_sync_cursor",
 }
 MAX_RETENTION_DAYS = 3650
 MAX_RECONCILE_HOURS = 8760

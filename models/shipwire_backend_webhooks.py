@@ -23,6 +23,15 @@ WEBHOOK_TOPICS = (
     "purchaseorder.completed",
     "purchaseorder.canceled",
     "stock.transition",
+    "return.created",
+    "return.updated",
+    "return.canceled",
+    "return.completed",
+    "return.hold.added",
+    "return.hold.cleared",
+    "return.tracking.created",
+    "return.tracking.updated",
+    "return.tracking.delivered",
 )
 
 

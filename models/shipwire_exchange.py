@@ -42,6 +42,12 @@ class ShipwireExchange(models.Model):
         ondelete="set null",
         index="btree_not_null",
     )
+    return_id = fields.Many2one(
+        "shipwire.return",
+        string="Shipwire return",
+        ondelete="set null",
+        index="btree_not_null",
+    )
     # The daily purge looks calls up by account and age.
     create_date = fields.Datetime(string="Created on", readonly=True, index=True)
     operation = fields.Char(required=True)

@@ -82,6 +82,9 @@ class ShipwireFulfillmentOrder(models.Model):
         "shipwire.tracking", "fulfillment_order_id", string="Trackings"
     )
     active_hold_count = fields.Integer(compute="_compute_active_hold_count")
+    shipwire_return_ids = fields.One2many(
+        "shipwire.return", "fulfillment_order_id", string="Shipwire returns"
+    )
 
     _sql_constraints = [
         (

@@ -2,7 +2,7 @@ import hashlib
 import json
 import logging
 
-from odoo import fields, models
+from odoo import api, fields, models
 
 from ..const import TODO_ACTIVITY
 from ..mapper.incoming import as_text, hold_values, is_older, tracking_values
@@ -31,6 +31,11 @@ class ShipwireInboundStore(models.AbstractModel):
     sync cursor (``_sync_cursor_field``)."""
 
     _inherit = "shipwire.inbound"  # pylint: disable=consider-merging-classes-inherited
+
+    @api.model
+    def _send_due(self, backend):
+        """Send what waits to be sent of ``backend`` before its records are read;
+        nothing by default."""
 
     def _call(self, operation, call):
         """Run ``call(client)``, log its exchanges on the record and return

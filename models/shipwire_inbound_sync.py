@@ -15,7 +15,8 @@ from .shipwire_sync import CONCURRENT_WRITES, SYNC_OVERLAP, SYNC_TIME_BUDGET
 _logger = logging.getLogger(__name__)
 
 INBOUND_JOB = "sale_stock_shipwire.ir_cron_shipwire_inbound_sync"
-INBOUND_MODELS = ("shipwire.receiving",)
+# Followed in this order: receivings, then returns.
+INBOUND_MODELS = ("shipwire.receiving", "shipwire.return")
 
 
 class ShipwireInboundSync(models.AbstractModel):
@@ -64,6 +65,7 @@ class ShipwireInboundSync(models.AbstractModel):
         return done
 
     def _sync_model(self, Inbound, backend, budget):
+        Inbound._send_due(backend)
         ours = Inbound.search([("backend_id", "=", backend.id)], limit=1)
         if not ours:
             return 0

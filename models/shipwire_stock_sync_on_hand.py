@@ -2,6 +2,8 @@ from collections import defaultdict
 
 from odoo import models
 
+from .shipwire_inbound_sync import INBOUND_MODELS
+
 
 class ShipwireStockSyncOnHand(models.AbstractModel):
     """Odoo's on-hand quantities set to what the synced stock levels hold."""
@@ -36,14 +38,16 @@ class ShipwireStockSyncOnHand(models.AbstractModel):
     def _explained_units(self, backend):
         """``{(product, Odoo warehouse): units}`` by which Odoo's on-hand rightly
         differs from Shipwire's for now, each to be booked by its own document:
-        units Shipwire received that their receipt has not booked yet (fewer in
-        Odoo), units Shipwire shipped whose delivery is not validated (more)."""
+        units Shipwire received that their receipt or return has not booked yet
+        (fewer in Odoo), units Shipwire shipped whose delivery is not validated
+        (more)."""
         units = defaultdict(int)
-        receivings = self.env["shipwire.receiving"].search(
-            [("backend_id", "=", backend.id), ("line_ids.unbooked_good", ">", 0)]
-        )
-        for key, unbooked in receivings._unbooked_good().items():
-            units[key] -= unbooked
+        for model in INBOUND_MODELS:
+            inbound = self.env[model].search(
+                [("backend_id", "=", backend.id), ("line_ids.unbooked_good", ">", 0)]
+            )
+            for key, unbooked in inbound._unbooked_good().items():
+                units[key] -= unbooked
         unapplied = self.env["shipwire.fulfillment.order"].search(
             [("backend_id", "=", backend.id), ("delivery_problem", "!=", False)]
         )

@@ -20,6 +20,9 @@ class ShipwireSyncWebhooks(models.AbstractModel):
         update older than what is stored changes nothing. An order we cannot place
         triggers a catch-up sync instead of a call from here."""
         remote, trackings, stock = _webhook_resources(events)
+        returns = events.filtered(lambda event: webhook_kind(event.topic) == "return")
+        if returns:
+            self.env["shipwire.return"]._store_webhooks(backend, returns)
         for body in stock:
             self.env["shipwire.stock.sync"]._handle_stock_webhook(backend, body)
         matched = self._match(backend, remote) if remote else {}
@@ -100,6 +103,8 @@ def _webhook_resources(events):
     for position, event in enumerate(events):
         kind = webhook_kind(event.topic)
         body = event.body if isinstance(event.body, dict) else {}
+        if kind == "return":
+            continue
         if kind == "stock":
             # Stock topics carry their fields flat, not a resource.
             stock.append(body)
@@ -135,6 +140,7 @@ def _tracking_items(trackings):
 
 def webhook_kind(topic):
     """What a webhook topic is about (``order``, ``tracking``, ``purchaseorder``,
-    ``stock``), or None for one the module does not apply."""
+    ``stock``, ``return``), or None for one the module does not apply."""
     kind = topic.removeprefix("v1.").split(".", 1)[0]
-    return kind if kind in ("order", "tracking", "purchaseorder", "stock") else None
+    known = ("order", "tracking", "purchaseorder", "stock", "return")
+    return kind if kind in known else None

@@ -190,7 +190,7 @@ class StockPickingReceiving(models.Model):
 
     # -- buttons -------------------------------------------------------------------
 
-    def _shipwire_receiving_as_module(self):
+    def _shipwire_as_module(self):
         """After the caller's Shipwire group was checked: receipts are handled by
         Inventory users; the module does the rest."""
         ensure_group(self.env, "stock.group_stock_user")
@@ -203,7 +203,7 @@ class StockPickingReceiving(models.Model):
         title = self.env._("Send to Shipwire")
         if not self:
             return nothing_selected(self.env, title)
-        pickings = self._shipwire_receiving_as_module()
+        pickings = self._shipwire_as_module()
         pickings._shipwire_lock()
         problems = []
         for picking in pickings:
@@ -286,7 +286,7 @@ class StockPickingReceiving(models.Model):
 
     def action_shipwire_update_receiving(self):
         ensure_group(self.env, GROUP_USER)
-        pickings = self._shipwire_receiving_as_module()
+        pickings = self._shipwire_as_module()
         pickings._shipwire_lock()
         for picking in pickings:
             problems = receiving_problems(
@@ -300,7 +300,7 @@ class StockPickingReceiving(models.Model):
 
     def action_shipwire_cancel_receiving(self):
         ensure_group(self.env, GROUP_MANAGER)
-        pickings = self._shipwire_receiving_as_module()
+        pickings = self._shipwire_as_module()
         pickings._shipwire_lock()
         for receiving in pickings._shipwire_receivings():
             receiving._cancel()
@@ -308,7 +308,7 @@ class StockPickingReceiving(models.Model):
 
     def action_shipwire_refresh_receiving(self):
         ensure_group(self.env, GROUP_USER)
-        pickings = self._shipwire_receiving_as_module()
+        pickings = self._shipwire_as_module()
         pickings._shipwire_lock()
         for picking in pickings:
             if not picking.shipwire_receiving_id:
@@ -323,7 +323,7 @@ class StockPickingReceiving(models.Model):
 
     def action_shipwire_receiving_labels(self):
         ensure_group(self.env, GROUP_USER)
-        pickings = self._shipwire_receiving_as_module()
+        pickings = self._shipwire_as_module()
         attached = {}
         for receiving in pickings._shipwire_receivings():
             attachment = receiving._labels()

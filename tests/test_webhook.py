@@ -200,7 +200,7 @@ class TestWebhook(WebhookCase):
         cases = {
             "malformed JSON": (self._post(None, raw=b"{not json"), 400),
             "unknown topic": (
-                self._post({**payload, "topic": "return.created"}),
+                self._post({**payload, "topic": "vendor.created"}),
                 400,
             ),
             "no topic": (self._post({"body": payload["body"]}), 400),

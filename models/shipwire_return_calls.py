@@ -1,0 +1,217 @@
+import base64
+
+from odoo import api, models
+
+from ..const import TODO_ACTIVITY
+from ..mapper import shipwire_id
+from ..mapper.incoming import as_text
+from ..mapper.returns import (
+    RETURNABLE_STATUSES,
+    return_payload,
+    shipping_fulfillment_orders,
+)
+from ..shipwire_api import ShipwireNotReturnableError
+from ..shipwire_api.envelope import collection_items
+from .shipwire_inbound_store import INBOUND_EXPANSIONS
+from .shipwire_inbound_sync import INBOUND_JOB
+from .shipwire_sync import CONCURRENT_WRITES
+
+
+class ShipwireReturnCalls(models.Model):
+    """The calls to Shipwire for a return: create, cancel, labels. Callers have
+    checked the user's rights and run as superuser."""
+
+    _inherit = "shipwire.return"  # pylint: disable=consider-merging-classes-inherited
+    _sync_cursor_field = "return_sync_cursor"
+
+    def _send(self):
+        """Ask Shipwire for the return, never twice: Shipwire refuses a second
+        return of an order, and the client then finds and links the one it has."""
+        self.ensure_one()
+        payload = return_payload(self, self.order_items)
+
+        def create(client):
+            result = client.create_return(payload)
+            # A create answers the return without its items: read it whole.
+            found = client.get_return(result.id, INBOUND_EXPANSIONS)
+            return self._complete(client, found), result
+
+        answer, error = self._call("create", create)
+        if isinstance(error, ShipwireNotReturnableError):
+            self._not_returnable_yet(error)
+            return
+        if error is not None:
+            self._failed(error)
+            return
+        resource, result = answer
+        notes = [as_text(w.message) or str(w) for w in result.warnings]
+        if result.recovered:
+            notes.insert(
+                0,
+                self.env._(
+                    "Shipwire already had a return of %(order)s: return %(id)s is "
+                    "linked, no second one was made.",
+                    order=self.fulfillment_order_id.display_name,
+                    id=result.id,
+                ),
+            )
+        self._note_messages(notes)
+        self._store_remote(resource)
+
+    def _not_returnable_yet(self, error):
+        self.state = "waiting"
+        self.message = self.env._(
+            "Shipwire cannot take a return of %(order)s yet (%(reason)s): only "
+            "orders it processed and did not cancel can be returned. The sync "
+            "sends it again once Shipwire allows it.",
+            order=self.fulfillment_order_id.display_name,
+            reason="; ".join(m.message for m in error.errors) or error,
+        )
+        self.picking_id.message_post(
+            body=self.env._("Shipwire: %(text)s", text=self.message)
+        )
+
+    def _cancel(self):
+        self.ensure_one()
+        _result, error = self._call(
+            "cancel", lambda client: client.cancel_return(self.shipwire_id)
+        )
+        if error is not None:
+            self._failed(error)
+            return
+        self._refresh()
+
+    def _refresh(self):
+        if not self.shipwire_id:
+            return self._send()
+        return super()._refresh()
+
+    def _remote_get(self, client):
+        return client.get_return(self.shipwire_id, INBOUND_EXPANSIONS)
+
+    @staticmethod
+    def _remote_collection(client, return_id, name):
+        return client.return_collection(return_id, name)
+
+    @staticmethod
+    def _remote_pages(client, **filters):
+        return client.return_pages(**filters)
+
+    def _booking_group(self):
+        """Every return of the picking: they are booked on it together."""
+        return self.picking_id.shipwire_return_ids
+
+    def _labels(self):
+        self.ensure_one()
+        pdf, error = self._call(
+            "labels", lambda client: client.return_labels_pdf(self.shipwire_id)
+        )
+        if error is not None:
+            self._failed(error)
+            return None
+        picking = self.picking_id
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": f"{picking.name.replace('/', '-')}-{self.external_id}-"
+                "shipwire-label.pdf",
+                "type": "binary",
+                "datas": base64.b64encode(pdf),
+                "mimetype": "application/pdf",
+                "res_model": "stock.picking",
+                "res_id": picking.id,
+            }
+        )
+        picking.message_post(
+            body=self.env._(
+                "Shipwire's return label of %(order)s.",
+                order=self.fulfillment_order_id.display_name,
+            ),
+            attachment_ids=attachment.ids,
+        )
+        return attachment
+
+    @api.model
+    def _send_due(self, backend):
+        """Returns queued on confirmation, and those Shipwire could not take yet
+        whose fulfillment order it now makes returns from; each in a savepoint,
+        a picking that cannot be sent says why with an activity."""
+        queued = (
+            self.env["stock.picking"]
+            .search(
+                [
+                    ("shipwire_return_queued", "=", True),
+                    ("company_id", "=", backend.company_id.id),
+                ]
+            )
+            .filtered(lambda p: shipping_fulfillment_orders(p).backend_id == backend)
+        )
+        waiting = self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("state", "=", "waiting"),
+                ("fulfillment_order_id.status", "in", RETURNABLE_STATUSES),
+            ]
+        )
+        for picking in queued | waiting.picking_id:
+            try:
+                with self.env.cr.savepoint():
+                    problems = picking._shipwire_return_problems()
+                    if not problems:
+                        picking._shipwire_send_returns()
+            except CONCURRENT_WRITES:
+                raise
+            except Exception as error:  # noqa: BLE001 - the others go on
+                problems = [str(error)]
+            if problems:
+                picking.shipwire_return_queued = False
+                backend._shipwire_schedule_activity(
+                    picking,
+                    TODO_ACTIVITY,
+                    self.env._("Return not sent to Shipwire"),
+                    problems,
+                )
+            self.env["shipwire.sync"]._commit_progress()
+
+    @api.model
+    def _store_webhooks(self, backend, events):
+        """``return.*`` deliveries: a return stored as any read of it (an older
+        one changes nothing), a hold list stored on its return; anything else,
+        or a return this database does not have, brings the sync forward."""
+        for event in events:
+            resource = (
+                event.body.get("resource") if isinstance(event.body, dict) else None
+            )
+            if not isinstance(resource, dict):
+                continue
+            if ".hold." in event.topic:
+                holds = collection_items(resource)
+                ids = {
+                    shipwire_id(hold.get("orderId"))
+                    for hold in holds
+                    if isinstance(hold, dict)
+                }
+                for record in self._of_backend(backend, ids - {""}):
+                    record._store_holds(
+                        [
+                            h
+                            for h in holds
+                            if shipwire_id(h.get("orderId")) == record.shipwire_id
+                        ]
+                    )
+                self.env.ref(INBOUND_JOB)._trigger()
+                continue
+            record = self._of_backend(backend, {shipwire_id(resource.get("id"))} - {""})
+            if record and "status" in resource:
+                record._store_remote(resource)
+            else:
+                self.env.ref(INBOUND_JOB)._trigger()
+
+    @api.model
+    def _of_backend(self, backend, ids):
+        return (
+            self.search(
+                [("backend_id", "=", backend.id), ("shipwire_id", "in", list(ids))]
+            )
+            if ids
+            else self.browse()
+        )

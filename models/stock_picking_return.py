@@ -1,0 +1,351 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+from ..const import GROUP_MANAGER, GROUP_USER
+from ..mapper.returns import (
+    RETURNABLE_STATUSES,
+    return_external_id,
+    return_plan,
+    shipping_fulfillment_orders,
+)
+from .shipwire_backend import ensure_group, nothing_selected, notification
+from .shipwire_inbound import OPEN_STATES
+from .shipwire_inbound_sync import INBOUND_JOB
+
+# A return in these states has not reached Shipwire: Send tries it again.
+UNSENT_STATES = ("unanswered", "refused", "waiting")
+
+
+class StockPickingReturn(models.Model):
+    """A return picking of a delivery Shipwire shipped, announced to Shipwire as
+    one return per fulfillment order concerned, and its buttons."""
+
+    # Kept apart from stock_picking.py by feature.
+    _inherit = "stock.picking"  # pylint: disable=consider-merging-classes-inherited
+
+    shipwire_return_ids = fields.One2many(
+        "shipwire.return", "picking_id", string="Shipwire returns", readonly=True
+    )
+    shipwire_return_queued = fields.Boolean(
+        string="Return queued for Shipwire",
+        readonly=True,
+        copy=False,
+        help="Confirmed on an account that sends returns on confirmation: the "
+        "sync job sends it.",
+    )
+    shipwire_can_return = fields.Boolean(
+        compute="_compute_shipwire_can_return",
+        help="A return of a delivery Shipwire shipped, not sent to Shipwire yet, "
+        "whose fulfillment orders Shipwire makes returns from.",
+    )
+
+    @api.depends(
+        "return_id",
+        "state",
+        "shipwire_return_ids.can_send",
+        "shipwire_return_ids.state",
+    )
+    def _compute_shipwire_can_return(self):
+        for picking in self:
+            sudo = picking.sudo()
+            returns = sudo.shipwire_return_ids
+            if returns:
+                can = any(returns.mapped("can_send"))
+            else:
+                orders = (
+                    shipping_fulfillment_orders(sudo)
+                    if picking.picking_type_code == "incoming" and picking.return_id
+                    else ()
+                )
+                can = any(order.status in RETURNABLE_STATUSES for order in orders)
+            picking.shipwire_can_return = can and picking.state not in (
+                "draft",
+                "done",
+                "cancel",
+            )
+
+    def _shipwire_return_root(self):
+        """The return picking whose Shipwire returns this backorder shares."""
+        self.ensure_one()
+        root = self
+        while root.backorder_id:
+            root = root.backorder_id
+        return root
+
+    def write(self, vals):
+        if "shipwire_return_queued" in vals and not self.env.su:
+            raise AccessError(
+                self.env._("Returns are queued for Shipwire by the module only.")
+            )
+        return super().write(vals)
+
+    def action_confirm(self):
+        result = super().action_confirm()
+        self._shipwire_queue_returns()
+        return result
+
+    def _shipwire_queue_returns(self):
+        """Returns of an account that sends them on confirmation: the sync job
+        sends them now, in the background."""
+        queued = self.sudo().filtered(
+            lambda p: (
+                p.return_id
+                and not p.backorder_id
+                and not p.shipwire_return_ids
+                and shipping_fulfillment_orders(p)
+                .backend_id[:1]
+                .return_send_on_confirmation
+            )
+        )
+        if queued:
+            queued.shipwire_return_queued = True
+            self.env.ref(INBOUND_JOB).sudo()._trigger()
+
+    def _shipwire_open_returns(self):
+        """The Shipwire returns that may still receive units of these pickings."""
+        return (
+            self.sudo()
+            .mapped(lambda p: p._shipwire_return_root().shipwire_return_ids)
+            .filtered(lambda r: r.state in OPEN_STATES and r.shipwire_id)
+        )
+
+    def action_cancel(self):
+        """While Shipwire may still receive the returned units, the return is
+        cancelled at Shipwire first; the rest here follows."""
+        if not self.env.context.get("shipwire_booking"):
+            self._shipwire_refuse_cancel_return(
+                self.filtered(lambda p: p.state not in ("done", "cancel"))
+            )
+        return super().action_cancel()
+
+    def _action_done(self):
+        """Validating without a backorder cancels the rest: refused like Cancel."""
+        if self.env.context.get("cancel_backorder") and not self.env.context.get(
+            "shipwire_booking"
+        ):
+            self._shipwire_refuse_cancel_return(
+                self.filtered(lambda picking: picking._shipwire_leaves_remainder())
+            )
+        return super()._action_done()
+
+    def _shipwire_refuse_cancel_return(self, pickings):
+        expected = pickings.filtered(lambda p: p._shipwire_open_returns())
+        if expected:
+            raise UserError(
+                self.env._(
+                    "%(returns)s: Shipwire's warehouse expects the returned units. "
+                    "Press Cancel at Shipwire; the return is cancelled here once "
+                    "Shipwire has cancelled it.",
+                    returns=", ".join(expected.mapped("name")),
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_shipwire_return(self):
+        kept = self.sudo().filtered(
+            lambda p: p.shipwire_return_ids or p._shipwire_open_returns()
+        )
+        if kept:
+            raise UserError(
+                self.env._(
+                    "%(returns)s: sent to Shipwire, whose returns keep their "
+                    "picking. Cancel it instead (Cancel at Shipwire while Shipwire "
+                    "may still receive).",
+                    returns=", ".join(kept.mapped("name")),
+                )
+            )
+
+    # -- buttons -------------------------------------------------------------------
+
+    def action_shipwire_send_return(self):
+        """Ask Shipwire for a return of each fulfillment order the returned units
+        were shipped with, each once."""
+        ensure_group(self.env, GROUP_USER)
+        title = self.env._("Send return to Shipwire")
+        if not self:
+            return nothing_selected(self.env, title)
+        pickings = self._shipwire_as_module()
+        pickings._shipwire_lock()
+        problems = []
+        for picking in pickings:
+            problems += picking._shipwire_return_problems()
+        if problems:
+            if len(pickings) > 1:
+                problems.insert(
+                    0,
+                    self.env._(
+                        "None of the %(count)s returns was sent. Fix or unselect "
+                        "these, then send again:",
+                        count=len(pickings),
+                    ),
+                )
+            raise UserError("\n".join(problems))
+        for picking in pickings:
+            picking.with_company(picking.company_id)._shipwire_send_returns()
+        return pickings._shipwire_return_outcome(title)
+
+    def _shipwire_return_problems(self):
+        """Why this picking cannot be sent to Shipwire, one sentence each."""
+        self.ensure_one()
+        _ = self.env._
+        if self.backorder_id:
+            return [
+                _(
+                    "%(picking)s is a backorder of %(origin)s, whose Shipwire "
+                    "returns take its units: send %(origin)s.",
+                    picking=self.name,
+                    origin=self._shipwire_return_root().name,
+                )
+            ]
+        returns = self.shipwire_return_ids
+        if returns and not returns.filtered(lambda r: r.state in UNSENT_STATES):
+            return [
+                _(
+                    "%(picking)s is already sent to Shipwire as %(returns)s.",
+                    picking=self.name,
+                    returns=", ".join(returns.mapped("external_id")),
+                )
+            ]
+        if self.state in ("draft", "done", "cancel"):
+            return [
+                _(
+                    "%(picking)s is not waiting for its units: confirm it first.",
+                    picking=self.name,
+                )
+            ]
+        if returns:
+            return []
+        plan, problems = return_plan(self)
+        for order in plan:
+            taken = order.shipwire_return_ids.filtered(
+                lambda r: r.picking_id != self and r.state not in ("cancelled",)
+            )
+            if taken:
+                problems.append(
+                    _(
+                        "%(picking)s: %(order)s already has the Shipwire return of "
+                        "%(other)s, and Shipwire takes one return per order: add "
+                        "these units to %(other)s, or cancel it first.",
+                        picking=self.name,
+                        order=order.display_name,
+                        other=taken[0].picking_id.name,
+                    )
+                )
+        return problems
+
+    def _shipwire_send_returns(self):
+        """Make the picking's return records (their externalIds fixed from then
+        on) and send those Shipwire does not have."""
+        self.ensure_one()
+        if not self.shipwire_return_ids:
+            plan, _problems = return_plan(self)
+            self.env["shipwire.return"].create(
+                [
+                    {
+                        "backend_id": order.backend_id.id,
+                        "picking_id": self.id,
+                        "fulfillment_order_id": order.id,
+                        "warehouse_id": self.picking_type_id.warehouse_id.id,
+                        "external_id": return_external_id(
+                            order.backend_id, self, order
+                        ),
+                        "order_no": order.order_no,
+                        "order_items": items,
+                    }
+                    for order, items in plan.items()
+                ]
+            )
+        self.shipwire_return_queued = False
+        for record in self.shipwire_return_ids.filtered(
+            lambda r: r.state in UNSENT_STATES and not r.shipwire_id
+        ):
+            record._send()
+
+    def _shipwire_returns(self):
+        not_sent = self.filtered(
+            lambda p: (
+                not p._shipwire_return_root().shipwire_return_ids.filtered(
+                    "shipwire_id"
+                )
+            )
+        )
+        if not_sent:
+            raise UserError(
+                self.env._(
+                    "%(returns)s: not sent to Shipwire yet; press Send return to "
+                    "Shipwire.",
+                    returns=", ".join(not_sent.mapped("name")),
+                )
+            )
+        return self.mapped(
+            lambda p: p._shipwire_return_root().shipwire_return_ids
+        ).filtered("shipwire_id")
+
+    def action_shipwire_cancel_return(self):
+        ensure_group(self.env, GROUP_MANAGER)
+        pickings = self._shipwire_as_module()
+        pickings._shipwire_lock()
+        for record in pickings._shipwire_returns().filtered("is_open"):
+            record._cancel()
+        return pickings._shipwire_return_outcome(self.env._("Cancel at Shipwire"))
+
+    def action_shipwire_refresh_return(self):
+        ensure_group(self.env, GROUP_USER)
+        pickings = self._shipwire_as_module()
+        pickings._shipwire_lock()
+        for picking in pickings:
+            returns = picking._shipwire_return_root().shipwire_return_ids
+            if not returns:
+                raise UserError(
+                    self.env._(
+                        "%(picking)s is not sent to Shipwire.", picking=picking.name
+                    )
+                )
+            for record in returns:
+                if record.shipwire_id or record.state == "unanswered":
+                    record._refresh()
+        return pickings._shipwire_return_outcome(self.env._("Refresh from Shipwire"))
+
+    def action_shipwire_return_labels(self):
+        ensure_group(self.env, GROUP_USER)
+        pickings = self._shipwire_as_module()
+        attached = {}
+        for record in pickings._shipwire_returns():
+            attachment = record._labels()
+            if attachment:
+                attached[record] = attachment.name
+        return pickings._shipwire_return_outcome(
+            self.env._("Shipwire labels"), attached
+        )
+
+    def _shipwire_return_outcome(self, title, attached=None):
+        """One line a Shipwire return: its state, Shipwire's messages, the holds
+        still active and, after Labels, the file attached."""
+        lines, kind = [], "success"
+        for picking in self:
+            for record in picking._shipwire_return_root().shipwire_return_ids:
+                line = (
+                    f"{picking.name} - {record.fulfillment_order_id.display_name}: "
+                    f"{record._state_label()}"
+                )
+                if record.state in UNSENT_STATES:
+                    kind = "danger" if record.state != "waiting" else "warning"
+                holds = record.is_open and record.hold_ids.filtered(
+                    lambda hold: not hold.cleared_date
+                )
+                if holds:
+                    kind = "warning" if kind == "success" else kind
+                    line += " - " + self.env._(
+                        "held at Shipwire: %(holds)s",
+                        holds="; ".join(
+                            hold.description or hold.hold_type or "-" for hold in holds
+                        ),
+                    )
+                if record.message:
+                    line += f" ({record.message})"
+                if attached and record in attached:
+                    line += " - " + self.env._(
+                        "label attached: %(file)s", file=attached[record]
+                    )
+                lines.append(line)
+        return notification(kind, "\n".join(lines), title=title, reload=True)

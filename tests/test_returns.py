@@ -1,0 +1,245 @@
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user, tagged
+
+from .return_common import ReturnCase
+
+
+@tagged("post_install", "-at_install")
+class TestReturns(ReturnCase):
+    """Odoo's returns of deliveries Shipwire shipped, as Shipwire returns, booked
+    once on the return picking."""
+
+    def _sent_return(self, units=2, lines=None):
+        order = self._shipped(lines)
+        picking = self._return(order.picking_ids, {self.diamond: units})
+        self._send_return(picking)
+        return order, picking, picking.sudo().shipwire_return_ids
+
+    def test_a_return_asks_shipwire_back_from_the_fulfillment_order(self):
+        order, picking, record = self._sent_return()
+
+        self.assertEqual(len(record), 1)
+        self.assertEqual(record.state, "processed")
+        self.assertTrue(record.shipwire_id)
+        fulfillment = order.shipwire_fulfillment_order_ids
+        self.assertEqual(record.fulfillment_order_id, fulfillment)
+        (remote,) = self._sandbox_client().order_returns(int(fulfillment.shipwire_id))
+        self.assertEqual(remote["externalId"], record.external_id)
+        self.assertEqual(
+            [(line.sku, line.expected, line.pending) for line in record.line_ids],
+            [("DIAMOND-1", 2, 2)],
+        )
+        self.assertFalse(picking.with_user(self.receiver).shipwire_can_return)
+        with self.assertRaisesRegex(UserError, "already sent to Shipwire"):
+            self._send_return(picking)
+        self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+    def test_a_split_order_returned_whole_makes_one_return_per_fulfillment_order(self):
+        lamp = self._product("Lamp", "ONLY-LAX")
+        vase = self._product("Vase", "ONLY-PHL")
+        order = self._shipped([(lamp, 1), (vase, 3)], split=True)
+        first, second = order.shipwire_fulfillment_order_ids
+        picking = self._return(order.picking_ids, {lamp: 1, vase: 2})
+
+        self._send_return(picking)
+
+        records = picking.sudo().shipwire_return_ids.sorted(
+            lambda r: r.fulfillment_order_id.split_number
+        )
+        self.assertEqual(records.fulfillment_order_id, first | second)
+        self.assertEqual(
+            [(r.line_ids.sku, r.line_ids.expected) for r in records],
+            [("ONLY-LAX", 1), ("ONLY-PHL", 2)],
+        )
+        client = self._sandbox_client()
+        for fulfillment in (first, second):
+            self.assertEqual(len(client.order_returns(int(fulfillment.shipwire_id))), 1)
+        self.assertEqual(len(client.search_returns()), 2)
+
+        for record in records:
+            self._arrive_return(
+                record, record.line_ids.sku, good=record.line_ids.expected
+            )
+            self._control_return(record, "complete")
+        self._run_sync()
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(order.order_line.mapped("qty_delivered"), [0, 1])
+
+    def test_good_units_are_booked_back_and_lower_the_delivered_quantity(self):
+        order, picking, record = self._sent_return(units=3)
+        before = self._on_hand(self.diamond)
+
+        self._arrive_return(record, "DIAMOND-1", good=1, damaged=1, in_review=1)
+        self._run_sync()
+
+        self.assertEqual(self._on_hand(self.diamond), before + 1)
+        damaged = self.backend._shipwire_damaged_location(self.warehouse)
+        self.assertEqual(self._on_hand(self.diamond, damaged), 1)
+        self.assertEqual(order.order_line.qty_delivered, 2)
+        self.assertEqual(
+            (record.line_ids.booked_good, record.line_ids.booked_damaged), (1, 1)
+        )
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(picking.backorder_ids.state, "assigned", "1 still in review")
+        returned = picking.move_ids.filtered(lambda m: m.state == "done")
+        self.assertEqual(
+            returned.origin_returned_move_id,
+            order.picking_ids.move_ids,
+            "booked on the return, at the delivery's cost",
+        )
+
+        self._control_return(record, "complete")
+        self._run_sync()
+        self.assertEqual(record.state, "completed")
+        self.assertEqual(picking.backorder_ids.state, "cancel")
+        self.assertIn("short", picking.backorder_ids.message_ids[0].body)
+
+    def test_a_webhook_books_once_however_often_and_late_it_comes(self):
+        order, picking, record = self._sent_return(units=2)
+        before = self._on_hand(self.diamond)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        late = self._webhook("return.updated", record)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._webhook("return.updated", record)
+        self._webhook("return.updated", record)
+        self.env["shipwire.webhook.event"].sudo().search([]).unlink()
+        self._webhook("return.updated", record)
+        self._store_webhook("return.updated", late)
+
+        self._apply_webhooks()
+
+        self.assertEqual(record.line_ids.good, 2, "the late one changed nothing")
+        self.assertEqual(self._on_hand(self.diamond), before + 2)
+        self.assertEqual(order.order_line.qty_delivered, 1)
+        self.assertFalse(self.env["shipwire.webhook.event"].search([]))
+
+    def test_shipwire_already_having_a_return_links_it_instead_of_a_second(self):
+        order = self._shipped()
+        fulfillment = order.shipwire_fulfillment_order_ids
+        made = self._sandbox_client().create_return(
+            {
+                "externalId": "made-in-shipwire",
+                "originalOrder": {"id": int(fulfillment.shipwire_id)},
+                "items": [{"sku": "DIAMOND-1", "quantity": 1}],
+            }
+        )
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+
+        self._send_return(picking)
+
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(record.shipwire_id, str(made.id))
+        self.assertIn("already had a return", record.message)
+        self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+    def test_an_order_shipwire_cannot_return_yet_waits_and_is_sent_by_the_sync(self):
+        self._sandbox_setting("return_min_order_age", 3600)
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+
+        outcome = self._send_return(picking)
+
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(record.state, "waiting")
+        self.assertEqual(outcome["params"]["type"], "warning")
+        self.assertIn("cannot take a return", record.message)
+        self.assertFalse(self._sandbox_client().search_returns())
+
+        self.sandbox.settings.return_min_order_age = 0
+        self._run_sync()
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+    def test_a_warning_on_a_created_return_is_no_failure(self):
+        self._sandbox_setting("return_warehouse_warning", True)
+        _order, picking, record = self._sent_return(units=1)
+        self.assertEqual(record.state, "processed")
+        self.assertIn("different warehouse", record.message)
+
+    def test_what_cannot_be_returned_through_shipwire_is_named_and_nothing_is_sent(
+        self,
+    ):
+        order = self._shipped([(self.diamond, 2), (self.ruby, 1)])
+        more = self._return(order.picking_ids, {self.diamond: 2, self.ruby: 1})
+        more.move_ids.filtered(
+            lambda m: m.product_id == self.diamond
+        ).product_uom_qty = 5
+        with self.assertRaisesRegex(
+            UserError, "returns 5 units of DIAMOND-1"
+        ) as caught:
+            self._send_return(more)
+        self.assertIn("shipped 2 of them", str(caught.exception))
+
+        self.ruby.default_code = False
+        with self.assertRaisesRegex(UserError, "no Internal Reference"):
+            self._send_return(more)
+        self.assertFalse(self._sandbox_client().search_returns())
+        self.assertFalse(more.sudo().shipwire_return_ids)
+
+        unshipped = self._order([(self.diamond, 1)])
+        delivery = unshipped.picking_ids
+        delivery.move_ids.quantity = 1
+        delivery.move_ids.picked = True
+        delivery.button_validate()
+        other = self._return(delivery, {self.diamond: 1})
+        self.assertFalse(other.with_user(self.receiver).shipwire_can_return)
+        with self.assertRaisesRegex(UserError, "which Shipwire did not ship"):
+            self._send_return(other)
+
+    def test_cancel_goes_through_shipwire_first(self):
+        _order, picking, record = self._sent_return()
+        with self.assertRaisesRegex(UserError, "Press Cancel at Shipwire"):
+            picking.with_user(self.receiver).action_cancel()
+        with self.assertRaises(AccessError):
+            picking.with_user(self.receiver).action_shipwire_cancel_return()
+
+        picking.with_user(self.stock_manager).action_shipwire_cancel_return()
+
+        self.assertEqual(record.state, "cancelled")
+        self.assertEqual(picking.state, "cancel")
+        (remote,) = self._sandbox_client().search_returns()
+        self.assertIn(remote["status"], ("cancelled", "canceled"))
+
+    def test_returns_are_sent_on_confirmation_by_the_sync_job(self):
+        self.backend.return_send_on_confirmation = True
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        self.assertTrue(picking.shipwire_return_queued)
+        self.assertFalse(self._sandbox_client().search_returns(), "not at once")
+
+        self._run_sync()
+
+        self.assertEqual(picking.sudo().shipwire_return_ids.state, "processed")
+        self.assertFalse(picking.shipwire_return_queued)
+        self._run_sync()
+        self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+    def test_only_shipwire_users_who_handle_stock_send_returns(self):
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        stock_only = new_test_user(
+            self.env, login="stock_only", groups="stock.group_stock_user"
+        )
+        for user in (stock_only, self.clerk):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                picking.with_user(user).action_shipwire_send_return()
+        with self.assertRaises(AccessError):
+            picking.with_user(self.receiver).write({"shipwire_return_queued": True})
+        with self.assertRaises(AccessError):
+            picking.sudo().shipwire_return_ids.with_user(self.stock_manager).write(
+                {"state": "cancelled"}
+            )
+        self.assertFalse(self._sandbox_client().search_returns())
+
+    def test_the_stock_sync_leaves_returned_units_to_the_return(self):
+        _order, picking, record = self._sent_return(units=2)
+        self._sync_stock()
+        before = self._on_hand(self.diamond)
+        adjustments = self._adjustments()
+        self._arrive_return(record, "DIAMOND-1", good=2)
+
+        self._sync_stock()
+
+        self.assertEqual(picking.state, "done", "booked through the return")
+        self.assertEqual(self._on_hand(self.diamond), before + 2)
+        self.assertEqual(self._adjustments(), adjustments, "no inventory adjustment")
