@@ -132,14 +132,18 @@ class ShipwireInboundBooking(models.AbstractModel):
                 missing.append(product.display_name)
                 continue
             move = product_moves[0]
-            for quantity, destination in (
-                (good, move.location_dest_id),
-                (damaged, damaged_location),
+            for quantity, destination, target in (
+                (good, move.location_dest_id, move),
+                (
+                    damaged,
+                    damaged_location,
+                    damaged and self._damaged_move(move, damaged),
+                ),
             ):
                 if quantity:
                     lines.append(
                         {
-                            "move_id": move.id,
+                            "move_id": target.id,
                             "picking_id": picking.id,
                             "product_id": product.id,
                             "product_uom_id": product.uom_id.id,
@@ -149,7 +153,7 @@ class ShipwireInboundBooking(models.AbstractModel):
                             "picked": True,
                         }
                     )
-            move.picked = True
+                    target.picked = True
         if missing:
             self._tell_unknown(missing)
         self.env["stock.move.line"].create(lines)
@@ -163,6 +167,10 @@ class ShipwireInboundBooking(models.AbstractModel):
             picking.with_context(shipwire_booking=True).action_cancel()
         if close:
             self._post_close_summary(picking)
+
+    def _damaged_move(self, move, _quantity):
+        """The move that takes ``move``'s damaged units: the same one."""
+        return move
 
     def _post_close_summary(self, picking):
         """Shortages and overages, against what was announced."""

@@ -101,6 +101,15 @@ class ShipwireReturnCalls(models.Model):
         """Every return of the picking: they are booked on it together."""
         return self.picking_id.shipwire_return_ids
 
+    def _damaged_move(self, move, quantity):
+        """Damaged units come back on a move of their own that is not to refund:
+        the sales order's delivered quantity, which the credit note follows, is
+        lowered by the good units only."""
+        damaged = self.env["stock.move"].create(move._split(quantity))
+        damaged._action_confirm(merge=False)
+        damaged.to_refund = False
+        return damaged
+
     def _labels(self):
         self.ensure_one()
         pdf, error = self._call(

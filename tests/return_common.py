@@ -54,6 +54,12 @@ class ReturnCase(ReceivingCase):
             {"sku": sku, "good": good, "damaged": damaged, "inReview": in_review},
         )
 
+    def _later_at_shipwire(self, minutes):
+        """Shipwire's clock moves on: its next changes are stamped later."""
+        store = self.sandbox.store
+        self.addCleanup(setattr, store, "clock", store.clock)
+        store.clock = lambda now=store.clock: now() + minutes * 60
+
     def _sandbox_setting(self, name, value):
         settings = self.sandbox.settings
         self.addCleanup(setattr, settings, name, getattr(settings, name))
