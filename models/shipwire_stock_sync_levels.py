@@ -81,7 +81,7 @@ class ShipwireStockSyncLevels(models.AbstractModel):
                 level.write(changed)
         stored = seen | Level.create(new_values)
         stored.last_sync = now
-        self._set_on_hand(backend, self._targets(backend, stored))
+        self._set_on_hand(backend, stored)
 
     def _products_by_sku(self, backend, skus):
         found = self.env["product.product"].search(

@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import models
 
+from .shipwire_inbound import OPEN_STATES
 from .shipwire_inbound_sync import INBOUND_MODELS
 
 
@@ -9,6 +10,55 @@ class ShipwireStockSyncOnHand(models.AbstractModel):
     """Odoo's on-hand quantities set to what the synced stock levels hold."""
 
     _inherit = "shipwire.stock.sync"  # pylint: disable=consider-merging-classes-inherited
+
+    def _deltas(self, targets):
+        """``{(product, stock location): units}`` to add to Odoo's on-hand (its
+        sublocations included) to reach ``targets``."""
+        if not targets:
+            return {}
+        products = self.env["product.product"].union(*(p for p, _l in targets))
+        roots = self.env["stock.location"].union(*(loc for _p, loc in targets))
+        current = defaultdict(float)
+        for product, location, quantity in self.env["stock.quant"]._read_group(
+            [
+                ("product_id", "in", products.ids),
+                ("location_id", "child_of", roots.ids),
+            ],
+            ["product_id", "location_id"],
+            ["quantity:sum"],
+        ):
+            root = next(
+                root
+                for root in roots
+                if location.parent_path.startswith(root.parent_path)
+            )
+            current[product, root] += quantity
+        return {
+            key: target - current[key]
+            for key, target in targets.items()
+            if target != current[key]
+        }
+
+    def _book_arrivals(self, backend, deltas):
+        """Units counted at Shipwire's dock after the receivings and returns were
+        read show in its stock, not yet on their transfer: the open ones still
+        expecting units of a product whose count differs are read again, and
+        book what arrived, before any adjustment. Returns whether one was read."""
+        products = self.env["product.product"].union(*(p for p, _l in deltas))
+        read = False
+        for model in INBOUND_MODELS:
+            for record in self.env[model].search(
+                [
+                    ("backend_id", "=", backend.id),
+                    ("state", "in", OPEN_STATES),
+                    ("shipwire_id", "!=", False),
+                    ("line_ids.product_id", "in", products.ids),
+                    ("line_ids.pending", ">", 0),
+                ]
+            ):
+                record._refresh()
+                read = True
+        return read
 
     def _targets(self, backend, levels):
         """``{(product, stock location): on hand}`` for the products and Odoo
@@ -67,37 +117,17 @@ class ShipwireStockSyncOnHand(models.AbstractModel):
                     units[product, warehouse] += shipped
         return units
 
-    def _set_on_hand(self, backend, targets):
-        """Make the on-hand quantity of each ``(product, stock location)`` in
-        ``targets`` (its sublocations included) what Shipwire holds, through
+    def _set_on_hand(self, backend, levels):
+        """Make the on-hand quantity of each product and Odoo warehouse of
+        ``levels`` (its sublocations included) what Shipwire holds, through
         inventory adjustments, then let waiting deliveries reserve."""
-        if not targets:
-            return
-        Quant = self.env["stock.quant"]
-        products = self.env["product.product"].union(*(p for p, _l in targets))
-        roots = self.env["stock.location"].union(*(loc for _p, loc in targets))
-        current = defaultdict(float)
-        for product, location, quantity in Quant._read_group(
-            [
-                ("product_id", "in", products.ids),
-                ("location_id", "child_of", roots.ids),
-            ],
-            ["product_id", "location_id"],
-            ["quantity:sum"],
-        ):
-            root = next(
-                root
-                for root in roots
-                if location.parent_path.startswith(root.parent_path)
-            )
-            current[product, root] += quantity
-        deltas = {
-            key: target - current[key]
-            for key, target in targets.items()
-            if target != current[key]
-        }
+        deltas = self._deltas(self._targets(backend, levels))
+        if deltas and self._book_arrivals(backend, deltas):
+            deltas = self._deltas(self._targets(backend, levels))
         if not deltas:
             return
+        Quant = self.env["stock.quant"]
+        roots = self.env["stock.location"].union(*(loc for _p, loc in deltas))
         changed_products = self.env["product.product"].union(*(p for p, _l in deltas))
         quants = {
             (quant.product_id, quant.location_id): quant
