@@ -6,7 +6,9 @@ are booked on the return picking the same way.
 """
 
 from collections import defaultdict
+from urllib.parse import urlsplit
 
+from .incoming import shipwire_id
 from .receiving import SKU_MAX_LENGTH, _units
 
 # Fulfillment order statuses Shipwire makes returns from.
@@ -151,3 +153,16 @@ def return_payload(record, items):
             "generatePrepaidLabel": int(backend.return_prepaid_label),
         },
     }
+
+
+def original_order_id(resource):
+    """The Shipwire id of the fulfillment order a return resource returns, from
+    its ``originalOrder`` link, or ``""``."""
+    link = resource.get("originalOrder")
+    location = link.get("resourceLocation") if isinstance(link, dict) else None
+    if not isinstance(location, str):
+        return ""
+    head, _sep, last = urlsplit(location).path.rstrip("/").rpartition("/")
+    if not head.endswith("/orders") or not last.isdigit():
+        return ""
+    return shipwire_id(int(last))

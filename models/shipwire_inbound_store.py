@@ -33,6 +33,17 @@ class ShipwireInboundStore(models.AbstractModel):
     _inherit = "shipwire.inbound"  # pylint: disable=consider-merging-classes-inherited
 
     @api.model
+    def _sync_needed(self, backend):
+        """Whether the sync reads this kind of record of ``backend``: once it has
+        one."""
+        return bool(self.search([("backend_id", "=", backend.id)], limit=1))
+
+    @api.model
+    def _tell_strangers(self, backend, resources):
+        """Records Shipwire listed that were not made from this database: left
+        alone by default."""
+
+    @api.model
     def _send_due(self, backend):
         """Send what waits to be sent of ``backend`` before its records are read;
         nothing by default."""

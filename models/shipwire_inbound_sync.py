@@ -66,8 +66,7 @@ class ShipwireInboundSync(models.AbstractModel):
 
     def _sync_model(self, Inbound, backend, budget):
         Inbound._send_due(backend)
-        ours = Inbound.search([("backend_id", "=", backend.id)], limit=1)
-        if not ours:
+        if not Inbound._sync_needed(backend):
             return 0
         clock = time.monotonic()
         started = fields.Datetime.now()
@@ -76,6 +75,7 @@ class ShipwireInboundSync(models.AbstractModel):
             or Inbound.search(
                 [("backend_id", "=", backend.id)], order="create_date", limit=1
             ).create_date
+            or started
         )
         since = (cursor - SYNC_OVERLAP).replace(tzinfo=timezone.utc)
         seen = set()
@@ -140,11 +140,15 @@ class ShipwireInboundSync(models.AbstractModel):
         by_id = {r.shipwire_id: r for r in known if r.shipwire_id}
         by_external_id = {r.external_id: r for r in known}
         stored = 0
+        strangers = []
         for resource, remote_id in zip(resources, ids, strict=True):
             record = by_id.get(remote_id) or by_external_id.get(
                 resource.get("externalId")
             )
-            if not record or (remote_id and remote_id in seen):
+            if not record:
+                strangers.append(resource)
+                continue
+            if remote_id and remote_id in seen:
                 continue
             seen.add(remote_id)
             try:
@@ -156,5 +160,7 @@ class ShipwireInboundSync(models.AbstractModel):
                 _logger.exception("%s could not be stored", record.external_id)
                 record._not_applied(error)
             stored += 1
+        if strangers:
+            Inbound._tell_strangers(backend, strangers)
         self.env["shipwire.sync"]._commit_progress()
         return stored

@@ -1,4 +1,5 @@
 import base64
+from collections import defaultdict
 
 from odoo import api, models
 
@@ -7,11 +8,13 @@ from ..mapper import shipwire_id
 from ..mapper.incoming import as_text
 from ..mapper.returns import (
     RETURNABLE_STATUSES,
+    original_order_id,
     return_payload,
     shipping_fulfillment_orders,
 )
 from ..shipwire_api import ShipwireNotReturnableError
 from ..shipwire_api.envelope import collection_items
+from ..shipwire_api.returns import is_cancelled
 from .shipwire_inbound_store import INBOUND_EXPANSIONS
 from .shipwire_inbound_sync import INBOUND_JOB
 from .shipwire_sync import CONCURRENT_WRITES
@@ -180,6 +183,54 @@ class ShipwireReturnCalls(models.Model):
                     problems,
                 )
             self.env["shipwire.sync"]._commit_progress()
+
+    @api.model
+    def _sync_needed(self, backend):
+        """Once the account shipped an order: returns made at Shipwire are shown
+        on their sales order even before Odoo sent one."""
+        return super()._sync_needed(backend) or bool(
+            self.env["shipwire.fulfillment.order"].search_count(
+                [("backend_id", "=", backend.id), ("shipped_quantities", "!=", False)],
+                limit=1,
+            )
+        )
+
+    @api.model
+    def _tell_strangers(self, backend, resources):
+        """Returns made at Shipwire, not from Odoo (in its own UI): shown on the
+        sales order they return from, with an activity. A return picking of the
+        delivery links one with Send return to Shipwire, as Shipwire refuses a
+        second return of an order."""
+        by_order = defaultdict(list)
+        for resource in resources:
+            order_id = original_order_id(resource)
+            if order_id and not is_cancelled(resource):
+                by_order[order_id].append(resource)
+        if not by_order:
+            return
+        _ = self.env._
+        for fulfillment in self.env["shipwire.fulfillment.order"].search(
+            [("backend_id", "=", backend.id), ("shipwire_id", "in", list(by_order))]
+        ):
+            for resource in by_order[fulfillment.shipwire_id]:
+                return_id = shipwire_id(resource.get("id")) or "?"
+                backend._shipwire_schedule_activity(
+                    fulfillment.sale_order_id,
+                    TODO_ACTIVITY,
+                    _("Shipwire return %(id)s made outside Odoo", id=return_id),
+                    [
+                        _(
+                            "Shipwire has return %(id)s of %(order)s, which no "
+                            "return in Odoo sent. Make the return of the delivery "
+                            "with the units the customer sends back and press Send "
+                            "return to Shipwire: Shipwire's return is linked to "
+                            "it, not made twice.",
+                            id=return_id,
+                            order=fulfillment.display_name,
+                        )
+                    ],
+                    preferred=fulfillment.sale_order_id.user_id,
+                )
 
     @api.model
     def _store_webhooks(self, backend, events):

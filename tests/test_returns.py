@@ -131,6 +131,12 @@ class TestReturns(ReturnCase):
                 "items": [{"sku": "DIAMOND-1", "quantity": 1}],
             }
         )
+        self._run_sync()
+        activity = order.activity_ids.filtered(
+            lambda a: f"Shipwire return {made.id} made outside Odoo" == a.summary
+        )
+        self.assertEqual(len(activity), 1, "shown on the order it returns from")
+        self.assertIn("Send return to Shipwire", activity.note)
         picking = self._return(order.picking_ids, {self.diamond: 1})
 
         self._send_return(picking)
