@@ -71,4 +71,5 @@ from . import (
     stock_picking_receiving,
     stock_picking_receiving_page,
     stock_picking_return,
+    stock_picking_return_page,
 )
