@@ -11,6 +11,8 @@ from .shipwire_backend import ensure_group
 PO_COUNTERS = ("failed", "rejected", "held", "needs_approval", "not_delivered")
 # The receivings the overview counts, by the receivings list's filter each opens.
 RECEIVING_COUNTERS = {"receivings_held": "held", "receivings_overdue": "overdue"}
+# The returns the overview counts, by the returns list's filter each opens.
+RETURN_COUNTERS = {"returns_waiting": "pending", "returns_held": "held"}
 
 
 class ShipwireBackend(models.Model):
@@ -24,6 +26,8 @@ class ShipwireBackend(models.Model):
     not_delivered_count = fields.Integer(compute="_compute_overview_counts")
     receivings_held_count = fields.Integer(compute="_compute_receiving_counts")
     receivings_overdue_count = fields.Integer(compute="_compute_receiving_counts")
+    returns_waiting_count = fields.Integer(compute="_compute_return_counts")
+    returns_held_count = fields.Integer(compute="_compute_return_counts")
     webhook_failed_count = fields.Integer(
         string="Webhook deliveries not applied",
         compute="_compute_webhook_failed_count",
@@ -97,6 +101,35 @@ class ShipwireBackend(models.Model):
             backend.receivings_held_count = held[backend.id]
             backend.receivings_overdue_count = overdue[backend.id]
 
+    def _return_counter_domains(self):
+        """The domains of the returns list's filters the counters open."""
+        return {
+            "returns_waiting": [("is_open", "=", True), ("pending", ">", 0)],
+            "returns_held": [
+                ("is_open", "=", True),
+                "|",
+                ("state", "=", "held"),
+                ("active_hold_count", ">", 0),
+            ],
+        }
+
+    def _compute_return_counts(self):
+        # One query for both counters, as for the receivings.
+        domains = self._return_counter_domains()
+        counted = self.env["shipwire.return"].search_fetch(
+            expression.AND(
+                [[("backend_id", "in", self.ids)], expression.OR(domains.values())]
+            ),
+            ["backend_id", "state", "active_hold_count", "pending"],
+        )
+        waiting, held = (
+            Counter(r.backend_id.id for r in counted.filtered_domain(domains[kind]))
+            for kind in ("returns_waiting", "returns_held")
+        )
+        for backend in self:
+            backend.returns_waiting_count = waiting[backend.id]
+            backend.returns_held_count = held[backend.id]
+
     def _compute_webhook_failed_count(self):
         failed = {
             backend.id: count
@@ -165,6 +198,16 @@ class ShipwireBackend(models.Model):
                 "search_default_backend_id": self.id,
             }
             title = self._overview_receiving_titles()[kind]
+        elif kind in RETURN_COUNTERS:
+            action = self.env["ir.actions.act_window"]._for_xml_id(
+                "sale_stock_shipwire.shipwire_return_action"
+            )
+            context = {
+                "create": False,
+                f"search_default_{RETURN_COUNTERS[kind]}": 1,
+                "search_default_backend_id": self.id,
+            }
+            title = self._overview_return_titles()[kind]
         elif kind == "to_send":
             action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
             context = {
@@ -201,6 +244,7 @@ class ShipwireBackend(models.Model):
                         [
                             *PO_COUNTERS,
                             *RECEIVING_COUNTERS,
+                            *RETURN_COUNTERS,
                             "to_send",
                             "unmatched_sku",
                             "webhook_failed",
@@ -233,4 +277,10 @@ class ShipwireBackend(models.Model):
         return {
             "receivings_held": self.env._("Receivings on hold"),
             "receivings_overdue": self.env._("Receivings overdue"),
+        }
+
+    def _overview_return_titles(self):
+        return {
+            "returns_waiting": self.env._("Returns waiting"),
+            "returns_held": self.env._("Returns on hold"),
         }
