@@ -20,6 +20,7 @@ from . import (
     test_reporting,
     test_resilience,
     test_retry_job,
+    test_return_views,
     test_send,
     test_shipment_follow_up,
     test_shipwire_answers,
