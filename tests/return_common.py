@@ -1,6 +1,7 @@
 import requests
 
 from ..models.shipwire_webhook_event import APPLY_JOB, WebhookAccount
+from ..shipwire_api.sandbox.return_routes import ReturnRenderer
 from .receiving_common import ReceivingCase
 
 
@@ -73,6 +74,15 @@ class ReturnCase(ReceivingCase):
         body = {"resource": resource}
         self._store_webhook(topic, body, backend)
         return body
+
+    def _holds_webhook(self, topic, record):
+        """Shipwire's hold delivery of the return: its holds, cleared ones
+        included, as the sandbox sends it."""
+        sandbox = self.sandbox
+        renderer = ReturnRenderer(sandbox.return_desk, sandbox._renderer())
+        with sandbox.return_desk.lock:
+            body = renderer.webhook_body("returnHolds", int(record.shipwire_id))
+        self._store_webhook(topic, body)
 
     def _store_webhook(self, topic, body, backend=None):
         backend = backend or self.backend

@@ -121,6 +121,24 @@ class TestReturns(ReturnCase):
         self.assertEqual(order.order_line.qty_delivered, 1)
         self.assertFalse(self.env["shipwire.webhook.event"].search([]))
 
+    def test_hold_webhooks_show_and_clear_shipwire_holds(self):
+        _order, picking, record = self._sent_return()
+        self._control_return(record, "hold", {"description": "Label not scanned"})
+        self._holds_webhook("return.hold.added", record)
+        self._apply_webhooks()
+
+        self.assertEqual(record.hold_ids.description, "Label not scanned")
+        self.assertEqual(record.active_hold_count, 1)
+        outcome = picking.with_user(self.receiver).action_shipwire_refresh_return()
+        self.assertEqual(record.state, "held")
+        self.assertIn("Label not scanned", outcome["params"]["message"])
+
+        self._control_return(record, "holds/clear")
+        self._holds_webhook("return.hold.cleared", record)
+        self._apply_webhooks()
+        self.assertEqual(record.active_hold_count, 0)
+        self.assertTrue(record.hold_ids.cleared_date)
+
     def test_shipwire_already_having_a_return_links_it_instead_of_a_second(self):
         order = self._shipped()
         fulfillment = order.shipwire_fulfillment_order_ids
