@@ -1,0 +1,250 @@
+from odoo import Command
+from odoo.api import call_kw
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import new_test_user
+
+from ..shipwire_api import ShipwireClient
+from .common import ShipwireWorldCase
+from .return_common import ReturnCase
+
+BUTTONS = (
+    "action_shipwire_send_return",
+    "action_shipwire_refresh_return",
+    "action_shipwire_return_labels",
+    "action_shipwire_cancel_return",
+)
+
+
+class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
+    """What a user, another path to the same action or Shipwire's odd answers
+    could do to a return, each tried the way it would reach the server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        both = [Command.set((cls.company_a | cls.company_b).ids)]
+        cls.roles = {
+            role: new_test_user(
+                cls.env,
+                login=f"return_attack_{role}",
+                groups=groups,
+                company_id=cls.company_a.id,
+                company_ids=both,
+            )
+            for role, groups in {
+                "inventory_only": "stock.group_stock_user",
+                "shipwire_no_inventory": "sales_team.group_sale_salesman,"
+                "sale_stock_shipwire.group_shipwire_user",
+                "salesman": "sales_team.group_sale_salesman",
+                "internal": "base.group_user",
+            }.items()
+        }
+
+    def _rpc(self, user, records, method, *args):
+        model = self.env[records._name].with_user(user)
+        context = {"allowed_company_ids": user.company_ids.ids}
+        return call_kw(model, method, [records.ids, *args], {"context": context})
+
+    def _returned(self, units=1, lines=None):
+        order = self._shipped(lines)
+        return order, self._return(order.picking_ids, {self.diamond: units})
+
+    def _sent_return(self, units=2):
+        order, picking = self._returned(units)
+        self._press_list_button(
+            "action_shipwire_send_return", picking, self.users["user"]
+        )
+        return order, picking, picking.sudo().shipwire_return_ids
+
+    def _failed_events(self):
+        return self.env["shipwire.webhook.event"].sudo().search([])
+
+    def test_roles_without_both_rights_reach_no_return_button(self):
+        _order, picking = self._returned()
+        for role, user in self.roles.items():
+            for button in BUTTONS:
+                with (
+                    self.subTest(role=role, button=button),
+                    self.assertRaises(UserError),
+                ):
+                    self._press_list_button(button, picking, user)
+        with self.assertRaises(AccessError):
+            self._press_list_button(
+                "action_shipwire_cancel_return", picking, self.users["user"]
+            )
+        self.assertEqual(self.sandbox.stats()["returns"], 0)
+        self.assertFalse(picking.sudo().shipwire_return_ids)
+
+    def test_binding_records_are_written_by_the_module_only(self):
+        _order, picking, record = self._sent_return()
+        line = record.line_ids[:1]
+        hold = self.env["shipwire.return.hold"].create(
+            {"return_id": record.id, "hold_type": "shipwire", "description": "Check"}
+        )
+        for role in ("user", "manager", "admin"):
+            user = self.users[role]
+            with self.subTest(role=role):
+                for records, method, args in (
+                    (record, "write", ({"state": "completed"},)),
+                    (record, "unlink", ()),
+                    (record, "copy", ()),
+                    (line, "write", ({"good": 99},)),
+                    (line, "unlink", ()),
+                    (line, "copy", ()),
+                    (hold, "write", ({"cleared_date": "2026-01-01 00:00:00"},)),
+                    (hold, "unlink", ()),
+                ):
+                    with self.assertRaises(AccessError):
+                        self._rpc(user, records, method, *args)
+                for model, values in (
+                    (
+                        "shipwire.return",
+                        {
+                            "backend_id": self.backend.id,
+                            "picking_id": picking.id,
+                            "fulfillment_order_id": record.fulfillment_order_id.id,
+                            "warehouse_id": self.warehouse.id,
+                            "external_id": "FORGED",
+                        },
+                    ),
+                    ("shipwire.return.line", {"return_id": record.id, "sku": "X"}),
+                    ("shipwire.return.hold", {"return_id": record.id}),
+                ):
+                    with self.assertRaises(AccessError):
+                        call_kw(self.env[model].with_user(user), "create", [values], {})
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(line.good, 0)
+
+    def test_a_user_of_a_reaches_nothing_of_company_bs_returns(self):
+        order_b = self._order_at(self.warehouse_b, [(self.diamond, 2)])
+        order_b.with_user(self.users["user"]).action_shipwire_send()
+        for fulfillment in order_b.shipwire_fulfillment_order_ids:
+            self.sandbox_b.complete_order(int(fulfillment.shipwire_id))
+        self.env["shipwire.sync"]._cron_sync()
+        picking_b = self._return(
+            order_b.picking_ids, {self.diamond: 1}, self.users["user"]
+        )
+        self._press_list_button(
+            "action_shipwire_send_return", picking_b, self.users["user"]
+        )
+        record_b = picking_b.sudo().shipwire_return_ids
+        self.assertEqual(record_b.backend_id, self.backend_b)
+        user_of_a = self.users["manager_of_a"]
+        for model in (
+            "shipwire.return",
+            "shipwire.return.line",
+            "shipwire.return.hold",
+        ):
+            with self.subTest(model=model):
+                found = call_kw(
+                    self.env[model].with_user(user_of_a),
+                    "search_read",
+                    [[]],
+                    {"fields": ["id"]},
+                )
+                self.assertFalse(found)
+        for button in BUTTONS:
+            with self.subTest(button=button), self.assertRaises(AccessError):
+                self._press_list_button(button, picking_b, user_of_a)
+        self.assertEqual(record_b.state, "processed")
+        # A's webhook naming B's return changes nothing of it.
+        self.sandbox_b.return_desk.receive(
+            int(record_b.shipwire_id), "DIAMOND-1", good=1, damaged=0, in_review=0
+        )
+        client_b = ShipwireClient(
+            self.sandbox_b.username, self.sandbox_b.password, self.sandbox_b.url
+        )
+        body = {"resource": client_b.get_return(int(record_b.shipwire_id), "items")}
+        self._store_webhook("return.updated", body, self.backend)
+        self._apply_webhooks()
+        self.assertEqual(record_b.good, 0)
+        self.assertEqual(picking_b.state, "assigned")
+
+    def test_a_list_of_a_receipt_and_a_return_sends_nothing(self):
+        _order, picking = self._returned()
+        receipt = self._receipt()
+        with self.assertRaisesRegex(UserError, receipt.name):
+            self._press_list_button(
+                "action_shipwire_send_return", picking | receipt, self.users["user"]
+            )
+        self.assertEqual(self.sandbox.stats()["returns"], 0)
+
+    def test_cancel_validate_without_backorder_and_delete_are_refused(self):
+        _order, picking, record = self._sent_return(units=2)
+        user = self.users["user"]
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._press_list_button("action_cancel", picking, user)
+        picking.move_ids.quantity = 1
+        picking.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            picking.with_user(user).with_context(
+                skip_backorder=True, picking_ids_not_to_backorder=picking.ids
+            ).button_validate()
+        with self.assertRaises(UserError):
+            self._rpc(self.users["manager"], picking, "unlink")
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._run_sync()
+        backorder = record._open_picking()
+        self.assertNotEqual(backorder, picking)
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._press_list_button("action_cancel", backorder, user)
+        with self.assertRaisesRegex(UserError, picking.name):
+            self._press_list_button("action_shipwire_send_return", backorder, user)
+        with self.assertRaises(UserError):
+            self._rpc(self.users["manager"], backorder, "unlink")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
+    def test_a_create_answered_late_is_linked_not_made_twice(self):
+        self.backend.click_timeout = 1
+        self.sandbox.faults.inject(
+            "timeout_commit", count=1, seconds=2, method="POST", path="/returns"
+        )
+        _order, picking, record = self._sent_return()
+        self.assertEqual(record.state, "unanswered")
+        self.assertTrue(
+            picking.message_ids.filtered(lambda m: "did not answer" in (m.body or ""))
+        )
+        self._run_sync()
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
+    def test_another_refusal_is_said_on_the_picking_and_send_stays_possible(self):
+        self.sandbox.faults.inject(
+            "bad_request", count=1, method="POST", path="/returns"
+        )
+        _order, picking, record = self._sent_return()
+        self.assertEqual(record.state, "refused")
+        self.assertTrue(picking.message_ids.filtered(lambda m: "Shipwire" in m.body))
+        self._press_list_button(
+            "action_shipwire_send_return", picking, self.users["user"]
+        )
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
+    def test_malformed_webhooks_change_nothing_and_fail_nothing(self):
+        _order, picking, record = self._sent_return()
+        good = {"resource": {"items": [{"resource": {"sku": "DIAMOND-1", "good": 1}}]}}
+        bodies = [
+            [],
+            "text",
+            {"resource": []},
+            {"resource": {"id": [int(record.shipwire_id)], "status": "completed"}},
+            {"resource": {"id": 10**30, "status": "completed"}},
+            {"resource": {"id": -int(record.shipwire_id), "status": "completed"}},
+            {"resource": {"id": "1 OR 1=1", "status": "completed"}},
+            {"resource": {"id": {"id": 1}, "status": "completed"}},
+            {"resource": {"id": True, "status": "completed", "items": good}},
+            {"resource": {"items": good, "status": "completed"}},
+        ]
+        for body in bodies:
+            self._store_webhook("return.updated", body)
+        for body in (
+            {"resource": {"items": [{"orderId": [1]}, "x", {"orderId": 10**30}]}},
+            {"resource": {"items": [{"orderId": int(record.shipwire_id), "id": []}]}},
+            {"resource": "holds"},
+        ):
+            self._store_webhook("return.hold.added", body)
+        self._apply_webhooks()
+        self.assertFalse(self._failed_events())
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(picking.state, "assigned")
