@@ -6,6 +6,7 @@ from odoo import api, models
 from ..const import TODO_ACTIVITY
 from ..mapper import shipwire_id
 from ..mapper.incoming import as_text
+from ..mapper.receiving import embedded_list
 from ..mapper.returns import (
     RETURNABLE_STATUSES,
     original_order_id,
@@ -234,9 +235,10 @@ class ShipwireReturnCalls(models.Model):
 
     @api.model
     def _store_webhooks(self, backend, events):
-        """``return.*`` deliveries: a return stored as any read of it (an older
-        one changes nothing), a hold list stored on its return; anything else,
-        or a return this database does not have, brings the sync forward."""
+        """``return.*`` deliveries: a return with all its items stored as any
+        read of it (an older one changes nothing), a hold list stored on its
+        return; anything else, or a return this database does not have, brings
+        the sync forward."""
         for event in events:
             resource = (
                 event.body.get("resource") if isinstance(event.body, dict) else None
@@ -261,7 +263,10 @@ class ShipwireReturnCalls(models.Model):
                 self.env.ref(INBOUND_JOB)._trigger()
                 continue
             record = self._of_backend(backend, {shipwire_id(resource.get("id"))} - {""})
-            if record and "status" in resource:
+            # Without every item, a closing status would close the return picking
+            # before Shipwire's last counts are booked: the sync reads it whole.
+            _items, complete = embedded_list(resource, "items")
+            if record and "status" in resource and complete:
                 record._store_remote(resource)
             else:
                 self.env.ref(INBOUND_JOB)._trigger()

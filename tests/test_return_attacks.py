@@ -1,3 +1,4 @@
+
 from odoo import Command
 from odoo.api import call_kw
 from odoo.exceptions import AccessError, UserError
@@ -248,3 +249,16 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertFalse(self._failed_events())
         self.assertEqual(record.state, "processed")
         self.assertEqual(picking.state, "assigned")
+
+    def test_a_completed_webhook_without_its_items_does_not_close_the_return(self):
+        _order, picking, record = self._sent_return(units=2)
+        self._arrive_return(record, "DIAMOND-1", good=2)
+        self._control_return(record, "complete")
+        resource = self._sandbox_client().get_return(int(record.shipwire_id))
+        self.assertNotIn("resource", resource["items"], "links only")
+        self._store_webhook("return.completed", {"resource": resource})
+        self._apply_webhooks()
+        self._run_sync()
+        self.assertEqual(picking.state, "done")
+        self.assertEqual(record.line_ids.booked_good, 2)
+        self.assertFalse(picking.activity_ids)
