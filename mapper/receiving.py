@@ -92,6 +92,15 @@ def receiving_problems(picking, backend):
                 picking=name,
             )
         )
+    elif picking.return_id:
+        return [
+            _(
+                "%(picking)s is a return of %(delivery)s, not a receipt from a "
+                "vendor: press Send return to Shipwire instead.",
+                picking=name,
+                delivery=picking.return_id.name,
+            )
+        ]
     warehouse = picking.picking_type_id.warehouse_id
     if not _warehouse_options(backend, warehouse):
         problems.append(

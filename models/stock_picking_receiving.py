@@ -30,14 +30,16 @@ class StockPickingReceiving(models.Model):
     )
     shipwire_can_receive = fields.Boolean(
         compute="_compute_shipwire_can_receive",
-        help="An incoming receipt to a warehouse Shipwire runs.",
+        help="An incoming receipt to a warehouse Shipwire runs, not a customer's "
+        "return (Send return to Shipwire takes those).",
     )
 
-    @api.depends("picking_type_id", "shipwire_receiving_id")
+    @api.depends("picking_type_id", "shipwire_receiving_id", "return_id")
     def _compute_shipwire_can_receive(self):
         for picking in self:
             picking.shipwire_can_receive = bool(
                 picking.picking_type_code == "incoming"
+                and not picking.return_id
                 and picking._shipwire_receiving_backend()
             )
 

@@ -161,6 +161,15 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(record_b.good, 0)
         self.assertEqual(picking_b.state, "assigned")
 
+    def test_send_to_shipwire_of_receipts_refuses_a_return(self):
+        _order, picking = self._returned()
+        with self.assertRaisesRegex(UserError, "Send return to Shipwire"):
+            self._press_list_button(
+                "action_shipwire_send_receiving", picking, self.users["user"]
+            )
+        self.assertEqual(self.sandbox.stats()["receivings"], 0)
+        self.assertFalse(picking.shipwire_receiving_id)
+
     def test_a_list_of_a_receipt_and_a_return_sends_nothing(self):
         _order, picking = self._returned()
         receipt = self._receipt()
@@ -262,3 +271,8 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(picking.state, "done")
         self.assertEqual(record.line_ids.booked_good, 2)
         self.assertFalse(picking.activity_ids)
+
+    def test_a_return_picking_offers_no_receiving_button(self):
+        _order, picking = self._returned()
+        self.assertFalse(picking.with_user(self.users["user"]).shipwire_can_receive)
+        self.assertTrue(self._receipt().shipwire_can_receive)
