@@ -72,12 +72,23 @@ class StockPickingReturn(models.Model):
             root = root.backorder_id
         return root
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(
+            vals.get("shipwire_return_queued") for vals in vals_list
+        ):
+            self._shipwire_refuse_queueing()
+        return super().create(vals_list)
+
     def write(self, vals):
         if "shipwire_return_queued" in vals and not self.env.su:
-            raise AccessError(
-                self.env._("Returns are queued for Shipwire by the module only.")
-            )
+            self._shipwire_refuse_queueing()
         return super().write(vals)
+
+    def _shipwire_refuse_queueing(self):
+        raise AccessError(
+            self.env._("Returns are queued for Shipwire by the module only.")
+        )
 
     def action_confirm(self):
         result = super().action_confirm()

@@ -1,3 +1,4 @@
+import contextlib
 
 from odoo import Command
 from odoo.api import call_kw
@@ -115,6 +116,52 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
                         call_kw(self.env[model].with_user(user), "create", [values], {})
         self.assertEqual(record.state, "processed")
         self.assertEqual(line.good, 0)
+
+    def test_a_picking_cannot_be_linked_to_returns_or_queued_by_hand(self):
+        _order, picking, record = self._sent_return()
+        _order2, other = self._returned()
+        user = self.users["manager"]
+        for commands in (
+            [Command.link(record.id)],
+            [Command.set([record.id])],
+            [Command.create({"external_id": "X", "backend_id": self.backend.id})],
+        ):
+            with (
+                self.subTest(commands=commands),
+                contextlib.suppress(AccessError, UserError),
+            ):
+                self._rpc(user, other, "write", {"shipwire_return_ids": commands})
+        for commands in (
+            [Command.unlink(record.id)],
+            [Command.delete(record.id)],
+            [Command.clear()],
+        ):
+            with (
+                self.subTest(commands=commands),
+                contextlib.suppress(AccessError, UserError),
+            ):
+                self._rpc(user, picking, "write", {"shipwire_return_ids": commands})
+        self.assertEqual(record.picking_id, picking)
+        self.assertFalse(other.sudo().shipwire_return_ids)
+
+        with self.assertRaises(AccessError):
+            self._rpc(user, other, "write", {"shipwire_return_queued": True})
+        values = other.copy_data()[0]
+        values.update(shipwire_return_queued=True, return_id=other.return_id.id)
+        with self.assertRaises(AccessError):
+            call_kw(
+                self.env["stock.picking"].with_user(self.roles["inventory_only"]),
+                "create",
+                [values],
+                {},
+            )
+        with self.assertRaises(AccessError):
+            self._rpc(
+                self.roles["inventory_only"],
+                other,
+                "copy",
+                {"shipwire_return_queued": True},
+            )
 
     def test_a_user_of_a_reaches_nothing_of_company_bs_returns(self):
         order_b = self._order_at(self.warehouse_b, [(self.diamond, 2)])
