@@ -83,12 +83,49 @@ class StockPickingReturn(models.Model):
     def write(self, vals):
         if "shipwire_return_queued" in vals and not self.env.su:
             self._shipwire_refuse_queueing()
+        self._shipwire_refuse_moving_return(vals)
         return super().write(vals)
 
     def _shipwire_refuse_queueing(self):
         raise AccessError(
             self.env._("Returns are queued for Shipwire by the module only.")
         )
+
+    def _shipwire_refuse_moving_return(self, vals):
+        """Shipwire's warehouse expects the returned units: the return picking
+        stays in the Odoo warehouse it was sent for."""
+        if not ({"picking_type_id", "location_dest_id"} & set(vals)):
+            return
+        new_warehouses = (
+            self.env["stock.picking.type"]
+            .sudo()
+            .browse(vals.get("picking_type_id"))
+            .warehouse_id
+            | self.env["stock.location"]
+            .sudo()
+            .browse(vals.get("location_dest_id"))
+            .warehouse_id
+        )
+        moved = self.filtered(
+            lambda p: (
+                p.state not in ("done", "cancel")
+                and any(
+                    record.warehouse_id != new_warehouses
+                    for record in p._shipwire_open_returns()
+                )
+            )
+        )
+        if moved:
+            raise UserError(
+                self.env._(
+                    "%(returns)s: sent to Shipwire, whose warehouse expects the "
+                    "returned units for %(warehouse)s. Keep the return's operation "
+                    "type and destination in that warehouse; to receive elsewhere, "
+                    "press Cancel at Shipwire and make a new return.",
+                    returns=", ".join(moved.mapped("name")),
+                    warehouse=moved._shipwire_open_returns().warehouse_id[:1].name,
+                )
+            )
 
     def action_confirm(self):
         result = super().action_confirm()

@@ -251,6 +251,27 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
             self._rpc(self.users["manager"], backorder, "unlink")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_the_warehouse_of_a_sent_return_cannot_change(self):
+        _order, picking, record = self._sent_return()
+        other_type = self.warehouse_a2.in_type_id
+        with self.assertRaisesRegex(UserError, picking.name):
+            self._rpc(
+                self.users["user"],
+                picking,
+                "write",
+                {
+                    "picking_type_id": other_type.id,
+                    "location_dest_id": other_type.default_location_dest_id.id,
+                },
+            )
+        with self.assertRaisesRegex(UserError, picking.name):
+            self._rpc(
+                self.users["user"],
+                picking,
+                "write",
+                {"location_dest_id": self.warehouse_a2.lot_stock_id.id},
+            )
+
     def test_a_create_answered_late_is_linked_not_made_twice(self):
         self.backend.click_timeout = 1
         self.sandbox.faults.inject(
