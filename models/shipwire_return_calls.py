@@ -77,6 +77,8 @@ class ShipwireReturnCalls(models.Model):
 
     def _cancel(self):
         self.ensure_one()
+        if not self.shipwire_id and not self._find_unanswered():
+            return
         _result, error = self._call(
             "cancel", lambda client: client.cancel_return(self.shipwire_id)
         )
@@ -84,6 +86,36 @@ class ShipwireReturnCalls(models.Model):
             self._failed(error)
             return
         self._refresh()
+
+    def _find_unanswered(self):
+        """Whether Shipwire made the return whose create it did not answer, which
+        is then stored; one it never made is cancelled here, with the rest of
+        the picking once no other return of it stays open."""
+        found, error = self._call(
+            "find",
+            lambda client: (
+                (resource := client.find_return(self.external_id))
+                and self._complete(client, resource)
+            ),
+        )
+        if error is not None:
+            self._failed(error)
+            return False
+        if found:
+            self._store_remote(found, force=True)
+            return bool(self.shipwire_id) and self.is_open
+        self.write(
+            {
+                "state": "cancelled",
+                "message": self.env._(
+                    "Shipwire never made return %(id)s: cancelled here, nothing "
+                    "was sent.",
+                    id=self.external_id,
+                ),
+            }
+        )
+        self._booking_group()._book()
+        return False
 
     def _refresh(self):
         if not self.shipwire_id:

@@ -150,21 +150,29 @@ class StockPickingReturn(models.Model):
             self.env.ref(INBOUND_JOB).sudo()._trigger()
 
     def _shipwire_open_returns(self):
-        """The Shipwire returns that may still receive units of these pickings."""
+        """The Shipwire returns that may still receive units of these pickings:
+        those Shipwire made, and those whose create it did not answer."""
         return (
             self.sudo()
             .mapped(lambda p: p._shipwire_return_root().shipwire_return_ids)
-            .filtered(lambda r: r.state in OPEN_STATES and r.shipwire_id)
+            .filtered(lambda r: r.state in OPEN_STATES)
         )
 
     def action_cancel(self):
         """While Shipwire may still receive the returned units, the return is
-        cancelled at Shipwire first; the rest here follows."""
+        cancelled at Shipwire first; the rest here follows. Returns Shipwire
+        never made are cancelled with their picking, and no longer sent."""
         if not self.env.context.get("shipwire_booking"):
             self._shipwire_refuse_cancel_return(
                 self.filtered(lambda p: p.state not in ("done", "cancel"))
             )
-        return super().action_cancel()
+        result = super().action_cancel()
+        cancelled = self.sudo().filtered(lambda p: p.state == "cancel")
+        cancelled.filtered("shipwire_return_queued").shipwire_return_queued = False
+        cancelled.shipwire_return_ids.filtered(
+            lambda r: r.state in UNSENT_STATES and not r.shipwire_id
+        ).state = "cancelled"
+        return result
 
     def _action_done(self):
         """Validating without a backorder cancels the rest: refused like Cancel."""
@@ -309,13 +317,15 @@ class StockPickingReturn(models.Model):
         ):
             record._send()
 
-    def _shipwire_returns(self):
+    def _shipwire_returns(self, unanswered=False):
+        """The pickings' Shipwire returns that Shipwire made, and with
+        ``unanswered`` those whose create it did not answer."""
+
+        def made(record):
+            return record.shipwire_id or (unanswered and record.state == "unanswered")
+
         not_sent = self.filtered(
-            lambda p: (
-                not p._shipwire_return_root().shipwire_return_ids.filtered(
-                    "shipwire_id"
-                )
-            )
+            lambda p: not p._shipwire_return_root().shipwire_return_ids.filtered(made)
         )
         if not_sent:
             raise UserError(
@@ -327,13 +337,13 @@ class StockPickingReturn(models.Model):
             )
         return self.mapped(
             lambda p: p._shipwire_return_root().shipwire_return_ids
-        ).filtered("shipwire_id")
+        ).filtered(made)
 
     def action_shipwire_cancel_return(self):
         ensure_group(self.env, GROUP_MANAGER)
         pickings = self._shipwire_as_module()
         pickings._shipwire_lock()
-        for record in pickings._shipwire_returns().filtered("is_open"):
+        for record in pickings._shipwire_returns(unanswered=True).filtered("is_open"):
             record._cancel()
         return pickings._shipwire_return_outcome(self.env._("Cancel at Shipwire"))
 

@@ -272,6 +272,32 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
                 {"location_dest_id": self.warehouse_a2.lot_stock_id.id},
             )
 
+    def test_cancelling_a_return_shipwire_could_not_take_yet_stops_it(self):
+        self._sandbox_setting("return_min_order_age", 3600)
+        _order, picking, record = self._sent_return()
+        self.assertEqual(record.state, "waiting")
+        self._press_list_button("action_cancel", picking, self.users["user"])
+        self.assertEqual(picking.state, "cancel")
+
+        self.sandbox.settings.return_min_order_age = 0
+        self._run_sync()
+        self._run_sync()
+
+        self.assertEqual(self.sandbox.stats()["returns"], 0, "nothing sent")
+        self.assertFalse(picking.activity_ids, "no reminder about a cancelled return")
+
+    def test_a_cancelled_refused_return_does_not_block_the_next(self):
+        self._sandbox_setting("return_min_order_age", 3600)
+        order, picking, record = self._sent_return()
+        self._press_list_button("action_cancel", picking, self.users["user"])
+        self.sandbox.settings.return_min_order_age = 0
+        again = self._return(picking.return_id, {self.diamond: 1})
+        self._press_list_button(
+            "action_shipwire_send_return", again, self.users["user"]
+        )
+        self.assertEqual(again.sudo().shipwire_return_ids.state, "processed")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
     def test_a_create_answered_late_is_linked_not_made_twice(self):
         self.backend.click_timeout = 1
         self.sandbox.faults.inject(
@@ -339,6 +365,42 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(picking.state, "done")
         self.assertEqual(record.line_ids.booked_good, 2)
         self.assertFalse(picking.activity_ids)
+
+    def test_a_return_shipwire_did_not_answer_is_cancelled_at_shipwire_first(self):
+        self.backend.click_timeout = 1
+        self.sandbox.faults.inject(
+            "timeout_commit", count=1, seconds=2, method="POST", path="/returns"
+        )
+        _order, picking, record = self._sent_return()
+        self.assertEqual(record.state, "unanswered")
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._press_list_button("action_cancel", picking, self.users["user"])
+
+        self._press_list_button(
+            "action_shipwire_cancel_return", picking, self.users["manager"]
+        )
+
+        self.assertEqual(record.state, "cancelled")
+        self.assertEqual(picking.state, "cancel")
+        (remote,) = self._sandbox_client().search_returns()
+        self.assertIn(remote["status"], ("cancelled", "canceled"))
+
+    def test_a_return_shipwire_never_made_is_cancelled_here_only(self):
+        self.backend.click_timeout = 1
+        self.sandbox.faults.inject("reset", count=10, method="POST", path="/returns")
+        _order, picking, record = self._sent_return()
+        self.assertEqual(record.state, "unanswered")
+        self.sandbox.faults.clear()
+
+        self._press_list_button(
+            "action_shipwire_cancel_return", picking, self.users["manager"]
+        )
+
+        self.assertEqual(record.state, "cancelled")
+        self.assertEqual(picking.state, "cancel")
+        self.assertEqual(self.sandbox.stats()["returns"], 0)
+        self._run_sync()
+        self.assertEqual(self.sandbox.stats()["returns"], 0)
 
     def test_a_return_picking_offers_no_receiving_button(self):
         _order, picking = self._returned()
