@@ -11,7 +11,7 @@ from collections import defaultdict
 from ..shipwire_api.envelope import collection_items
 from .incoming import _embedded, as_text, last_updated, parse_shipwire_date, shipwire_id
 from .outgoing import _iso, _warehouse_options
-from .stock import _counter
+from .stock import MAX_COUNTER, _counter
 
 RECEIVING_COUNTERS = {
     "expected": "expected",
@@ -310,7 +310,8 @@ def embedded_list(resource, key):
 
 def item_counts(items):
     """``{sku: {counter: units}}`` summed over Shipwire's items, with
-    ``unusable`` listing the items whose counters are missing or negative."""
+    ``unusable`` listing the items whose counters are missing, negative, or
+    beyond what a counter holds once summed."""
     counts = defaultdict(lambda: dict.fromkeys(RECEIVING_COUNTERS.values(), 0))
     unusable = []
     for item in items:
@@ -324,5 +325,8 @@ def item_counts(items):
             if number is None or number < 0:
                 unusable.append(sku)
                 number = 0
+            if counts[sku][name] + number > MAX_COUNTER:
+                unusable.append(sku)
+                continue
             counts[sku][name] += number
     return dict(counts), unusable

@@ -353,6 +353,50 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(record.state, "processed")
         self.assertEqual(picking.state, "assigned")
 
+    def test_odd_counters_in_a_webhook_are_stored_as_zero(self):
+        _order, picking, record = self._sent_return(units=2)
+        for value in (-1, 10**12, "many", None, 2**31):
+            with self.subTest(value=value):
+                self._store_webhook(
+                    "return.updated",
+                    {
+                        "resource": {
+                            "id": int(record.shipwire_id),
+                            "status": "delivered",
+                            "items": {
+                                "resource": {
+                                    "items": [
+                                        {
+                                            "resource": {
+                                                "sku": "DIAMOND-1",
+                                                "expected": 2,
+                                                "good": value,
+                                            }
+                                        }
+                                    ]
+                                }
+                            },
+                        }
+                    },
+                )
+                self._apply_webhooks()
+                self.assertFalse(self._failed_events())
+                self.assertEqual(record.line_ids.booked_good, 0)
+        # Two items of one SKU, each at the largest counter.
+        big = {"resource": {"sku": "DIAMOND-1", "expected": 2**31 - 1}}
+        self._store_webhook(
+            "return.updated",
+            {
+                "resource": {
+                    "id": int(record.shipwire_id),
+                    "status": "delivered",
+                    "items": {"resource": {"items": [big, big]}},
+                }
+            },
+        )
+        self._apply_webhooks()
+        self.assertFalse(self._failed_events())
+
     def test_a_completed_webhook_without_its_items_does_not_close_the_return(self):
         _order, picking, record = self._sent_return(units=2)
         self._arrive_return(record, "DIAMOND-1", good=2)
