@@ -29,8 +29,11 @@ def return_moves(picking):
 def shipping_fulfillment_orders(picking):
     """The fulfillment orders that shipped the returned delivery: those Shipwire
     shipped on it, else (a delivery validated apart from Shipwire's shipment) every
-    one of its sales order that shipped."""
+    one of its sales order that shipped; none for a return of a return."""
     delivery = picking.return_id
+    if delivery.return_id:
+        # A return sent back out by hand: Shipwire shipped none of it.
+        return delivery.shipwire_fulfillment_order_ids.browse()
     orders = delivery.shipwire_fulfillment_order_ids.filtered("shipped_quantities")
     if not orders:
         orders = delivery.sale_id.shipwire_purchase_order_id.fulfillment_order_ids

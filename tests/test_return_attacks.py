@@ -298,6 +298,28 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(again.sudo().shipwire_return_ids.state, "processed")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_returning_the_return_sends_nothing(self):
+        order, picking, record = self._sent_return(units=1)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._control_return(record, "complete")
+        self._run_sync()
+        self.assertEqual(picking.state, "done")
+        back_out = self._return(picking, {self.diamond: 1})
+        with self.assertRaisesRegex(UserError, "not a return of a delivery"):
+            self._press_list_button(
+                "action_shipwire_send_return", back_out, self.users["user"]
+            )
+        back_out.move_ids.quantity = 1
+        back_out.move_ids.picked = True
+        back_out.button_validate()
+        again = self._return(back_out, {self.diamond: 1})
+        self.assertFalse(again.with_user(self.users["user"]).shipwire_can_return)
+        with self.assertRaises(UserError):
+            self._press_list_button(
+                "action_shipwire_send_return", again, self.users["user"]
+            )
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
     def test_a_create_answered_late_is_linked_not_made_twice(self):
         self.backend.click_timeout = 1
         self.sandbox.faults.inject(
