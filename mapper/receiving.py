@@ -92,13 +92,13 @@ def receiving_problems(picking, backend):
                 picking=name,
             )
         )
-    elif picking.return_id:
+    elif picking.shipwire_is_return:
         return [
             _(
                 "%(picking)s is a return of %(delivery)s, not a receipt from a "
                 "vendor: press Send return to Shipwire instead.",
                 picking=name,
-                delivery=picking.return_id.name,
+                delivery=picking._shipwire_return_root().return_id.name,
             )
         ]
     warehouse = picking.picking_type_id.warehouse_id

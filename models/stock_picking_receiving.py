@@ -34,12 +34,12 @@ class StockPickingReceiving(models.Model):
         "return (Send return to Shipwire takes those).",
     )
 
-    @api.depends("picking_type_id", "shipwire_receiving_id", "return_id")
+    @api.depends("picking_type_id", "shipwire_receiving_id", "shipwire_is_return")
     def _compute_shipwire_can_receive(self):
         for picking in self:
             picking.shipwire_can_receive = bool(
                 picking.picking_type_code == "incoming"
-                and not picking.return_id
+                and not picking.shipwire_is_return
                 and picking._shipwire_receiving_backend()
             )
 

@@ -472,3 +472,16 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         _order, picking = self._returned()
         self.assertFalse(picking.with_user(self.users["user"]).shipwire_can_receive)
         self.assertTrue(self._receipt().shipwire_can_receive)
+
+    def test_a_backorder_of_a_return_is_not_sent_as_a_receiving(self):
+        _order, picking, record = self._sent_return(units=2)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._run_sync()
+        backorder = record._open_picking()
+        self.assertEqual(backorder.backorder_id, picking)
+        self.assertFalse(backorder.shipwire_can_receive)
+        with self.assertRaisesRegex(UserError, "Send return to Shipwire"):
+            self._press_list_button(
+                "action_shipwire_send_receiving", backorder, self.users["user"]
+            )
+        self.assertEqual(self.sandbox.stats()["receivings"], 0)
