@@ -177,9 +177,11 @@ class ShipwireReturnCalls(models.Model):
 
     @api.model
     def _send_due(self, backend):
-        """Returns queued on confirmation, and those Shipwire could not take yet
-        whose fulfillment order it now makes returns from; each in a savepoint,
-        a picking that cannot be sent says why with an activity."""
+        """Returns queued on confirmation, those Shipwire could not take yet
+        whose fulfillment order it now makes returns from, and those whose create
+        it did not answer (sent again: Shipwire's refusal of a second return of
+        the order links the one it made); each in a savepoint, a picking that
+        cannot be sent says why with an activity."""
         queued = (
             self.env["stock.picking"]
             .search(
@@ -197,7 +199,15 @@ class ShipwireReturnCalls(models.Model):
                 ("fulfillment_order_id.status", "in", RETURNABLE_STATUSES),
             ]
         )
-        for picking in queued | waiting.picking_id:
+        unanswered = self.search(
+            [
+                ("backend_id", "=", backend.id),
+                ("state", "=", "unanswered"),
+                ("shipwire_id", "=", False),
+                ("picking_id.state", "not in", ("draft", "done", "cancel")),
+            ]
+        )
+        for picking in queued | waiting.picking_id | unanswered.picking_id:
             try:
                 with self.env.cr.savepoint():
                     problems = picking._shipwire_return_problems()

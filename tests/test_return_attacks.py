@@ -334,6 +334,18 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(record.state, "processed")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_a_create_lost_on_the_way_is_sent_again_by_the_sync(self):
+        self.backend.return_send_on_confirmation = True
+        self.sandbox.faults.inject("reset", count=10, method="POST", path="/returns")
+        _order, picking = self._returned()
+        self._run_sync()
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(record.state, "unanswered")
+        self.sandbox.faults.clear()
+        self._run_sync()
+        self.assertEqual(record.state, "processed", "not left waiting unseen")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
     def test_another_refusal_is_said_on_the_picking_and_send_stays_possible(self):
         self.sandbox.faults.inject(
             "bad_request", count=1, method="POST", path="/returns"
