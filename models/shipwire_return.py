@@ -73,6 +73,11 @@ class ShipwireReturn(models.Model):
             "unique(backend_id, external_id)",
             "An externalId names one return per account.",
         ),
+        (
+            "shipwire_id_unique",
+            "unique(backend_id, shipwire_id)",
+            "A Shipwire return is linked to one return picking.",
+        ),
     ]
 
     @api.depends("state", "fulfillment_order_id.status")

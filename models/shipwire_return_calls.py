@@ -48,6 +48,8 @@ class ShipwireReturnCalls(models.Model):
             self._failed(error)
             return
         resource, result = answer
+        if result.recovered and self._linked_elsewhere(str(result.id)):
+            return
         notes = [as_text(w.message) or str(w) for w in result.warnings]
         if result.recovered:
             notes.insert(
@@ -61,6 +63,33 @@ class ShipwireReturnCalls(models.Model):
             )
         self._note_messages(notes)
         self._store_remote(resource)
+
+    def _linked_elsewhere(self, return_id):
+        """Whether the return Shipwire already has of the order is another
+        picking's: it is then not linked twice, which would book its units on
+        both pickings."""
+        other = self.search(
+            [
+                ("backend_id", "=", self.backend_id.id),
+                ("shipwire_id", "=", return_id),
+                ("id", "!=", self.id),
+            ],
+            limit=1,
+        )
+        if not other:
+            return False
+        self.state = "refused"
+        self.message = self.env._(
+            "Shipwire takes one return of %(order)s and has it as return %(id)s "
+            "of %(other)s: add these units to %(other)s, or cancel it first.",
+            order=self.fulfillment_order_id.display_name,
+            id=return_id,
+            other=other.picking_id.name,
+        )
+        self.picking_id.message_post(
+            body=self.env._("Shipwire: %(text)s", text=self.message)
+        )
+        return True
 
     def _not_returnable_yet(self, error):
         self.state = "waiting"

@@ -222,9 +222,9 @@ class StockPickingReturn(models.Model):
             return nothing_selected(self.env, title)
         pickings = self._shipwire_as_module()
         pickings._shipwire_lock()
-        problems = []
+        problems, claimed = [], {}
         for picking in pickings:
-            problems += picking._shipwire_return_problems()
+            problems += picking._shipwire_return_problems(claimed)
         if problems:
             if len(pickings) > 1:
                 problems.insert(
@@ -240,8 +240,10 @@ class StockPickingReturn(models.Model):
             picking.with_company(picking.company_id)._shipwire_send_returns()
         return pickings._shipwire_return_outcome(title)
 
-    def _shipwire_return_problems(self):
-        """Why this picking cannot be sent to Shipwire, one sentence each."""
+    def _shipwire_return_problems(self, claimed=None):
+        """Why this picking cannot be sent to Shipwire, one sentence each.
+        ``claimed`` (``{fulfillment order: picking}``) gathers the orders the
+        pickings sent together return from: Shipwire takes one return of each."""
         self.ensure_one()
         _ = self.env._
         if self.backorder_id:
@@ -285,6 +287,17 @@ class StockPickingReturn(models.Model):
                         picking=self.name,
                         order=order.display_name,
                         other=taken[0].picking_id.name,
+                    )
+                )
+            elif claimed is not None and claimed.setdefault(order, self) != self:
+                problems.append(
+                    _(
+                        "%(picking)s and %(other)s both return units of %(order)s, "
+                        "and Shipwire takes one return per order: put these units "
+                        "on one return.",
+                        picking=self.name,
+                        order=order.display_name,
+                        other=claimed[order].name,
                     )
                 )
         return problems

@@ -497,3 +497,36 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
                 "action_shipwire_send_receiving", backorder, self.users["user"]
             )
         self.assertEqual(self.sandbox.stats()["receivings"], 0)
+
+    def test_two_returns_of_one_order_sent_together_are_not_booked_twice(self):
+        order = self._shipped([(self.diamond, 3)])
+        delivery = order.picking_ids
+        first = self._return(delivery, {self.diamond: 1})
+        second = self._return(delivery, {self.diamond: 1})
+        with self.assertRaisesRegex(UserError, "put these units on one return"):
+            self._press_list_button(
+                "action_shipwire_send_return", first | second, self.users["user"]
+            )
+        self.assertFalse((first | second).sudo().shipwire_return_ids)
+        self.assertEqual(self.sandbox.stats()["returns"], 0)
+
+    def test_a_return_shipwire_has_for_another_picking_is_not_linked_again(self):
+        order, picking, record = self._sent_return(units=1)
+        other = self._return(picking.return_id, {self.diamond: 1})
+        other_record = self.env["shipwire.return"].create(
+            {
+                "backend_id": self.backend.id,
+                "picking_id": other.id,
+                "fulfillment_order_id": record.fulfillment_order_id.id,
+                "warehouse_id": self.warehouse.id,
+                "external_id": "ODOO-OTHER",
+                "order_items": {"DIAMOND-1": 1},
+            }
+        )
+
+        other_record._send()
+
+        self.assertEqual(other_record.state, "refused")
+        self.assertFalse(other_record.shipwire_id)
+        self.assertIn(picking.name, other_record.message)
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
