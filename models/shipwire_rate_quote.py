@@ -52,23 +52,30 @@ class ShipwireRateQuote(models.Model):
         A quote or a refusal stands for the account's lifetime, a failure for
         FAILED_QUOTE_SECONDS only: the callers that waited for it, and the page's
         other methods, get it without waiting another timeout, and a recovered
-        Shipwire is asked again soon after. Callers of one key take turns, so
-        parallel ones wait for the first answer instead of asking again.
+        Shipwire is asked again soon after.
 
-        Answers are read and kept in transactions of their own: one committed
-        while this caller waited for the lock is newer than the caller's
-        snapshot, and a caller whose request ends in an error (the wizard's "no
-        price") still leaves its answer to the others."""
+        A standing answer is one indexed read in the caller's transaction,
+        without lock or write. Otherwise callers of one key take turns on a lock
+        held in a transaction of its own, which ends as soon as the answer is
+        kept: parallel callers wait for the first answer instead of asking
+        again, and not for the rest of its caller's request. The answer is read
+        again and kept in another transaction: one committed while this caller
+        waited for the lock is newer than the lock's snapshot, and a caller whose
+        request ends in an error (the wizard's "no price") still leaves its
+        answer to the others."""
         self.flush_model()
-        self.env.cr.execute(
-            "SELECT pg_advisory_xact_lock(%s, %s)", [RATE_LOCK, int(key[:7], 16)]
-        )
-        with self.env.registry.cursor() as cr:
-            standing = self._standing(cr, backend, key)
+        standing = self._standing(self.env.cr, backend, key)
         if standing is not None:
             return standing
-        state, answer = ask()
-        with self.env.registry.cursor() as cr:
+        registry = self.env.registry
+        with registry.cursor() as lock_cr, registry.cursor() as cr:
+            lock_cr.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [RATE_LOCK, int(key[:7], 16)]
+            )
+            standing = self._standing(cr, backend, key)
+            if standing is not None:
+                return standing
+            state, answer = ask()
             cr.execute(
                 """
                 INSERT INTO shipwire_rate_quote
@@ -81,7 +88,6 @@ class ShipwireRateQuote(models.Model):
                 """,
                 [key, backend.id, state, Json(answer)],
             )
-        self.invalidate_model()
         return state, answer
 
     @api.model
