@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..mapper.outgoing import _warehouse_options, address, line_units
-from ..mapper.rate import rate_cache_key, rate_payload
+from ..mapper.rate import rate_cache_key, rate_payload, rate_problems
 from ..shipwire_api import ShipwireError, ShipwireInputError, ShipwireRejectedError
 
 _logger = logging.getLogger(__name__)
@@ -61,30 +61,30 @@ class DeliveryCarrier(models.Model):
         """Odoo's rate answer for ``order``: never raises; anything that stops the
         quote is a ``success: False`` with a message the customer may read."""
         self.ensure_one()
+        # Read as Odoo's rule-based prices read it, as superuser: a quote needs
+        # what the order holds, and checking the user's record rules on each
+        # record read was half the time of a standing quote.
+        order = order.sudo()
         backend = self.shipwire_backend_id.sudo()
         currency = backend.currency_id or order.currency_id
-        lines = [
-            {
-                "sku": line.product_id.default_code,
-                "quantity": line_units(line),
-                "product": line.product_id.display_name,
-                "storable": line.product_id.type == "consu",
-            }
-            for line in order.order_line
-            if not line.display_type and line.product_id and not line.is_delivery
-        ]
+        ship_to = address(order.partner_shipping_id)
         try:
             payload = rate_payload(
-                address(order.partner_shipping_id),
-                lines,
+                ship_to,
+                _rate_lines(order),
                 warehouse=_warehouse_options(backend, order.warehouse_id),
                 can_split=backend.can_split,
                 currency=currency.name,
                 ship_date=order.commitment_date,
                 _=self.env._,
             )
-        except ShipwireInputError as error:
-            return _failure("\n".join(problem.message for problem in error.errors))
+        except ShipwireInputError:
+            # Products are named only here: their names cost queries a quote
+            # does not need.
+            problems = rate_problems(
+                ship_to, _rate_lines(order, named=True), self.env._
+            )
+            return _failure("\n".join(problem.message for problem in problems))
         if backend.company_id != order.company_id:
             return _failure(self._shipwire_unavailable())
         state, answer = (
@@ -116,7 +116,9 @@ class DeliveryCarrier(models.Model):
                 )
             )
         quoted_in = (
-            self.env["res.currency"]
+            currency
+            if service["currency"] == currency.name
+            else self.env["res.currency"]
             .with_context(active_test=False)
             .search([("name", "=", service["currency"])], limit=1)
         )
@@ -126,7 +128,7 @@ class DeliveryCarrier(models.Model):
             float(service["cost"]),
             order.currency_id,
             order.company_id,
-            fields.Date.context_today(self),
+            fields.Date.today(),
         )
         notes = list(answer["warnings"])
         if service["earliest"] and service["latest"]:
@@ -222,6 +224,29 @@ class DeliveryCarrier(models.Model):
             "in a moment or choose another delivery method.",
             method=self.name,
         )
+
+
+def _rate_lines(order, named=False):
+    """The order's lines as the rate mapper takes them, reading only the fields
+    a quote depends on; ``named`` adds each product's name, for messages."""
+    order_lines = order.order_line
+    order_lines.fetch(
+        ["display_type", "product_id", "is_delivery", "product_uom", "product_uom_qty"]
+    )
+    order_lines.product_id.fetch(["default_code", "product_tmpl_id"])
+    order_lines.product_id.product_tmpl_id.fetch(["type", "uom_id"])
+    lines = order_lines.filtered(
+        lambda line: not line.display_type and line.product_id and not line.is_delivery
+    )
+    return [
+        {
+            "sku": line.product_id.default_code,
+            "quantity": line_units(line),
+            "storable": line.product_id.type == "consu",
+            **({"product": line.product_id.display_name} if named else {}),
+        }
+        for line in lines
+    ]
 
 
 def _failure(message):
