@@ -101,6 +101,13 @@ def receiving_problems(picking, backend):
                 delivery=picking._shipwire_return_root().return_id.name,
             )
         ]
+    if picking.state == "draft":
+        problems.append(
+            _(
+                "%(picking)s is a draft: press Mark as To Do, then send it.",
+                picking=name,
+            )
+        )
     warehouse = picking.picking_type_id.warehouse_id
     if not _warehouse_options(backend, warehouse):
         problems.append(

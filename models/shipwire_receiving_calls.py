@@ -68,6 +68,13 @@ class ShipwireReceivingCalls(models.Model):
         self.sent_items = json.dumps(payload["items"], sort_keys=True)
         self._note_messages(notes + [as_text(w.message) or str(w) for w in warnings])
         self._store_remote(resource)
+        self.picking_id.message_post(
+            body=self.env._(
+                "Announced to Shipwire: receiving %(id)s (externalId %(external_id)s).",
+                id=self.shipwire_id,
+                external_id=self.external_id,
+            )
+        )
 
     def _update(self):
         self.ensure_one()

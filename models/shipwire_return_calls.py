@@ -63,6 +63,15 @@ class ShipwireReturnCalls(models.Model):
             )
         self._note_messages(notes)
         self._store_remote(resource)
+        self.picking_id.message_post(
+            body=self.env._(
+                "Sent to Shipwire: return %(id)s of %(order)s (externalId "
+                "%(external_id)s).",
+                id=self.shipwire_id,
+                order=self.fulfillment_order_id.display_name,
+                external_id=self.external_id,
+            )
+        )
 
     def _linked_elsewhere(self, return_id):
         """Whether the return Shipwire already has of the order is another

@@ -23,6 +23,12 @@ class TestReceivingSend(ReceivingCase):
             {"DIAMOND-1": 10, "RUBY-2": 4},
         )
         self.assertTrue(receiving.exchange_ids, "the call is logged on the receiving")
+        self.assertTrue(
+            receipt.message_ids.filtered(
+                lambda m: f"receiving {receiving.shipwire_id}" in m.body
+            ),
+            "the chatter says it was announced",
+        )
         with self.assertRaisesRegex(UserError, "already announced"):
             self._send(receipt)
         self.assertEqual(len(self._sandbox_receivings()), 1)
@@ -68,6 +74,7 @@ class TestReceivingSend(ReceivingCase):
         fraction = self._receipt()
         fraction.move_ids.product_uom_qty = 2.5
         cases["not a whole number"] = fraction
+        cases["is a draft: press Mark as To Do"] = self._receipt(confirm=False)
         for message, receipt in cases.items():
             with self.subTest(message):
                 with self.assertRaisesRegex(UserError, message) as caught:

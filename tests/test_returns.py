@@ -30,6 +30,12 @@ class TestReturns(ReturnCase):
             [("DIAMOND-1", 2, 2)],
         )
         self.assertFalse(picking.with_user(self.receiver).shipwire_can_return)
+        self.assertTrue(
+            picking.message_ids.filtered(
+                lambda m: f"return {record.shipwire_id} of" in m.body
+            ),
+            "the chatter says it was sent",
+        )
         with self.assertRaisesRegex(UserError, "already sent to Shipwire"):
             self._send_return(picking)
         self.assertEqual(len(self._sandbox_client().search_returns()), 1)
