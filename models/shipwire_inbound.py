@@ -17,8 +17,8 @@ class ShipwireInbound(models.AbstractModel):
     and what Odoo booked of them on the Odoo transfer. Only the module writes
     them: no group has write access.
 
-    Inheriting models define ``line_ids``, ``hold_ids``, ``exchange_ids``, the
-    transfer ``picking_id`` and ``picking_ids`` (it and its backorders)."""
+    Inheriting models define ``line_ids``, ``hold_ids``, ``exchange_ids`` and
+    the transfer ``picking_id``."""
 
     _name = "shipwire.inbound"
     _description = "Goods Shipwire's warehouse expects"

@@ -111,7 +111,10 @@ class ShipwireInboundBooking(models.AbstractModel):
         if to_book and not picking:
             self._tell_no_transfer(to_book)
             return
-        closing = all(record.state in CLOSED_STATUSES for record in self)
+        # A record Shipwire refused expects nothing: it keeps no transfer open.
+        closing = any(record.state in CLOSED_STATUSES for record in self) and all(
+            record.state in (*CLOSED_STATUSES, "refused") for record in self
+        )
         if not picking or not (to_book or closing):
             return
         self._validate(picking, to_book, close=closing)

@@ -99,7 +99,7 @@ class ShipwireInboundStore(models.AbstractModel):
             )
         else:
             text = str(error)
-            if not self.shipwire_id and self.state == "unanswered":
+            if not self.shipwire_id and self.state in ("unanswered", "waiting"):
                 self.state = "refused"
         details = [
             as_text(getattr(message, "message", ""))

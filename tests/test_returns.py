@@ -71,6 +71,29 @@ class TestReturns(ReturnCase):
         self.assertEqual(picking.state, "done")
         self.assertEqual(order.order_line.mapped("qty_delivered"), [0, 1])
 
+    def test_a_sibling_shipwire_refused_keeps_no_return_open(self):
+        lamp = self._product("Lamp", "ONLY-LAX")
+        vase = self._product("Vase", "ONLY-PHL")
+        order = self._shipped([(lamp, 1), (vase, 1)], split=True)
+        picking = self._return(order.picking_ids, {lamp: 1, vase: 1})
+        self.sandbox.faults.inject("bad_request", count=1, method="POST")
+        self._send_return(picking)
+        refused, taken = picking.sudo().shipwire_return_ids.sorted(
+            lambda r: r.state != "refused"
+        )
+        self.assertEqual([refused.state, taken.state], ["refused", "processed"])
+
+        self._arrive_return(taken, taken.line_ids.sku, good=1)
+        self._control_return(taken, "complete")
+        self._run_sync()
+
+        self.assertEqual(taken.state, "completed")
+        self.assertEqual(
+            (picking | picking.backorder_ids).mapped("state"),
+            ["done"] + ["cancel"] * len(picking.backorder_ids),
+            "closed: the refused return expects nothing",
+        )
+
     def test_good_units_are_booked_back_and_lower_the_delivered_quantity(self):
         order, picking, record = self._sent_return(units=3)
         before = self._on_hand(self.diamond)
