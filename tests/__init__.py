@@ -25,6 +25,7 @@ from . import (
     test_reporting,
     test_resilience,
     test_retry_job,
+    test_return_attacks,
     test_return_companies,
     test_return_views,
     test_returns,
