@@ -161,7 +161,7 @@ class ShipwireInboundStore(models.AbstractModel):
             }
         )
         if holds_complete or holds:
-            self._store_holds(holds)
+            self._store_holds(holds, complete=holds_complete)
         if trackings_complete or trackings:
             numbers = [tracking_values(t)["tracking_number"] for t in trackings]
             self.tracking_numbers = ", ".join(n for n in numbers if n) or False
@@ -197,19 +197,28 @@ class ShipwireInboundStore(models.AbstractModel):
             json.dumps([resource, transfers], sort_keys=True, default=str).encode()
         ).hexdigest()
 
-    def _store_holds(self, holds):
+    def _store_holds(self, holds, complete=False):
+        """Store Shipwire's holds; with ``complete`` (every hold Shipwire lists,
+        which a read gives without the cleared ones), an active hold missing
+        from the list was cleared."""
         Hold = self.hold_ids.browse()
         inverse = self._fields["hold_ids"].inverse_name
         known = {hold.shipwire_id: hold for hold in self.hold_ids if hold.shipwire_id}
+        listed = set()
         for resource in holds:
             if not isinstance(resource, dict):
                 continue
             values = hold_values(resource)
+            listed.add(values["shipwire_id"])
             hold = known.get(values["shipwire_id"]) if values["shipwire_id"] else None
             if hold:
                 hold.write(values)
             else:
                 Hold.create({**values, inverse: self.id})
+        if complete:
+            self.hold_ids.filtered(
+                lambda hold: not hold.cleared_date and hold.shipwire_id not in listed
+            ).cleared_date = fields.Datetime.now()
 
     def _store_counts(self, counts):
         Line = self.line_ids.browse()

@@ -154,7 +154,14 @@ class TestReceivingBooking(ReceivingCase):
         )
 
     def test_holds_added_after_create_show_the_receiving_on_hold(self):
-        self.sandbox.settings.receiving_holds_after_create = True
+        settings = self.sandbox.settings
+        self.addCleanup(
+            setattr,
+            settings,
+            "receiving_holds_after_create",
+            settings.receiving_holds_after_create,
+        )
+        settings.receiving_holds_after_create = True
         receipt = self._receipt([(self.ruby, 1)])
         self._send(receipt)
         self._run_sync()
@@ -164,3 +171,8 @@ class TestReceivingBooking(ReceivingCase):
             "Order requires review by Shipwire",
             receiving.hold_ids.mapped("description"),
         )
+
+        self._control(receiving, "holds/clear")
+        self._run_sync()
+        self.assertEqual(receiving.active_hold_count, 0, "Shipwire lists none")
+        self.assertEqual(receiving.state, "processed")

@@ -530,3 +530,22 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertFalse(other_record.shipwire_id)
         self.assertIn(picking.name, other_record.message)
         self.assertEqual(self.sandbox.stats()["returns"], 1)
+
+    def test_a_late_hold_webhook_does_not_put_a_cleared_hold_back(self):
+        _order, picking, record = self._sent_return()
+        self._control_return(record, "hold", {"description": "Label not scanned"})
+        self._holds_webhook("return.hold.added", record)
+        stale = self.env["shipwire.webhook.event"].sudo().search([]).body
+        self._apply_webhooks()
+        self.assertEqual(record.active_hold_count, 1)
+        self._later_at_shipwire(minutes=1)
+        self._control_return(record, "holds/clear")
+        self._run_sync()
+        self.assertEqual(record.active_hold_count, 0)
+
+        self._store_webhook("return.hold.added", stale)
+        self._apply_webhooks()
+        self._run_sync()
+
+        self.assertEqual(record.active_hold_count, 0, "cleared at Shipwire")
+        self.assertNotEqual(record.state, "held")
