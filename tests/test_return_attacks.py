@@ -549,3 +549,44 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
 
         self.assertEqual(record.active_hold_count, 0, "cleared at Shipwire")
         self.assertNotEqual(record.state, "held")
+
+    def test_refresh_books_returns_of_two_companies_from_one_list(self):
+        pickings = self.env["stock.picking"]
+        records = self.env["shipwire.return"]
+        for warehouse, sandbox in (
+            (self.warehouse, self.sandbox),
+            (self.warehouse_b, self.sandbox_b),
+        ):
+            order = self._order_at(warehouse, [(self.diamond, 2)])
+            order.with_user(self.users["user"]).action_shipwire_send()
+            for fulfillment in order.shipwire_fulfillment_order_ids:
+                sandbox.complete_order(int(fulfillment.shipwire_id))
+            self.env["shipwire.sync"]._cron_sync()
+            picking = self._return(
+                order.picking_ids, {self.diamond: 1}, self.users["user"]
+            )
+            self._press_list_button(
+                "action_shipwire_send_return", picking, self.users["user"]
+            )
+            record = picking.sudo().shipwire_return_ids
+            sandbox.return_desk.receive(
+                int(record.shipwire_id), "DIAMOND-1", good=1, damaged=0, in_review=0
+            )
+            pickings |= picking
+            records |= record
+
+        self._press_list_button(
+            "action_shipwire_refresh_return", pickings, self.users["user"]
+        )
+
+        self.assertEqual(pickings.mapped("state"), ["done", "done"])
+        done = pickings.move_ids.filtered(lambda m: m.state == "done")
+        self.assertEqual(
+            {(m.company_id, m.location_dest_id.company_id) for m in done},
+            {(self.company_a, self.company_a), (self.company_b, self.company_b)},
+        )
+        if "stock_valuation_layer_ids" in done._fields:
+            self.assertEqual(
+                {(m.company_id, m.stock_valuation_layer_ids.company_id) for m in done},
+                {(self.company_a, self.company_a), (self.company_b, self.company_b)},
+            )
