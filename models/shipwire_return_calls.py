@@ -352,6 +352,26 @@ class ShipwireReturnCalls(models.Model):
                 self.env.ref(INBOUND_JOB)._trigger()
 
     @api.model
+    def _webhook_returns(self, backend, events):
+        """The account's returns that ``return.*`` deliveries name."""
+        ids = set()
+        for event in events:
+            resource = (
+                event.body.get("resource") if isinstance(event.body, dict) else None
+            )
+            if not isinstance(resource, dict):
+                continue
+            if ".hold." in event.topic:
+                ids |= {
+                    shipwire_id(hold.get("orderId"))
+                    for hold in collection_items(resource)
+                    if isinstance(hold, dict)
+                }
+            else:
+                ids.add(shipwire_id(resource.get("id")))
+        return self._of_backend(backend, ids - {""})
+
+    @api.model
     def _of_backend(self, backend, ids):
         return (
             self.search(

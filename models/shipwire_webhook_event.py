@@ -9,6 +9,9 @@ from odoo import api, fields, models
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from ..const import TODO_ACTIVITY
+from .shipwire_inbound_sync import INBOUND_JOB
+
 _logger = logging.getLogger(__name__)
 
 APPLY_JOB = "sale_stock_shipwire.ir_cron_shipwire_apply_webhooks"
@@ -218,13 +221,19 @@ class ShipwireWebhookEvent(models.Model):
                 event.with_env(Sync.env)._show_failure(backend)
                 # Nothing is lost: the sync reads what changed at Shipwire.
                 self.env.ref("sale_stock_shipwire.ir_cron_shipwire_sync")._trigger()
+                if event._is_return():
+                    self.env.ref(INBOUND_JOB)._trigger()
             else:
                 event.unlink()
         return unhindered
 
+    def _is_return(self):
+        return self.topic.removeprefix("v1.").startswith("return.")
+
     def _show_failure(self, backend):
-        """Tell the orders this failed delivery names, with an activity. Telling
-        them never stops the job: the delivery stays listed either way."""
+        """Tell the orders, or the return pickings, this failed delivery names,
+        with an activity. Telling them never stops the job: the delivery stays
+        listed either way."""
         self.ensure_one()
         text = self.env._(
             "Shipwire's %(topic)s webhook could not be applied: %(error)s. The sync "
@@ -243,5 +252,16 @@ class ShipwireWebhookEvent(models.Model):
                     purchase_order._schedule_activity(
                         self.env._("webhook not applied"), [text]
                     )
+                if self._is_return():
+                    returns = self.env["shipwire.return"]._webhook_returns(
+                        backend, self
+                    )
+                    for picking in returns.picking_id:
+                        backend._shipwire_schedule_activity(
+                            picking,
+                            TODO_ACTIVITY,
+                            self.env._("webhook not applied"),
+                            [text],
+                        )
         except Exception:  # noqa: BLE001 - the delivery itself shows the failure
             _logger.exception("Shipwire webhook %s: its orders were not told", self.id)

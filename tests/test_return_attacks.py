@@ -1,4 +1,5 @@
 import contextlib
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.api import call_kw
@@ -590,3 +591,18 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
                 {(m.company_id, m.stock_valuation_layer_ids.company_id) for m in done},
                 {(self.company_a, self.company_a), (self.company_b, self.company_b)},
             )
+
+    def test_a_return_webhook_that_fails_is_told_on_the_return_picking(self):
+        _order, picking, record = self._sent_return()
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._webhook("return.updated", record)
+        Return = type(self.env["shipwire.return"])
+        with patch.object(Return, "_store_remote", side_effect=ValueError("boom")):
+            self._apply_webhooks()
+        self.assertEqual(self._failed_events().state, "failed")
+        (activity,) = picking.activity_ids
+        self.assertEqual(activity.summary, "webhook not applied")
+        self.assertIn("boom", activity.note)
+
+        self._run_sync()
+        self.assertEqual(record.line_ids.booked_good, 1, "the sync booked it")
