@@ -60,11 +60,15 @@ class TestReturnViews(ReturnCase):
         return arch
 
     def _shown_buttons(self, picking, user):
+        """The names of the header buttons ``user`` sees on ``picking``."""
+        return {button.get("name") for button in self._header_buttons(picking, user)}
+
+    def _header_buttons(self, picking, user):
         """The header buttons of ``picking``'s form that ``user`` sees on it: in
         the arch for their groups, and not made invisible by the record's values."""
         picking = picking.with_user(user)
         arch = etree.fromstring(self._load_view(picking, user))
-        shown = set()
+        shown = []
         for button in arch.xpath("//header/button[@type='object']"):
             condition = button.get("invisible")
             if condition:
@@ -82,7 +86,7 @@ class TestReturnViews(ReturnCase):
                     values[name] = value
                 if safe_eval(condition, values):
                     continue
-            shown.add(button.get("name"))
+            shown.append(button)
         return shown
 
     def _page_shown(self, picking, user):
@@ -160,6 +164,28 @@ class TestReturnViews(ReturnCase):
         self.assertIn("action_shipwire_cancel_return", shown)
         self.assertNotIn(RECEIVING_SEND, shown, "a return's backorder is no receipt")
         self.assertNotIn("action_shipwire_send_return", shown, "sent with its return")
+
+    def test_validating_a_return_shipwire_receives_asks_first(self):
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 2})
+
+        def validates(transfer):
+            return [
+                button.get("confirm")
+                for button in self._header_buttons(transfer, self.receiver)
+                if button.get("name") == "button_validate"
+            ]
+
+        self.assertEqual(validates(picking), [None], "not sent: an ordinary return")
+        self._send_return(picking)
+        (confirm,) = validates(picking)
+        self.assertIn("Shipwire's warehouse counts the returned units", confirm)
+
+        record = picking.sudo().shipwire_return_ids
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._run_sync()
+        (confirm,) = validates(picking.backorder_ids)
+        self.assertTrue(confirm, "its backorder too, while Shipwire receives")
 
     def test_a_receipt_keeps_the_receivings_send(self):
         receipt = self._receipt()
