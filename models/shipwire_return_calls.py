@@ -13,7 +13,7 @@ from ..mapper.returns import (
     return_payload,
     shipping_fulfillment_orders,
 )
-from ..shipwire_api import ShipwireNotReturnableError
+from ..shipwire_api import ShipwireNotFoundError, ShipwireNotReturnableError
 from ..shipwire_api.envelope import collection_items
 from ..shipwire_api.returns import is_cancelled
 from .shipwire_inbound_store import INBOUND_EXPANSIONS
@@ -185,10 +185,15 @@ class ShipwireReturnCalls(models.Model):
         return damaged
 
     def _labels(self):
+        """The label attached to the return picking; no attachment when Shipwire
+        has no label of the return, None when the call failed."""
         self.ensure_one()
         pdf, error = self._call(
             "labels", lambda client: client.return_labels_pdf(self.shipwire_id)
         )
+        if isinstance(error, ShipwireNotFoundError):
+            # Shipwire makes a label only for a return asked with a prepaid one.
+            return self.env["ir.attachment"]
         if error is not None:
             self._failed(error)
             return None

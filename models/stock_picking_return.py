@@ -383,15 +383,16 @@ class StockPickingReturn(models.Model):
         attached = {}
         for record in pickings._shipwire_returns():
             attachment = record._labels()
-            if attachment:
-                attached[record] = attachment.name
+            if attachment is not None:
+                attached[record] = attachment
         return pickings._shipwire_return_outcome(
             self.env._("Shipwire labels"), attached
         )
 
     def _shipwire_return_outcome(self, title, attached=None):
         """One line a Shipwire return: its state, Shipwire's messages, the holds
-        still active and, after Labels, the file attached."""
+        still active and, after Labels, the file attached or that Shipwire has
+        none."""
         lines, kind = [], "success"
         for picking in self:
             for record in picking._shipwire_return_root().shipwire_return_ids:
@@ -415,8 +416,16 @@ class StockPickingReturn(models.Model):
                 if record.message:
                     line += f" ({record.message})"
                 if attached and record in attached:
-                    line += " - " + self.env._(
-                        "label attached: %(file)s", file=attached[record]
-                    )
+                    if attached[record]:
+                        line += " - " + self.env._(
+                            "label attached: %(file)s", file=attached[record].name
+                        )
+                    else:
+                        kind = "warning" if kind == "success" else kind
+                        line += " - " + self.env._(
+                            "Shipwire has no label for it: Shipwire makes a label "
+                            "only for a return sent while the account's Prepaid "
+                            "return label is on."
+                        )
                 lines.append(line)
         return notification(kind, "\n".join(lines), title=title, reload=True)

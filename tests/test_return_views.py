@@ -320,3 +320,30 @@ class TestReturnViews(ReturnCase):
             (other.returns_waiting_count, other.returns_held_count), (1, 1)
         )
         self.assertEqual(self._open(self.receiver, "returns_held", other)[1], elsewhere)
+
+    def test_labels_attach_shipwires_label_or_say_there_is_none(self):
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        self._send_return(picking)
+        record = picking.sudo().shipwire_return_ids
+
+        outcome = picking.with_user(self.receiver).action_shipwire_return_labels()
+        self.assertEqual(outcome["params"]["type"], "warning")
+        self.assertIn("Shipwire has no label for it", outcome["params"]["message"])
+        self.assertIn("Prepaid return label", outcome["params"]["message"])
+        self.assertFalse(record.message, "no failure of the return")
+        self.assertFalse(self._attachments(picking))
+
+        self.backend.return_prepaid_label = True
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        self._send_return(picking)
+        outcome = picking.with_user(self.receiver).action_shipwire_return_labels()
+        self.assertEqual(outcome["params"]["type"], "success")
+        self.assertIn("label attached", outcome["params"]["message"])
+        self.assertEqual(self._attachments(picking).mimetype, "application/pdf")
+
+    def _attachments(self, picking):
+        return self.env["ir.attachment"].search(
+            [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
+        )
