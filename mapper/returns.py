@@ -128,8 +128,8 @@ def return_plan(picking):
             problems.append(
                 _(
                     "%(picking)s returns %(wanted)s units of %(sku)s; Shipwire "
-                    "shipped %(shipped)s of them on %(delivery)s: lower the quantity "
-                    "to what was shipped.",
+                    "shipped %(shipped)s of them on %(delivery)s: cancel this return "
+                    "and make it again with at most %(shipped)s.",
                     picking=name,
                     wanted=wanted,
                     sku=sku,
