@@ -103,9 +103,9 @@ class ShipwireReturnCalls(models.Model):
     def _not_returnable_yet(self, error):
         self.state = "waiting"
         self.message = self.env._(
-            "Shipwire cannot take a return of %(order)s yet (%(reason)s): only "
-            "orders it processed and did not cancel can be returned. The sync "
-            "sends it again once Shipwire allows it.",
+            "Shipwire cannot take a return of %(order)s yet; it answered: "
+            "%(reason)s. Nothing to do: the sync sends the return again until "
+            "Shipwire takes it.",
             order=self.fulfillment_order_id.display_name,
             reason="; ".join(m.message for m in error.errors) or error,
         )
