@@ -98,7 +98,8 @@ class ShipwireInboundStore(models.AbstractModel):
                 error=error,
             )
         else:
-            text = str(error)
+            # Shipwire's own messages follow, one a line: not twice.
+            text = error.message
             if not self.shipwire_id and self.state in ("unanswered", "waiting"):
                 self.state = "refused"
         details = [

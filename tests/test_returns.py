@@ -261,6 +261,17 @@ class TestReturns(ReturnCase):
         (remote,) = self._sandbox_client().search_returns()
         self.assertIn(remote["status"], ("cancelled", "canceled"))
 
+    def test_shipwire_refusing_a_cancel_says_each_of_its_messages_once(self):
+        _order, picking, record = self._sent_return()
+        self._arrive_return(record, "DIAMOND-1", good=1)
+
+        picking.with_user(self.stock_manager).action_shipwire_cancel_return()
+
+        lines = record.message.splitlines()
+        self.assertEqual(len(lines), 2, record.message)
+        self.assertEqual(lines[1], "Return Order cannot be cancelled")
+        self.assertNotIn("Return Order cannot be cancelled", lines[0])
+
     def test_returns_are_sent_on_confirmation_by_the_sync_job(self):
         self.backend.return_send_on_confirmation = True
         order = self._shipped()
