@@ -33,6 +33,8 @@ WEBHOOK_TOPICS = (
     "return.tracking.updated",
     "return.tracking.delivered",
 )
+# What the webhook route keeps of an account (see _webhook_accounts).
+WEBHOOK_ACCOUNT_FIELDS = {"webhook_token", "active", "company_id", "name"}
 
 
 class ShipwireBackendWebhooks(models.Model):
@@ -52,6 +54,23 @@ class ShipwireBackendWebhooks(models.Model):
     webhook_secret_ids = fields.One2many(
         "shipwire.webhook.secret", "backend_id", groups=GROUP_ADMIN
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backends = super().create(vals_list)
+        self.env["shipwire.webhook.event"]._clear_webhook_accounts()
+        return backends
+
+    def write(self, vals):
+        result = super().write(vals)
+        if WEBHOOK_ACCOUNT_FIELDS & vals.keys():
+            self.env["shipwire.webhook.event"]._clear_webhook_accounts()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env["shipwire.webhook.event"]._clear_webhook_accounts()
+        return result
 
     @api.depends("webhook_token")
     def _compute_webhook_url(self):

@@ -5,7 +5,7 @@ import time
 from collections import namedtuple
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
@@ -21,7 +21,7 @@ APPLY_TIME_BUDGET = 60
 CONFLICT_DELAY = timedelta(minutes=1)
 
 # The account a webhook URL's token names, with the secrets Shipwire signs with:
-# ``secrets`` is a list of ``(shipwire_id, secret)``.
+# ``secrets`` is a tuple of ``(shipwire_id, secret)``.
 WebhookAccount = namedtuple("WebhookAccount", "backend_id company_id name secrets")
 
 
@@ -71,36 +71,53 @@ class ShipwireWebhookEvent(models.Model):
     @api.model
     def _account_for_token(self, token):
         """The active account whose webhook URL carries ``token``, with its
-        signing secrets, read in one query: a ``WebhookAccount`` or None."""
-        if not token:
-            return None
+        signing secrets: a ``WebhookAccount`` or None."""
+        return self._webhook_accounts().get(token) if token else None
+
+    @api.model
+    @tools.ormcache()
+    def _webhook_accounts(self):
+        """Every active account's ``WebhookAccount`` by its webhook token, read in
+        one query and kept by each worker until an account or secret changes
+        (see ``_clear_webhook_accounts``)."""
         self.env["shipwire.backend"].flush_model()
         self.env["shipwire.webhook.secret"].flush_model()
         self.env.cr.execute(
             SQL(
                 """
-                SELECT backend.id, backend.company_id, backend.name,
+                SELECT backend.webhook_token, backend.id, backend.company_id,
+                       backend.name,
                        array_agg(ARRAY[secret.shipwire_id, secret.secret]
                                  ORDER BY secret.id)
                            FILTER (WHERE secret.id IS NOT NULL)
                   FROM shipwire_backend backend
                   LEFT JOIN shipwire_webhook_secret secret
                          ON secret.backend_id = backend.id
-                 WHERE backend.webhook_token = %s AND backend.active
+                 WHERE backend.webhook_token IS NOT NULL AND backend.active
                  GROUP BY backend.id
-                 ORDER BY backend.id
-                 LIMIT 1
-                """,
-                token,
+                 ORDER BY backend.id DESC
+                """
             )
         )
-        row = self.env.cr.fetchone()
-        if row is None:
-            return None
-        backend_id, company_id, name, secrets = row
-        return WebhookAccount(
-            backend_id, company_id, name, [tuple(pair) for pair in secrets or ()]
+        # Ordered so that the oldest account keeps a token two accounts share.
+        return tools.frozendict(
+            (
+                token,
+                WebhookAccount(
+                    backend_id,
+                    company_id,
+                    name,
+                    tuple(tuple(pair) for pair in secrets or ()),
+                ),
+            )
+            for token, backend_id, company_id, name, secrets in self.env.cr.fetchall()
         )
+
+    @api.model
+    def _clear_webhook_accounts(self):
+        """To call when an account's token, name, company, archiving or secrets
+        change: every worker reads the accounts again."""
+        self.env.registry.clear_cache()
 
     @api.model
     def _store(self, account, topic, body):

@@ -155,7 +155,7 @@ class TestWebhookQueue(ShipwireWorldCase, WebhookCase):
         # One still waiting is applied by its job, whatever its age.
         self.assertEqual(Event.search([]), recent_failed | old_waiting)
 
-    def test_storing_a_delivery_takes_three_queries(self):
+    def test_storing_a_delivery_takes_one_query(self):
         # Odoo's caches (routing, xmlids) warm up on a first delivery.
         self._send(self._completed_payload())
         url = self._url()
@@ -170,11 +170,43 @@ class TestWebhookQueue(ShipwireWorldCase, WebhookCase):
             self.assertEqual(self._send(payload, url=url).status_code, 200)
             counts.append(self.env.cr.sql_log_count - before)
 
-        # The public user Odoo's auth="public" checks, the account with its
-        # secrets, the delivery stored with the trigger of its job.
-        self.assertEqual(counts, [3, 3, 3])
+        # The delivery stored with the trigger of its job: the accounts with
+        # their secrets are read once.
+        self.assertEqual(counts, [1, 1, 1])
         self.assertEqual(len(self.env["shipwire.webhook.event"].search([])), 4)
         job = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_apply_webhooks")
         self.assertEqual(
             self.env["ir.cron.trigger"].search_count([("cron_id", "=", job.id)]), 4
         )
+
+    def test_the_route_sees_a_changed_token_secret_or_archiving_at_once(self):
+        backend = self.backend.sudo()
+        payload = self._completed_payload()
+        old_url = self._url()
+        self.assertEqual(self._send(payload).status_code, 200)
+
+        backend.webhook_token = "a-new-token"
+        self.assertEqual(self._send(payload, url=old_url).status_code, 404)
+        self.assertEqual(self._send(payload).status_code, 200)
+
+        secret = backend.webhook_secret_ids
+        secret.secret = OTHER_SECRET
+        self.assertEqual(self._send(payload).status_code, 403)
+        self.assertEqual(self._send(payload, secret=OTHER_SECRET).status_code, 200)
+        secret.unlink()
+        self.assertEqual(self._send(payload, secret=OTHER_SECRET).status_code, 403)
+        backend.webhook_secret_ids = [
+            Command.create({"shipwire_id": "3", "secret": OTHER_SECRET})
+        ]
+        response = self._send(payload, secret=OTHER_SECRET, secret_id="3")
+        self.assertEqual(response.status_code, 200)
+
+        backend.action_archive()
+        response = self._send(payload, secret=OTHER_SECRET, secret_id="3")
+        self.assertEqual(response.status_code, 404)
+        backend.action_unarchive()
+        response = self._send(payload, secret=OTHER_SECRET, secret_id="3")
+        self.assertEqual(response.status_code, 200)
+        # Stored once, in the account's company.
+        (event,) = self.env["shipwire.webhook.event"].search([])
+        self.assertEqual(event.company_id, self.backend.company_id)
