@@ -1,13 +1,20 @@
+import functools
 import hashlib
 import json
 import logging
+import os
+import threading
 import time
 from collections import namedtuple
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
+import psycopg2
+
+from odoo import api, fields, models, sql_db, tools
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
+
+from odoo.addons.base.models.ir_cron import ODOO_NOTIFY_FUNCTION
 
 from ..const import TODO_ACTIVITY
 from .shipwire_inbound_sync import INBOUND_JOB
@@ -23,6 +30,38 @@ CONFLICT_DELAY = timedelta(minutes=1)
 # The account a webhook URL's token names, with the secrets Shipwire signs with:
 # ``secrets`` is a tuple of ``(shipwire_id, secret)``.
 WebhookAccount = namedtuple("WebhookAccount", "backend_id company_id name secrets")
+
+# Odoo's ir.cron._notifydb() opens a connection to the "postgres" database for
+# each wake-up (Odoo never pools those), which costs more than the rest of
+# storing a delivery: each process keeps one for waking the cron workers.
+_wake_up_lock = threading.Lock()
+_wake_up_connections = {}  # by process id: a forked process never shares one
+
+
+def wake_cron_workers(dbname):
+    """What ``ir.cron._notifydb()`` does, on this process's kept connection."""
+    query = SQL(
+        "SELECT %s('cron_trigger', %s)", SQL.identifier(ODOO_NOTIFY_FUNCTION), dbname
+    )
+    with _wake_up_lock:
+        pid = os.getpid()
+        for attempt in (1, 2):
+            connection = _wake_up_connections.get(pid)
+            if connection is None or connection.closed:
+                connection = psycopg2.connect(
+                    **sql_db.connection_info_for("postgres")[1]
+                )
+                connection.autocommit = True
+                _wake_up_connections[pid] = connection
+            try:
+                with connection.cursor() as cr:
+                    cr.execute(query.code, query.params)
+                return
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                # The server closed it since (a restart, an idle timeout).
+                connection.close()
+                if attempt == 2:
+                    raise
 
 
 class ShipwireWebhookEvent(models.Model):
@@ -172,7 +211,9 @@ class ShipwireWebhookEvent(models.Model):
         )
         if self.env.cr.rowcount:
             # Wakes the cron workers once committed, as _trigger() does.
-            self.env.cr.postcommit.add(self.env["ir.cron"]._notifydb)
+            self.env.cr.postcommit.add(
+                functools.partial(wake_cron_workers, self.env.cr.dbname)
+            )
 
     @api.model
     def _cron_apply(self):

@@ -1,9 +1,15 @@
+import os
+import select
+from contextlib import closing
 from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import Command, fields
+import psycopg2
+
+from odoo import Command, fields, sql_db
 from odoo.tests import tagged
 
+from ..models import shipwire_webhook_event
 from ..shipwire_api import ShipwireClient
 from .common import ShipwireWorldCase
 from .test_webhook import WebhookCase
@@ -210,3 +216,25 @@ class TestWebhookQueue(ShipwireWorldCase, WebhookCase):
         # Stored once, in the account's company.
         (event,) = self.env["shipwire.webhook.event"].search([])
         self.assertEqual(event.company_id, self.backend.company_id)
+
+    def test_a_stored_delivery_wakes_the_cron_workers_once_committed(self):
+        Event = self.env["shipwire.webhook.event"]
+        account = Event._account_for_token(self.backend.sudo().webhook_token)
+        info = sql_db.connection_info_for("postgres")[1]
+        with closing(psycopg2.connect(**info)) as listener:
+            listener.autocommit = True
+            listener.cursor().execute("LISTEN cron_trigger")
+            for number in range(2):
+                Event._store(account, "stock.transition", {"number": number})
+                self.env.cr.postcommit.run()
+                # The connection kept for waking them may have been closed since.
+                kept = shipwire_webhook_event._wake_up_connections[os.getpid()]
+                self.env.cr.execute(
+                    "SELECT pg_terminate_backend(%s)", [kept.info.backend_pid]
+                )
+            woken = []
+            while len(woken) < 2 and select.select([listener], [], [], 10)[0]:
+                listener.poll()
+                woken += [notify.payload for notify in listener.notifies]
+                listener.notifies.clear()
+        self.assertEqual(woken, [self.env.cr.dbname] * 2)
