@@ -205,13 +205,21 @@ class ShipwireInboundStore(models.AbstractModel):
         Hold = self.hold_ids.browse()
         inverse = self._fields["hold_ids"].inverse_name
         known = {hold.shipwire_id: hold for hold in self.hold_ids if hold.shipwire_id}
+        # A hold Shipwire sends without its id is known by what it says.
+        unnamed = {
+            _hold_key(hold): hold for hold in self.hold_ids if not hold.shipwire_id
+        }
         listed = set()
         for resource in holds:
             if not isinstance(resource, dict):
                 continue
             values = hold_values(resource)
             listed.add(values["shipwire_id"])
-            hold = known.get(values["shipwire_id"]) if values["shipwire_id"] else None
+            hold = (
+                known.get(values["shipwire_id"])
+                if values["shipwire_id"]
+                else unnamed.get(_hold_key(values))
+            )
             if hold:
                 hold.write(values)
             else:
@@ -242,3 +250,11 @@ class ShipwireInboundStore(models.AbstractModel):
                         "product_id": products.get(sku, self.env["product.product"]).id,
                     }
                 )
+
+
+def _hold_key(hold):
+    """What tells a hold without Shipwire id from another (a record or values)."""
+    return tuple(
+        (hold.get(name) if isinstance(hold, dict) else hold[name]) or False
+        for name in ("hold_type", "description", "applied_date")
+    )

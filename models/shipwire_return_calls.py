@@ -240,6 +240,7 @@ class ShipwireReturnCalls(models.Model):
                 ("backend_id", "=", backend.id),
                 ("state", "=", "waiting"),
                 ("fulfillment_order_id.status", "in", RETURNABLE_STATUSES),
+                ("picking_id.state", "not in", ("draft", "done", "cancel")),
             ]
         )
         unanswered = self.search(

@@ -168,6 +168,20 @@ class TestReturns(ReturnCase):
         self.assertEqual(record.active_hold_count, 0)
         self.assertTrue(record.hold_ids.cleared_date)
 
+    def test_a_hold_shipwire_sends_without_id_is_stored_once_however_often(self):
+        _order, _picking, record = self._sent_return()
+        hold = {
+            "type": "shipwire",
+            "description": "Order requires review by Shipwire",
+            "appliedDate": "2026-12-01T10:00:00-08:00",
+        }
+        body = {"resource": {"offset": 0, "total": 1, "items": [{**hold}]}}
+        for item in body["resource"]["items"]:
+            item["orderId"] = int(record.shipwire_id)
+        for _delivery in range(2):
+            record._store_holds(body["resource"]["items"])
+        self.assertEqual(len(record.hold_ids), 1)
+
     def test_shipwire_already_having_a_return_links_it_instead_of_a_second(self):
         order = self._shipped()
         fulfillment = order.shipwire_fulfillment_order_ids
