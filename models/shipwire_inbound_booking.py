@@ -2,7 +2,8 @@ from collections import defaultdict
 
 from markupsafe import Markup
 
-from odoo import models
+from odoo import api, models
+from odoo.tools import SQL
 
 from ..const import TODO_ACTIVITY
 from ..mapper.receiving import CLOSED_STATUSES
@@ -38,19 +39,29 @@ class ShipwireInboundBooking(models.AbstractModel):
             .sorted("id")[-1:]
         )
 
-    def _booked(self):
-        """``{product: [to stock, as damaged]}`` validated on the transfers."""
-        damaged_location = self.backend_id._shipwire_damaged_location(self.warehouse_id)
-        booked = defaultdict(lambda: [0, 0])
-        for product, location, quantity in self.env["stock.move.line"]._read_group(
-            [
-                ("picking_id", "in", self._picking_chain().ids),
-                ("state", "=", "done"),
-            ],
-            ["product_id", "location_dest_id"],
+    @api.model
+    def _booked(self, groups):
+        """``{group: {product: [to stock, as damaged]}}`` validated on each
+        group's transfers."""
+        chains = {group: group._picking_chain() for group in groups}
+        transfers = self.env["stock.picking"].union(*chains.values())
+        done = defaultdict(list)
+        for picking, product, location, quantity in self.env[
+            "stock.move.line"
+        ]._read_group(
+            [("picking_id", "in", transfers.ids), ("state", "=", "done")],
+            ["picking_id", "product_id", "location_dest_id"],
             ["quantity_product_uom:sum"],
         ):
-            booked[product][int(location == damaged_location)] += quantity
+            done[picking].append((product, location, quantity))
+        booked = {}
+        for group, chain in chains.items():
+            warehouse = group.warehouse_id[:1]
+            units = booked[group] = defaultdict(lambda: [0, 0])
+            for picking in chain:
+                for product, location, quantity in done[picking]:
+                    damaged = location.shipwire_damaged_warehouse_id == warehouse
+                    units[product][int(damaged)] += quantity
         return booked
 
     def _lines_by_product(self):
@@ -60,32 +71,59 @@ class ShipwireInboundBooking(models.AbstractModel):
             lines[line.product_id] |= line
         return lines
 
-    def _store_booked(self):
-        """Share what the transfers booked out among the lines of each product,
-        in order: each line takes up to its count, the last the rest."""
-        booked = self._booked()
-        for product, lines in self._lines_by_product().items():
-            good, damaged = booked.get(product, (0, 0)) if product else (0, 0)
-            for position, line in enumerate(lines, start=1):
-                last = position == len(lines)
-                line_good = good if last else min(line.good, good)
-                line_damaged = damaged if last else min(line.damaged, damaged)
-                good, damaged = good - line_good, damaged - line_damaged
-                if (line.booked_good, line.booked_damaged) != (line_good, line_damaged):
-                    line.write(
-                        {"booked_good": line_good, "booked_damaged": line_damaged}
-                    )
+    @api.model
+    def _store_booked(self, groups):
+        """Share what each group's transfers booked out among its lines of each
+        product, in order: each line takes up to its count, the last the rest."""
+        booked = self._booked(groups)
+        for group in groups:
+            for product, lines in group._lines_by_product().items():
+                good, damaged = (
+                    booked[group].get(product, (0, 0)) if product else (0, 0)
+                )
+                for position, line in enumerate(lines, start=1):
+                    last = position == len(lines)
+                    line_good = good if last else min(line.good, good)
+                    line_damaged = damaged if last else min(line.damaged, damaged)
+                    good, damaged = good - line_good, damaged - line_damaged
+                    if (line.booked_good, line.booked_damaged) != (
+                        line_good,
+                        line_damaged,
+                    ):
+                        line.write(
+                            {"booked_good": line_good, "booked_damaged": line_damaged}
+                        )
 
     def _book(self):
         """Validate on the open transfer the units Shipwire newly counts good (to
         stock) and damaged (to the damaged location, or left short by the
         account's setting); close the transfer once Shipwire completed or
         cancelled every record of the group (the remainder is cancelled)."""
+        self._book_groups([self])
+
+    @api.model
+    def _book_groups(self, groups):
+        """``_book`` each group of records, their transfers validated together."""
+        groups = list(groups)
+        if not groups:
+            return
+        records = self.browse().union(*groups)
         self.env.cr.execute(
-            f"SELECT id FROM {self._table} WHERE id IN %s FOR UPDATE",  # noqa: S608
-            [tuple(self.ids)],
+            SQL(
+                "SELECT id FROM %s WHERE id IN %s ORDER BY id FOR UPDATE",
+                SQL.identifier(self._table),
+                tuple(records.ids),
+            )
         )
-        self._store_booked()
+        self._store_booked(groups)
+        plans = [plan for group in groups if (plan := group._booking_plan())]
+        if plans:
+            self._validate(plans)
+            self._store_booked([group for group, *_plan in plans])
+
+    def _booking_plan(self):
+        """``(group, transfer, {product: (good, damaged)}, close)``: what to
+        validate on which transfer; None when there is nothing to validate."""
         backend = self.backend_id[:1]
         book_damaged = backend.receiving_damaged == "location"
         to_book, lowered, unknown = {}, self.line_ids.browse(), []
@@ -110,25 +148,62 @@ class ShipwireInboundBooking(models.AbstractModel):
         picking = self._open_picking()
         if to_book and not picking:
             self._tell_no_transfer(to_book)
-            return
+            return None
         # A record Shipwire refused expects nothing: it keeps no transfer open.
         closing = any(record.state in CLOSED_STATUSES for record in self) and all(
             record.state in (*CLOSED_STATUSES, "refused") for record in self
         )
         if not picking or not (to_book or closing):
-            return
-        self._validate(picking, to_book, close=closing)
-        self._store_booked()
+            return None
+        return self, picking, to_book, closing
 
-    def _validate(self, picking, to_book, close):
-        damaged_location = self.backend_id[:1]._shipwire_damaged_location(
-            self.warehouse_id[:1]
-        )
-        moves = picking.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
+    @api.model
+    def _validate(self, plans):
+        """Pick the units of each plan on its transfer, then validate the
+        transfers together (the closing ones without backorder); a closing
+        transfer with nothing to validate is cancelled."""
+        pickings = self.env["stock.picking"].union(*(plan[1] for plan in plans))
+        moves = pickings.move_ids.filtered(lambda m: m.state not in ("done", "cancel"))
         moves.move_line_ids.unlink()
         moves.picked = False
+        moves_of = moves.grouped("picking_id")
+        lines, picked = [], moves.browse()
+        # {close: transfers}: closing ones are validated without backorder.
+        to_validate = {False: pickings.browse(), True: pickings.browse()}
+        to_cancel = pickings.browse()
+        for group, picking, to_book, close in plans:
+            picking_lines, targets = group._booking_lines(
+                moves_of.get(picking, moves.browse()), to_book
+            )
+            lines += picking_lines
+            picked |= targets
+            if picking_lines:
+                to_validate[close] |= picking
+            elif close:
+                to_cancel |= picking
+        picked.picked = True
+        self.env["stock.move.line"].create(lines)
+        for close, transfers in to_validate.items():
+            if transfers:
+                transfers.with_context(
+                    cancel_backorder=close, shipwire_booking=True
+                )._action_done()
+        if to_cancel:
+            to_cancel.with_context(shipwire_booking=True).action_cancel()
+        for group, picking, _to_book, close in plans:
+            if close:
+                group._post_close_summary(picking)
+
+    def _booking_lines(self, moves, to_book):
+        """The move lines that book ``to_book`` on a transfer's open ``moves``,
+        and the moves they go on."""
+        damaged_location = self.env["stock.location"]
+        if any(damaged for _good, damaged in to_book.values()):
+            damaged_location = self.backend_id[:1]._shipwire_damaged_location(
+                self.warehouse_id[:1]
+            )
         missing = []
-        lines = []
+        lines, targets = [], moves.browse()
         for product, (good, damaged) in to_book.items():
             product_moves = moves.filtered(lambda m, p=product: m.product_id == p)
             if not product_moves:
@@ -147,7 +222,7 @@ class ShipwireInboundBooking(models.AbstractModel):
                     lines.append(
                         {
                             "move_id": target.id,
-                            "picking_id": picking.id,
+                            "picking_id": move.picking_id.id,
                             "product_id": product.id,
                             "product_uom_id": product.uom_id.id,
                             "quantity": quantity,
@@ -156,20 +231,10 @@ class ShipwireInboundBooking(models.AbstractModel):
                             "picked": True,
                         }
                     )
-                    target.picked = True
+                    targets |= target
         if missing:
             self._tell_unknown(missing)
-        self.env["stock.move.line"].create(lines)
-        if not lines and not close:
-            return
-        if lines:
-            picking.with_context(
-                cancel_backorder=close, shipwire_booking=True
-            )._action_done()
-        else:
-            picking.with_context(shipwire_booking=True).action_cancel()
-        if close:
-            self._post_close_summary(picking)
+        return lines, targets
 
     def _damaged_move(self, move, _quantity):
         """The move that takes ``move``'s damaged units: the same one."""

@@ -144,12 +144,40 @@ class ShipwireInboundStore(models.AbstractModel):
         self.ensure_one()
         if not isinstance(resource, dict):
             return
-        if not force and self._fingerprint(resource) == self.remote_fingerprint:
-            self.last_sync = fields.Datetime.now()
-            return
+        changed = self if force else self._note_unchanged({self: resource})
+        if changed:
+            changed._store_together({self: resource}, force=force)
+
+    @api.model
+    def _note_unchanged(self, resources):
+        """Of ``{record: resource}``, the records Shipwire sent as they were
+        stored only get their sync date; returns the others."""
+        records = self.browse().union(*resources)
+        fingerprints = records._fingerprints(resources)
+        unchanged = records.filtered(
+            lambda record: fingerprints[record] == record.remote_fingerprint
+        )
+        unchanged.last_sync = fields.Datetime.now()
+        return records - unchanged
+
+    def _store_together(self, resources, force=False):
+        """Store these records from ``{record: resource}`` and book what they
+        newly count, their transfers validated together."""
+        stored = self.browse()
+        for record in self:
+            if record._store_changes(resources[record], force):
+                stored |= record
+        self._book_groups(dict.fromkeys(record._booking_group() for record in stored))
+        fingerprints = stored._fingerprints(resources)
+        for record in stored:
+            record.remote_fingerprint = fingerprints[record]
+
+    def _store_changes(self, resource, force):
+        """Store Shipwire's record; False when it is older than what is stored
+        and not ``force``."""
         values = receiving_values(resource)
         if not force and is_older(values["shipwire_updated"], self.shipwire_updated):
-            return
+            return False
         self.backend_id._shipwire_outage_over()
         items, items_complete = embedded_list(resource, "items")
         holds, holds_complete = embedded_list(resource, "holds")
@@ -183,20 +211,30 @@ class ShipwireInboundStore(models.AbstractModel):
         if status in UPDATABLE_STATUSES and active_holds:
             status = "held"
         self.state = "processed" if status == "unprocessed" else status
-        self._booking_group()._book()
-        self.remote_fingerprint = self._fingerprint(resource)
+        return True
 
-    def _fingerprint(self, resource):
-        """Shipwire's record and the state of its transfers: what Odoo did to
-        them counts too, so a transfer validated by hand is checked against
+    def _fingerprints(self, resources):
+        """``{record: fingerprint}`` of Shipwire's record (``{record:
+        resource}``) and the state of its transfers: what Odoo did to them
+        counts too, so a transfer validated by hand is checked against
         Shipwire's counts again."""
-        chain = self._picking_chain()
-        chain.flush_recordset()
-        chain.invalidate_recordset(["write_date"])
-        transfers = [(p.id, p.state, str(p.write_date)) for p in chain]
-        return hashlib.sha256(
-            json.dumps([resource, transfers], sort_keys=True, default=str).encode()
-        ).hexdigest()
+        chains = {record: record._picking_chain() for record in self}
+        transfers = self.env["stock.picking"].union(*chains.values())
+        transfers.flush_recordset()
+        transfers.invalidate_recordset(["write_date"])
+        return {
+            record: hashlib.sha256(
+                json.dumps(
+                    [
+                        resources[record],
+                        [(p.id, p.state, str(p.write_date)) for p in chain],
+                    ],
+                    sort_keys=True,
+                    default=str,
+                ).encode()
+            ).hexdigest()
+            for record, chain in chains.items()
+        }
 
     def _store_holds(self, holds, complete=False):
         """Store Shipwire's holds; with ``complete`` (every hold Shipwire lists,

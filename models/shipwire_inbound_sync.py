@@ -124,8 +124,10 @@ class ShipwireInboundSync(models.AbstractModel):
         return done
 
     def _store_page(self, Inbound, backend, client, page, seen):
-        """Store and book the records of one page that are this database's, each
-        in a savepoint; a record that fails says so on its transfer."""
+        """Store and book the records of one page that are this database's:
+        those Shipwire changed together, their transfers validated in one go;
+        if that fails, each on its own in a savepoint, and a record that fails
+        says so on its transfer."""
         resources = [r for r in page if isinstance(r, dict)]
         ids = [shipwire_id(r.get("id")) for r in resources]
         external_ids = [r.get("externalId") for r in resources if r.get("externalId")]
@@ -139,6 +141,7 @@ class ShipwireInboundSync(models.AbstractModel):
         )
         by_id = {r.shipwire_id: r for r in known if r.shipwire_id}
         by_external_id = {r.external_id: r for r in known}
+        complete = {}
         stored = 0
         strangers = []
         for resource, remote_id in zip(resources, ids, strict=True):
@@ -151,16 +154,35 @@ class ShipwireInboundSync(models.AbstractModel):
             if remote_id and remote_id in seen:
                 continue
             seen.add(remote_id)
-            try:
-                with self.env.cr.savepoint():
-                    record._store_remote(record._complete(client, resource))
-            except CONCURRENT_WRITES:
-                raise
-            except Exception as error:  # noqa: BLE001 - the others go on
-                _logger.exception("%s could not be stored", record.external_id)
-                record._not_applied(error)
             stored += 1
+            try:
+                complete[record] = record._complete(client, resource)
+            except Exception as error:  # noqa: BLE001 - the others go on
+                _logger.exception("%s could not be read", record.external_id)
+                record._not_applied(error)
+        changed = Inbound._note_unchanged(complete)
+        if changed:
+            self._store_changed(changed, complete)
         if strangers:
             Inbound._tell_strangers(backend, strangers)
         self.env["shipwire.sync"]._commit_progress()
         return stored
+
+    def _store_changed(self, records, resources):
+        """Store ``records`` of a page together; if that fails, one by one."""
+        try:
+            with self.env.cr.savepoint():
+                records._store_together(resources)
+        except CONCURRENT_WRITES:
+            raise
+        except Exception:  # noqa: BLE001 - one by one, to isolate the failure
+            _logger.info("Storing %s together failed", records, exc_info=True)
+            for record in records:
+                try:
+                    with self.env.cr.savepoint():
+                        record._store_remote(resources[record])
+                except CONCURRENT_WRITES:
+                    raise
+                except Exception as error:  # noqa: BLE001 - the others go on
+                    _logger.exception("%s could not be stored", record.external_id)
+                    record._not_applied(error)

@@ -21,6 +21,7 @@ from . import (
     test_receiving_booking,
     test_receiving_companies,
     test_receiving_send,
+    test_receiving_sync_pages,
     test_receiving_views,
     test_reporting,
     test_resilience,
