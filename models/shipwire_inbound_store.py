@@ -67,8 +67,12 @@ class ShipwireInboundStore(models.AbstractModel):
             )
 
     def _refresh(self):
-        """Read the record as Shipwire has it now, and book what it counts."""
+        """Read the record as Shipwire has it now, and book what it counts; one
+        Shipwire has not confirmed yet is sent (``_send`` of the inheriting
+        model), which links what Shipwire already has instead of making it twice."""
         self.ensure_one()
+        if not self.shipwire_id:
+            return self._send()
         resource, error = self._call(
             "refresh", lambda client: self._complete(client, self._remote_get(client))
         )

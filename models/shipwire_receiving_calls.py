@@ -110,11 +110,6 @@ class ShipwireReceivingCalls(models.Model):
             return
         self._refresh()
 
-    def _refresh(self):
-        if not self.shipwire_id:
-            return self._send()
-        return super()._refresh()
-
     def _remote_get(self, client):
         return client.get_receiving(self.shipwire_id, INBOUND_EXPANSIONS)
 

@@ -155,11 +155,6 @@ class ShipwireReturnCalls(models.Model):
         self._booking_group()._book()
         return False
 
-    def _refresh(self):
-        if not self.shipwire_id:
-            return self._send()
-        return super()._refresh()
-
     def _remote_get(self, client):
         return client.get_return(self.shipwire_id, INBOUND_EXPANSIONS)
 
