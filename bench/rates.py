@@ -22,6 +22,9 @@ Rounds, each on its own carts:
   these quotes once more, one call at a time: what a warm quote costs without
   waiting for a free worker (three callers share two), each followed by a plain
   ``read`` of the wizard through the same route, for what any call costs.
+* reference: the same renders on three of Odoo's fixed-price methods, which ask
+  nothing of anyone: what the wizard's price button costs on this server
+  before any quote (not a target).
 * timeout: the sandbox answers quotes later than the account's --quote-timeout;
   every page once on carts of its own. Every caller must get "no price" (the
   wizard's message that prices are not available) within the quote timeout plus
@@ -62,8 +65,10 @@ def p95(values):
 
 
 def set_up(registry, sandbox, options):
-    """The account, its three methods, the salesperson and one choose-delivery
-    wizard per cart and method, theirs: ``{cart: [wizard id per method]}``."""
+    """The account, its three methods, three fixed-price methods, the
+    salesperson and one choose-delivery wizard per cart and method, theirs:
+    ``{cart: [wizard id per Shipwire method]}`` and ``{cart: [wizard id per
+    fixed-price method]}`` for the first --carts carts."""
     import odoo
     from odoo import Command
 
@@ -105,6 +110,17 @@ def set_up(registry, sandbox, options):
                 for name, _code in METHODS
             ]
         )
+        fixed_prices = env["delivery.carrier"].create(
+            [
+                {
+                    "name": f"Flat rate {price}",
+                    "delivery_type": "fixed",
+                    "fixed_price": price,
+                    "product_id": shipping.id,
+                }
+                for price in (5, 10, 20)
+            ]
+        )
         backend.service_level_ids = [
             Command.create({"carrier_id": carrier.id, "service_level_code": code})
             for carrier, (_name, code) in zip(carriers, METHODS, strict=True)
@@ -143,7 +159,7 @@ def set_up(registry, sandbox, options):
                 "country_id": env.ref("base.us").id,
             }
         )
-        wizards = {}
+        wizards, fixed_wizards = {}, {}
         for cart in range(options.carts * 2):
             order = env["sale.order"].create(
                 {
@@ -158,19 +174,22 @@ def set_up(registry, sandbox, options):
                     ],
                 }
             )
-            wizards[cart] = (
-                env["choose.delivery.carrier"]
-                .with_user(salesperson)
-                .create(
+            as_salesperson = env["choose.delivery.carrier"].with_user(salesperson)
+            wizards[cart] = as_salesperson.create(
+                [
+                    {"order_id": order.id, "carrier_id": carrier.id}
+                    for carrier in carriers
+                ]
+            ).ids
+            if cart < options.carts:
+                fixed_wizards[cart] = as_salesperson.create(
                     [
                         {"order_id": order.id, "carrier_id": carrier.id}
-                        for carrier in carriers
+                        for carrier in fixed_prices
                     ]
-                )
-                .ids
-            )
+                ).ids
         cr.commit()  # pylint: disable=invalid-commit
-    return wizards
+    return wizards, fixed_wizards
 
 
 class Caller:
@@ -251,14 +270,14 @@ def render(callers, wizard_ids):
 
 
 def run(registry, sandbox, options, workdir):
-    wizards = set_up(registry, sandbox, options)
+    wizards, fixed_wizards = set_up(registry, sandbox, options)
     server = OdooServer(workdir, registry.db_name, options.workers)
     log(f"starting Odoo's server with {options.workers} workers on {server.url} ...")
     server.start()
     try:
         server.wait_ready(f"{server.url}/web/health")
         callers = [Caller(server.url, registry.db_name) for _method in METHODS]
-        return measure(callers, sandbox, wizards, options)
+        return measure(callers, sandbox, wizards, fixed_wizards, options)
     finally:
         server.stop()
 
@@ -267,8 +286,9 @@ def rate_requests(sandbox):
     return sandbox.stats()["rateRequests"]
 
 
-def measure(callers, sandbox, wizards, options):
+def measure(callers, sandbox, wizards, fixed_wizards, options):
     answers = {"cold": [], "warm": [], "single": [], "timeout": []}
+    fixed_price = []
     per_cart = []
     plain_reads = []
     sandbox.update_settings(rate_latency=COLD_LATENCY)
@@ -286,6 +306,9 @@ def measure(callers, sandbox, wizards, options):
             answers["single"].append(caller.rate(wizard_id))
             plain_reads.append(caller.read(wizard_id))
     warm_requests = rate_requests(sandbox) - before
+    for _render in range(options.renders):
+        for cart in range(options.carts):
+            fixed_price += [a[0] for a in render(callers, fixed_wizards[cart])]
 
     sandbox.update_settings(rate_latency=options.quote_timeout + 2)
     for cart in range(options.carts, options.carts * 2):
@@ -307,6 +330,8 @@ def measure(callers, sandbox, wizards, options):
         "warm_p95_ms": round(p95(seconds["warm"]) * 1000, 1),
         "warm_one_at_a_time_p95_ms": round(p95(seconds["single"]) * 1000, 1),
         "plain_read_p95_ms": round(p95(plain_reads) * 1000, 1),
+        "fixed_price_p50_ms": round(statistics.median(fixed_price) * 1000, 1),
+        "fixed_price_p95_ms": round(p95(fixed_price) * 1000, 1),
         "quote_timeout_s": options.quote_timeout,
         "timeout_max_s": round(max(seconds["timeout"]), 3),
         "timeout_no_price": sum(

@@ -65,6 +65,24 @@ def line_units(line):
     )
 
 
+# What ``address`` reads of a contact; of its commercial entity, name and
+# is_company; of its state and country, the code.
+ADDRESS_PARTNER_FIELDS = (
+    "name",
+    "commercial_partner_id",
+    "is_company",
+    "street",
+    "street2",
+    "city",
+    "state_id",
+    "zip",
+    "country_id",
+    "phone",
+    "mobile",
+    "email",
+)
+
+
 def address(partner):
     commercial = partner.commercial_partner_id
     company = commercial.name if commercial.is_company else ""

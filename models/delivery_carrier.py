@@ -5,11 +5,25 @@ from urllib.parse import urlsplit
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..mapper.outgoing import _warehouse_options, address, line_units
+from ..mapper.outgoing import (
+    ADDRESS_PARTNER_FIELDS,
+    _warehouse_options,
+    address,
+    line_units,
+)
 from ..mapper.rate import rate_cache_key, rate_payload, rate_problems
 from ..shipwire_api import ShipwireError, ShipwireInputError, ShipwireRejectedError
 
 _logger = logging.getLogger(__name__)
+
+# What a standing quote reads of the account.
+QUOTE_BACKEND_FIELDS = [
+    "company_id",
+    "currency_id",
+    "can_split",
+    "rate_cache_minutes",
+    "default_service_level",
+]
 
 
 class DeliveryCarrier(models.Model):
@@ -65,9 +79,15 @@ class DeliveryCarrier(models.Model):
         # what the order holds, and checking the user's record rules on each
         # record read was half the time of a standing quote.
         order = order.sudo()
+        # Only the columns a quote reads are loaded: whole rows of these wide
+        # tables cost more than the rest of a standing quote.
         backend = self.shipwire_backend_id.sudo()
+        backend.fetch(QUOTE_BACKEND_FIELDS)
         currency = backend.currency_id or order.currency_id
-        ship_to = address(order.partner_shipping_id)
+        ship_to = address(_address_loaded(order.partner_shipping_id))
+        # Odoo prices the method's product next (taxes, fiscal position).
+        self.product_id.fetch(["product_tmpl_id"])
+        self.product_id.product_tmpl_id.fetch(["uom_id", "taxes_id", "company_id"])
         try:
             payload = rate_payload(
                 ship_to,
@@ -224,6 +244,15 @@ class DeliveryCarrier(models.Model):
             "in a moment or choose another delivery method.",
             method=self.name,
         )
+
+
+def _address_loaded(partner):
+    """``partner`` with what ``address`` reads of it, and only that, loaded."""
+    partner.fetch(ADDRESS_PARTNER_FIELDS)
+    partner.commercial_partner_id.fetch(["name", "is_company"])
+    partner.state_id.fetch(["code"])
+    partner.country_id.fetch(["code"])
+    return partner
 
 
 def _rate_lines(order, named=False):

@@ -282,11 +282,25 @@ class ShipwireBackend(models.Model):
                     )
                 )
 
+    # One narrow query each rather than the account's whole lists: a standing
+    # shipping quote looks both up on every call.
     def _warehouse_mapping(self, warehouse):
         self.ensure_one()
-        return self.warehouse_ids.filtered(lambda m: m.warehouse_id == warehouse)[:1]
+        return self.env["shipwire.warehouse"].search_fetch(
+            [("backend_id", "=", self.id), ("warehouse_id", "=", warehouse.id)],
+            [
+                "shipwire_warehouse_id",
+                "shipwire_warehouse_external_id",
+                "shipwire_region",
+            ],
+            limit=1,
+        )
 
     def _service_level_for(self, carrier):
         self.ensure_one()
-        mapping = self.service_level_ids.filtered(lambda m: m.carrier_id == carrier)
-        return mapping[:1].service_level_code or self.default_service_level
+        mapping = self.env["shipwire.service.level"].search_fetch(
+            [("backend_id", "=", self.id), ("carrier_id", "=", carrier.id)],
+            ["service_level_code"],
+            limit=1,
+        )
+        return mapping.service_level_code or self.default_service_level
