@@ -282,25 +282,37 @@ class ShipwireBackend(models.Model):
                     )
                 )
 
-    # One narrow query each rather than the account's whole lists: a standing
-    # shipping quote looks both up on every call.
+    # A standing shipping quote looks both up on every call, and a send builds
+    # the payload of each of its orders: each list is read in one narrow query
+    # the first time, then from memory.
+    def _mapping_lines(self, fname, columns):
+        """The account's ``fname`` lines with ``columns`` loaded. Kept in memory
+        as Odoo keeps any one2many it has read, so that later lookups in the
+        transaction cost no query and lines made, changed or moved meanwhile
+        are seen."""
+        field = self._fields[fname]
+        if self.id and not self.env.cache.contains(self, field):
+            lines = self.env[field.comodel_name].search_fetch(
+                [(field.inverse_name, "=", self.id)], [field.inverse_name, *columns]
+            )
+            self.env.cache.insert_missing(self, field, [lines._ids])
+        return self[fname]
+
     def _warehouse_mapping(self, warehouse):
         self.ensure_one()
-        return self.env["shipwire.warehouse"].search_fetch(
-            [("backend_id", "=", self.id), ("warehouse_id", "=", warehouse.id)],
+        return self._mapping_lines(
+            "warehouse_ids",
             [
+                "warehouse_id",
                 "shipwire_warehouse_id",
                 "shipwire_warehouse_external_id",
                 "shipwire_region",
             ],
-            limit=1,
-        )
+        ).filtered(lambda m: m.warehouse_id == warehouse)[:1]
 
     def _service_level_for(self, carrier):
         self.ensure_one()
-        mapping = self.env["shipwire.service.level"].search_fetch(
-            [("backend_id", "=", self.id), ("carrier_id", "=", carrier.id)],
-            ["service_level_code"],
-            limit=1,
-        )
+        mapping = self._mapping_lines(
+            "service_level_ids", ["carrier_id", "service_level_code"]
+        ).filtered(lambda m: m.carrier_id == carrier)[:1]
         return mapping.service_level_code or self.default_service_level

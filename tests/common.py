@@ -1,7 +1,12 @@
+from contextlib import contextmanager
+from unittest.mock import patch
+
 from odoo import Command, fields
 from odoo.api import call_kw
 from odoo.models import check_method_name
+from odoo.sql_db import Cursor
 from odoo.tests import TransactionCase, new_test_user
+from odoo.tools import SQL
 
 from odoo.addons.web.controllers.utils import clean_action
 
@@ -9,6 +14,24 @@ from ..shipwire_api import ShipwireClient
 from ..shipwire_api.sandbox import Sandbox
 
 RETRY_JOB = "sale_stock_shipwire.ir_cron_shipwire_retry_sends"
+
+
+@contextmanager
+def reads_of(*tables):
+    """The queries run in the block that select from one of ``tables``, by
+    table: ``{table: [query, ...]}``."""
+    seen = {table: [] for table in tables}
+    execute = Cursor.execute
+
+    def counting(cr, query, params=None, log_exceptions=True):
+        code = query.code if isinstance(query, SQL) else query
+        for table in tables:
+            if f'FROM "{table}"' in code:
+                seen[table].append(code)
+        return execute(cr, query, params, log_exceptions)
+
+    with patch.object(Cursor, "execute", counting):
+        yield seen
 
 
 class ShipwireCase(TransactionCase):

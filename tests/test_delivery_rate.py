@@ -7,7 +7,7 @@ from odoo.tests import new_test_user
 from ..mapper.outgoing import address
 from ..mapper.rate import rate_payload
 from ..models.shipwire_rate_quote import FAILED_QUOTE_SECONDS
-from .common import ShipwireCase
+from .common import ShipwireCase, reads_of
 
 
 class TestDeliveryRate(ShipwireCase):
@@ -190,6 +190,24 @@ class TestDeliveryRate(ShipwireCase):
         ).product_uom_qty = 3
         self.assertGreater(self.ground.rate_shipment(order)["price"], ground["price"])
         self.assertEqual(self._quotes_asked(), 3)
+
+    def test_the_methods_of_one_page_read_the_accounts_mappings_once(self):
+        # A checkout page prices each of its methods in the same request.
+        order = self._order(confirm=False)
+        self.assertTrue(self.ground.rate_shipment(order)["success"])
+        self.env.invalidate_all()
+
+        with reads_of("shipwire_warehouse", "shipwire_service_level") as seen:
+            ground = self.ground.sudo().rate_shipment(order.sudo())
+            overnight = self.overnight.sudo().rate_shipment(order.sudo())
+
+        self.assertTrue(ground["success"] and overnight["success"])
+        self.assertGreater(overnight["price"], ground["price"])
+        self.assertEqual(self._quotes_asked(), 1)
+        self.assertEqual(
+            {table: len(queries) for table, queries in seen.items()},
+            {"shipwire_warehouse": 1, "shipwire_service_level": 1},
+        )
 
     def test_a_failed_quote_is_asked_again_once_shipwire_recovers(self):
         order = self._order(confirm=False)

@@ -1,10 +1,11 @@
 import base64
 
-from odoo import fields
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from .common import ShipwireCase
+from ..mapper.outgoing import purchase_order_payload
+from .common import ShipwireCase, reads_of
 
 
 @tagged("post_install", "-at_install")
@@ -264,6 +265,73 @@ class TestSend(ShipwireCase):
         self.assertEqual(len(self.sandbox.purchase_orders()), 3)
         self.assertEqual(set(orders.mapped("shipwire_state")), {"approved"})
         self.assertEqual(len(orders.shipwire_exchange_ids), 6)
+
+    def _mapped_method(self, code):
+        """A delivery method the account maps to Shipwire's service ``code``."""
+        method = self.env["delivery.carrier"].create(
+            {
+                "name": f"Shipwire {code}",
+                "product_id": self.service.id,
+                "fixed_price": 10,
+            }
+        )
+        self.backend.service_level_ids = [
+            Command.create({"carrier_id": method.id, "service_level_code": code})
+        ]
+        return method
+
+    def test_a_bulk_send_reads_the_accounts_mappings_once(self):
+        express = self._mapped_method("2D")
+        reads = {}
+        for count in (1, 3):
+            orders = self.env["sale.order"]
+            for _order in range(count):
+                orders |= self._order(carrier_id=express.id)
+            self.env.invalidate_all()
+            with reads_of("shipwire_warehouse", "shipwire_service_level") as seen:
+                orders.action_shipwire_send()
+            self.assertEqual(set(orders.mapped("shipwire_state")), {"approved"})
+            reads[count] = {table: len(queries) for table, queries in seen.items()}
+        # Three orders read the warehouse and service level mappings as often
+        # as one does.
+        self.assertEqual(reads[3], reads[1])
+
+    def test_mappings_changed_between_two_orders_are_sent_as_changed(self):
+        express = self._mapped_method("2D")
+        backend = self.backend.sudo()
+
+        def options(method=express):
+            order = self._order(carrier_id=method.id).sudo()
+            sent = purchase_order_payload(order, backend)["options"]
+            return sent["serviceLevelCode"], sent.get("warehouseExternalId")
+
+        self.assertEqual(options(), ("2D", "LAX"))
+        mapping = self.backend.service_level_ids.filtered(
+            lambda m: m.carrier_id == express
+        )
+        mapping.service_level_code = "1D"
+        self.backend.warehouse_ids.shipwire_warehouse_external_id = "TOR"
+        self.assertEqual(options(), ("1D", "TOR"))
+        # Moved to another account of the company.
+        other = self.backend.copy({"name": "Other account"})
+        mapping.backend_id = other
+        self.backend.warehouse_ids.backend_id = other
+        self.assertEqual(options(), ("GD", None))
+        # Made on this account directly, not through its lists.
+        economy = self.env["delivery.carrier"].create(
+            {"name": "Shipwire economy", "product_id": self.service.id}
+        )
+        self.env["shipwire.service.level"].create(
+            {
+                "backend_id": self.backend.id,
+                "carrier_id": economy.id,
+                "service_level_code": "E-INTL",
+            }
+        )
+        other.warehouse_ids.backend_id = self.backend
+        self.assertEqual(options(economy), ("E-INTL", "TOR"))
+        self.backend.service_level_ids.unlink()
+        self.assertEqual(options(economy), ("GD", "TOR"))
 
     def test_exchange_log_holds_no_credentials(self):
         order = self._order()
