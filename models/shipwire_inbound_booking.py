@@ -7,6 +7,7 @@ from odoo.tools import SQL
 
 from ..const import TODO_ACTIVITY
 from ..mapper.receiving import CLOSED_STATUSES
+from .shipwire_inbound import OPEN_STATES
 
 
 class ShipwireInboundBooking(models.AbstractModel):
@@ -23,6 +24,15 @@ class ShipwireInboundBooking(models.AbstractModel):
     def _booking_group(self):
         """The records booked on this record's transfer, this one included."""
         return self
+
+    def _open_siblings(self):
+        """The other records booked on the transfers of these that Shipwire may
+        still change: read together with them, so that a transfer is validated
+        once with all its records newly count."""
+        groups = self.browse().union(*(record._booking_group() for record in self))
+        return (groups - self).filtered(
+            lambda record: record.shipwire_id and record.state in OPEN_STATES
+        )
 
     def _picking_chain(self):
         """The transfer and its backorders, and theirs."""

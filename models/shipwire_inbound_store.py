@@ -67,19 +67,28 @@ class ShipwireInboundStore(models.AbstractModel):
             )
 
     def _refresh(self):
-        """Read the record as Shipwire has it now, and book what it counts; one
-        Shipwire has not confirmed yet is sent (``_send`` of the inheriting
-        model), which links what Shipwire already has instead of making it twice."""
-        self.ensure_one()
-        if not self.shipwire_id:
-            return self._send()
-        resource, error = self._call(
-            "refresh", lambda client: self._complete(client, self._remote_get(client))
-        )
-        if error is not None:
-            self._failed(error)
-            return
-        self._store_remote(resource, force=True)
+        """Read the records as Shipwire has them now, and book what they count;
+        one Shipwire has not confirmed yet is sent (``_send`` of the inheriting
+        model), which links what Shipwire already has instead of making it twice.
+        The open records booked on the same transfer are read with them: the
+        transfer is validated once with all they newly count."""
+        resources = {}
+        for record in self | self._open_siblings():
+            if not record.shipwire_id:
+                record._send()
+                continue
+            resource, error = record._call(
+                "refresh",
+                lambda client, record=record: record._complete(
+                    client, record._remote_get(client)
+                ),
+            )
+            if error is not None:
+                record._failed(error)
+            elif isinstance(resource, dict):
+                resources[record] = resource
+        if resources:
+            self.browse().union(*resources)._store_together(resources, force=True)
 
     def _complete(self, client, resource):
         """The record with every item, hold and tracking: Shipwire embeds at

@@ -125,9 +125,40 @@ class ShipwireInboundSync(models.AbstractModel):
 
     def _store_page(self, Inbound, backend, client, page, seen):
         """Store and book the records of one page that are this database's:
-        those Shipwire changed together, their transfers validated in one go;
-        if that fails, each on its own in a savepoint, and a record that fails
-        says so on its transfer."""
+        those Shipwire changed together, their transfers validated in one go.
+        The open records booked on the same transfers that this run has not read
+        yet are read with them, not in a later page: a transfer is validated once
+        with all its records newly count."""
+        complete, strangers = {}, []
+        stored = self._read_page(
+            Inbound, backend, client, page, seen, complete, strangers
+        )
+        siblings = (
+            Inbound.browse()
+            .union(*complete)
+            ._open_siblings()
+            .filtered(lambda r: r.backend_id == backend and r.shipwire_id not in seen)
+        )
+        if siblings:
+            for more in Inbound._remote_pages(
+                client, ids=siblings.mapped("shipwire_id"), expand=INBOUND_EXPANSIONS
+            ):
+                stored += self._read_page(
+                    Inbound, backend, client, more, seen, complete, []
+                )
+        changed = Inbound._note_unchanged(complete)
+        if changed:
+            self._store_changed(changed, complete)
+        if strangers:
+            Inbound._tell_strangers(backend, strangers)
+        self.env["shipwire.sync"]._commit_progress()
+        return stored
+
+    def _read_page(self, Inbound, backend, client, page, seen, complete, strangers):
+        """Add to ``complete`` (``{record: resource}``) the records of ``page``
+        this run has not read yet, each with all its items, holds and trackings,
+        and to ``strangers`` the resources of no record here; returns how many
+        records were read."""
         resources = [r for r in page if isinstance(r, dict)]
         ids = [shipwire_id(r.get("id")) for r in resources]
         external_ids = [r.get("externalId") for r in resources if r.get("externalId")]
@@ -141,9 +172,7 @@ class ShipwireInboundSync(models.AbstractModel):
         )
         by_id = {r.shipwire_id: r for r in known if r.shipwire_id}
         by_external_id = {r.external_id: r for r in known}
-        complete = {}
-        stored = 0
-        strangers = []
+        read = 0
         for resource, remote_id in zip(resources, ids, strict=True):
             record = by_id.get(remote_id) or by_external_id.get(
                 resource.get("externalId")
@@ -154,35 +183,41 @@ class ShipwireInboundSync(models.AbstractModel):
             if remote_id and remote_id in seen:
                 continue
             seen.add(remote_id)
-            stored += 1
+            read += 1
             try:
                 complete[record] = record._complete(client, resource)
             except Exception as error:  # noqa: BLE001 - the others go on
                 _logger.exception("%s could not be read", record.external_id)
                 record._not_applied(error)
-        changed = Inbound._note_unchanged(complete)
-        if changed:
-            self._store_changed(changed, complete)
-        if strangers:
-            Inbound._tell_strangers(backend, strangers)
-        self.env["shipwire.sync"]._commit_progress()
-        return stored
+        return read
 
     def _store_changed(self, records, resources):
-        """Store ``records`` of a page together; if that fails, one by one."""
+        """Store ``records`` of a page together; if that fails, the records of
+        each transfer together, then, if that fails too, each on its own; a
+        record that cannot be stored says so on its transfer."""
+        if self._store_isolated(records, resources):
+            return
+        groups = dict.fromkeys(record._booking_group() & records for record in records)
+        for group in groups:
+            if len(groups) > 1 and len(group) > 1:
+                if self._store_isolated(group, resources):
+                    continue
+            for record in group:
+                self._store_isolated(record, resources, tell=True)
+
+    def _store_isolated(self, records, resources, tell=False):
+        """Store ``records`` together in a savepoint; returns whether they were
+        stored. With ``tell``, a failure is said on the record's transfer."""
         try:
             with self.env.cr.savepoint():
                 records._store_together(resources)
         except CONCURRENT_WRITES:
             raise
-        except Exception:  # noqa: BLE001 - one by one, to isolate the failure
-            _logger.info("Storing %s together failed", records, exc_info=True)
-            for record in records:
-                try:
-                    with self.env.cr.savepoint():
-                        record._store_remote(resources[record])
-                except CONCURRENT_WRITES:
-                    raise
-                except Exception as error:  # noqa: BLE001 - the others go on
-                    _logger.exception("%s could not be stored", record.external_id)
-                    record._not_applied(error)
+        except Exception as error:  # noqa: BLE001 - the others go on
+            if not tell:
+                _logger.info("Storing %s together failed", records, exc_info=True)
+                return False
+            _logger.exception("%s could not be stored", records.external_id)
+            records._not_applied(error)
+            return False
+        return True

@@ -47,7 +47,7 @@ class ShipwireStockSyncOnHand(models.AbstractModel):
         products = self.env["product.product"].union(*(p for p, _l in deltas))
         read = False
         for model in INBOUND_MODELS:
-            for record in self.env[model].search(
+            records = self.env[model].search(
                 [
                     ("backend_id", "=", backend.id),
                     ("state", "in", OPEN_STATES),
@@ -55,9 +55,10 @@ class ShipwireStockSyncOnHand(models.AbstractModel):
                     ("line_ids.product_id", "in", products.ids),
                     ("line_ids.pending", ">", 0),
                 ]
-            ):
-                record._refresh()
-                read = True
+            )
+            # Read together: a transfer is booked once with all they count.
+            records._refresh()
+            read = read or bool(records)
         return read
 
     def _targets(self, backend, levels):

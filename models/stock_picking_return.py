@@ -372,9 +372,10 @@ class StockPickingReturn(models.Model):
                         "%(picking)s is not sent to Shipwire.", picking=picking.name
                     )
                 )
-            for record in returns:
-                if record.shipwire_id or record.state == "unanswered":
-                    record._refresh()
+            # Read together: the picking is booked once with all they count.
+            returns.filtered(
+                lambda r: r.shipwire_id or r.state == "unanswered"
+            )._refresh()
         return pickings._shipwire_return_outcome(self.env._("Refresh from Shipwire"))
 
     def action_shipwire_return_labels(self):
