@@ -68,7 +68,15 @@ class ShipwireInbound(models.AbstractModel):
     message = fields.Text(
         string="Shipwire's messages",
         readonly=True,
-        help="What Shipwire said on the last call, errors and warnings.",
+        help="What Shipwire said on the last call or read, errors and warnings, "
+        "and the warnings it gave when it took the record.",
+    )
+    send_notes = fields.Text(
+        string="Messages of the send",
+        readonly=True,
+        help="What was said when the record was sent to Shipwire (Shipwire's "
+        "warnings, what was cut to fit): kept among Shipwire's messages, beside "
+        "what each later read says, until it is sent again.",
     )
     remote_fingerprint = fields.Char(
         readonly=True,

@@ -142,12 +142,41 @@ class ShipwireInboundStore(models.AbstractModel):
         )
 
     def _note_messages(self, messages):
+        """What was said when the record was sent: Shipwire's messages until the
+        next read, and kept beside what each read says."""
         messages = [message for message in messages if message]
-        self.message = "\n".join(messages) or False
+        self.send_notes = self.message = "\n".join(messages) or False
         if messages:
             self.picking_id.message_post(
                 body=self.env._("Shipwire: %(text)s", text="; ".join(messages))
             )
+
+    def _note_read(self, notes=()):
+        """Shipwire answered a read: its messages are what was said when the
+        record was sent and what this read says (``notes``); what an earlier call
+        or read said no longer shows."""
+        message = "\n".join(filter(None, [self.send_notes, *notes])) or False
+        if self.message != message:
+            self.message = message
+
+    def _read_notes(self, resource):
+        """What a read of Shipwire's record says beyond its values: the items
+        whose counters cannot be used."""
+        items, complete = embedded_list(resource, "items")
+        if not (complete or items):
+            return []
+        _counts, unusable = item_counts(items)
+        return self._unusable_notes(unusable)
+
+    def _unusable_notes(self, unusable):
+        if not unusable:
+            return []
+        return [
+            self.env._(
+                "Shipwire sent unusable counters for %(skus)s: stored as 0.",
+                skus=", ".join(sorted(set(unusable))),
+            )
+        ]
 
     def _store_remote(self, resource, force=False):
         """Store Shipwire's record: status, dates, holds, trackings and item
@@ -171,6 +200,8 @@ class ShipwireInboundStore(models.AbstractModel):
             lambda record: fingerprints[record] == record.remote_fingerprint
         )
         unchanged.last_sync = fields.Datetime.now()
+        for record in unchanged:
+            record._note_read(record._read_notes(resources[record]))
         return records - unchanged
 
     def _store_together(self, resources, force=False):
@@ -207,19 +238,16 @@ class ShipwireInboundStore(models.AbstractModel):
         if trackings_complete or trackings:
             numbers = [tracking_values(t)["tracking_number"] for t in trackings]
             self.tracking_numbers = ", ".join(n for n in numbers if n) or False
+        notes = []
         if items_complete or items:
             counts, unusable = item_counts(items)
             self._store_counts(counts)
-            if unusable:
-                self._note_messages(
-                    [
-                        self.env._(
-                            "Shipwire sent unusable counters for %(skus)s: "
-                            "stored as 0.",
-                            skus=", ".join(sorted(set(unusable))),
-                        )
-                    ]
-                )
+            notes = self._unusable_notes(unusable)
+        self._note_read(notes)
+        if notes:
+            self.picking_id.message_post(
+                body=self.env._("Shipwire: %(text)s", text="; ".join(notes))
+            )
         active_holds = self.hold_ids.filtered(lambda hold: not hold.cleared_date)
         if status in UPDATABLE_STATUSES and active_holds:
             status = "held"

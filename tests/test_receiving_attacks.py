@@ -292,14 +292,19 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
     def test_odd_counters_are_stored_as_zero_and_said(self):
         receipt, receiving = self._sent()
         self._arrive(receiving, "DIAMOND-1", good=3)
-        for value in (-5, "lots", None, "7"):
+        for value, unusable in ((-5, True), ("lots", True), (None, True), ("7", False)):
             with self.subTest(value=value):
                 (item,) = self._remote(receiving)["items"]
                 item["good"] = value
                 receipt.action_shipwire_refresh_receiving()
                 self.assertLessEqual(self._on_hand(self.diamond), 7)
+                # The messages are those of the last read.
+                said = "unusable counters" in (receiving.message or "")
+                self.assertEqual(said, unusable)
         self.assertEqual(self._on_hand(self.diamond), 7)
-        self.assertIn("unusable counters", receiving.message or "")
+        self.assertTrue(
+            receipt.message_ids.filtered(lambda m: "unusable counters" in m.body)
+        )
 
     def test_unknown_status_books_nothing_and_keeps_cancel_refused(self):
         receipt, receiving = self._sent()

@@ -77,3 +77,50 @@ class TestReturnReads(ReturnCase):
 
         self._assert_booked_once(picking)
 
+    def _sent(self, units=2):
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: units})
+        self._send_return(picking)
+        return picking, picking.sudo().shipwire_return_ids
+
+    def _refresh(self, picking):
+        outcome = picking.with_user(self.receiver).action_shipwire_refresh_return()
+        return outcome["params"]["message"]
+
+    def _refresh_unanswered(self, picking):
+        self.sandbox.faults.inject("server_error", method="GET", path="/returns")
+        try:
+            return self._refresh(picking)
+        finally:
+            self.sandbox.faults.clear()
+
+    def test_shipwires_messages_are_those_of_the_last_read(self):
+        picking, record = self._sent()
+        self.assertIn("did not answer", self._refresh_unanswered(picking))
+        self.assertIn("did not answer", record.message)
+
+        self._run_sync()
+
+        self.assertFalse(record.message, "Shipwire answered the sync's read")
+
+        self._refresh_unanswered(picking)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        outcome = self._refresh(picking)
+        self.assertNotIn("did not answer", outcome)
+        self.assertFalse(record.message)
+
+    def test_shipwires_warning_on_the_create_stays_beside_later_reads(self):
+        self._sandbox_setting("return_warehouse_warning", True)
+        picking, record = self._sent()
+        warning = record.message
+        self.assertIn("different warehouse", warning)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._run_sync()
+        self.assertEqual(record.message, warning)
+
+        self._refresh_unanswered(picking)
+        self.assertIn("did not answer", record.message)
+        self._refresh(picking)
+
+        self.assertEqual(record.message, warning)
+
