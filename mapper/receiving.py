@@ -287,6 +287,12 @@ def normalize_receiving_status(status):
     return status if status in known else "unknown"
 
 
+def receiving_updated(resource):
+    """When Shipwire last changed a receiving or return, as a naive UTC
+    datetime; False when it does not say."""
+    return last_updated(resource) or parse_shipwire_date(resource.get("lastUpdateDate"))
+
+
 def receiving_values(resource):
     """Values of a ``shipwire.receiving`` from Shipwire's receiving resource."""
     events = _embedded(resource, "events")
@@ -294,8 +300,7 @@ def receiving_values(resource):
         "shipwire_id": shipwire_id(resource.get("id")),
         "shipwire_status": as_text(resource.get("status")),
         "status": normalize_receiving_status(resource.get("status")),
-        "shipwire_updated": last_updated(resource)
-        or parse_shipwire_date(resource.get("lastUpdateDate")),
+        "shipwire_updated": receiving_updated(resource),
         "expected_date": parse_shipwire_date(
             resource.get("expectedDate") or events.get("expectedDate")
         ),

@@ -6,7 +6,7 @@ from odoo import api, models
 from ..const import TODO_ACTIVITY
 from ..mapper import shipwire_id
 from ..mapper.incoming import as_text
-from ..mapper.receiving import embedded_list
+from ..mapper.receiving import embedded_list, receiving_updated
 from ..mapper.returns import (
     RETURNABLE_STATUSES,
     original_order_id,
@@ -316,10 +316,11 @@ class ShipwireReturnCalls(models.Model):
 
     @api.model
     def _store_webhooks(self, backend, events):
-        """``return.*`` deliveries: a return with all its items stored as any
-        read of it (an older one changes nothing), a hold list stored on its
-        return; anything else, or a return this database does not have, brings
-        the sync forward."""
+        """``return.*`` deliveries: a return with all its items and its date
+        stored as any read of it (an older one changes nothing), a hold list
+        stored on its return; anything else (a return without its date, which
+        may be older than what is stored), or a return this database does not
+        have, brings the sync forward, which reads it again."""
         for event in events:
             resource = (
                 event.body.get("resource") if isinstance(event.body, dict) else None
@@ -345,9 +346,16 @@ class ShipwireReturnCalls(models.Model):
                 continue
             record = self._of_backend(backend, {shipwire_id(resource.get("id"))} - {""})
             # Without every item, a closing status would close the return picking
-            # before Shipwire's last counts are booked: the sync reads it whole.
+            # before Shipwire's last counts are booked; without its date, the
+            # delivery may be older than what is stored, and would overwrite it:
+            # the sync reads the return again instead.
             _items, complete = embedded_list(resource, "items")
-            if record and "status" in resource and complete:
+            if (
+                record
+                and "status" in resource
+                and complete
+                and receiving_updated(resource)
+            ):
                 record._store_remote(resource)
             else:
                 self.env.ref(INBOUND_JOB)._trigger()

@@ -124,3 +124,44 @@ class TestReturnReads(ReturnCase):
 
         self.assertEqual(record.message, warning)
 
+    def test_a_return_webhook_without_its_date_does_not_undo_fresher_counts(self):
+        picking, record = self._sent(units=3)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        body = self._webhook("return.updated", record)
+        undated = {key: value for key, value in body["resource"].items()}
+        del undated["lastUpdatedDate"]
+        self._apply_webhooks()
+        self._later_at_shipwire(minutes=1)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._run_sync()
+        self.assertEqual(record.line_ids.booked_good, 2)
+        on_hand = self._on_hand(self.diamond)
+        sync = self.env.ref("sale_stock_shipwire.ir_cron_shipwire_inbound_sync")
+        self.env["ir.cron.trigger"].search([("cron_id", "=", sync.id)]).unlink()
+
+        self._store_webhook("return.updated", {"resource": undated})
+        self._apply_webhooks()
+
+        self.assertEqual(record.line_ids.good, 2, "not taken back to 1")
+        self.assertFalse(
+            picking.activity_ids.filtered(lambda a: "fewer units" in a.summary),
+            "no activity about counts Shipwire never lowered",
+        )
+        self.assertTrue(
+            self.env["ir.cron.trigger"].search([("cron_id", "=", sync.id)]),
+            "the return is read again from Shipwire",
+        )
+
+        # A delivery without its date that does bring news: the read books it.
+        self._later_at_shipwire(minutes=2)
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        body = self._webhook("return.updated", record)
+        undated = {key: value for key, value in body["resource"].items()}
+        del undated["lastUpdatedDate"]
+        self.env["shipwire.webhook.event"].sudo().search([]).unlink()
+        self._store_webhook("return.updated", {"resource": undated})
+        self._apply_webhooks()
+        self._run_sync()
+        self.assertEqual(record.line_ids.booked_good, 3)
+        self.assertEqual(self._on_hand(self.diamond), on_hand + 1)
+        self.assertEqual(picking.backorder_ids.backorder_ids.state, "done")
