@@ -186,9 +186,18 @@ class ShipwireInboundStore(models.AbstractModel):
         self.ensure_one()
         if not isinstance(resource, dict):
             return
-        changed = self if force else self._note_unchanged({self: resource})
+        if force:
+            self._store_together({self: resource}, force=True)
+        else:
+            self._store_remotes({self: resource})
+
+    @api.model
+    def _store_remotes(self, resources):
+        """Store Shipwire's records (``{record: resource}``) as ``_store_remote``
+        does each, their transfers validated together."""
+        changed = self._note_unchanged(resources)
         if changed:
-            changed._store_together({self: resource}, force=force)
+            changed._store_together(resources)
 
     @api.model
     def _note_unchanged(self, resources):

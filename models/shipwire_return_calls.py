@@ -5,7 +5,7 @@ from odoo import api, models
 
 from ..const import TODO_ACTIVITY
 from ..mapper import shipwire_id
-from ..mapper.incoming import as_text
+from ..mapper.incoming import as_text, is_older
 from ..mapper.receiving import embedded_list, receiving_updated
 from ..mapper.returns import (
     RETURNABLE_STATUSES,
@@ -320,7 +320,10 @@ class ShipwireReturnCalls(models.Model):
         stored as any read of it (an older one changes nothing), a hold list
         stored on its return; anything else (a return without its date, which
         may be older than what is stored), or a return this database does not
-        have, brings the sync forward, which reads it again."""
+        have, brings the sync forward, which reads it again. The returns are
+        stored together, each as its latest delivery has it: a return picking
+        split over several returns is booked once with all they newly count."""
+        resources = {}
         for event in events:
             resource = (
                 event.body.get("resource") if isinstance(event.body, dict) else None
@@ -354,11 +357,16 @@ class ShipwireReturnCalls(models.Model):
                 record
                 and "status" in resource
                 and complete
-                and receiving_updated(resource)
+                and (updated := receiving_updated(resource))
             ):
-                record._store_remote(resource)
+                if record not in resources or not is_older(
+                    updated, receiving_updated(resources[record])
+                ):
+                    resources[record] = resource
             else:
                 self.env.ref(INBOUND_JOB)._trigger()
+        if resources:
+            self._store_remotes(resources)
 
     @api.model
     def _webhook_returns(self, backend, events):

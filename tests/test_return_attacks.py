@@ -604,7 +604,7 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self._arrive_return(record, "DIAMOND-1", good=1)
         self._webhook("return.updated", record)
         Return = type(self.env["shipwire.return"])
-        with patch.object(Return, "_store_remote", side_effect=ValueError("boom")):
+        with patch.object(Return, "_store_remotes", side_effect=ValueError("boom")):
             self._apply_webhooks()
         self.assertEqual(self._failed_events().state, "failed")
         (activity,) = picking.activity_ids

@@ -165,3 +165,14 @@ class TestReturnReads(ReturnCase):
         self.assertEqual(record.line_ids.booked_good, 3)
         self.assertEqual(self._on_hand(self.diamond), on_hand + 1)
         self.assertEqual(picking.backorder_ids.backorder_ids.state, "done")
+
+    def test_webhooks_applied_together_book_a_split_picking_once(self):
+        picking, (first, second) = self._split_return()
+        self._arrive_return(first, "ONLY-LAX", good=1)
+        self._webhook("return.updated", first)
+        self._arrive_return(second, "ONLY-PHL", good=1)
+        self._webhook("return.updated", second)
+
+        self._apply_webhooks()
+
+        self._assert_booked_once(picking)
