@@ -12,7 +12,7 @@ PO_COUNTERS = ("failed", "rejected", "held", "needs_approval", "not_delivered")
 # The receivings the overview counts, by the receivings list's filter each opens.
 RECEIVING_COUNTERS = {"receivings_held": "held", "receivings_overdue": "overdue"}
 # The returns the overview counts, by the returns list's filter each opens.
-RETURN_COUNTERS = {"returns_waiting": "pending", "returns_held": "held"}
+RETURN_COUNTERS = {"returns_waiting": "awaited", "returns_held": "held"}
 
 
 class ShipwireBackend(models.Model):
@@ -104,7 +104,7 @@ class ShipwireBackend(models.Model):
     def _return_counter_domains(self):
         """The domains of the returns list's filters the counters open."""
         return {
-            "returns_waiting": [("is_open", "=", True), ("pending", ">", 0)],
+            "returns_waiting": [("is_waiting", "=", True)],
             "returns_held": [
                 ("is_open", "=", True),
                 "|",
@@ -120,7 +120,7 @@ class ShipwireBackend(models.Model):
             expression.AND(
                 [[("backend_id", "in", self.ids)], expression.OR(domains.values())]
             ),
-            ["backend_id", "state", "active_hold_count", "pending"],
+            ["backend_id", "state", "active_hold_count", "pending", "in_review"],
         )
         waiting, held = (
             Counter(r.backend_id.id for r in counted.filtered_domain(domains[kind]))

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..mapper.returns import RETURNABLE_STATUSES
+from .shipwire_inbound import OPEN_STATES
 
 
 class ShipwireReturn(models.Model):
@@ -52,6 +53,13 @@ class ShipwireReturn(models.Model):
         help="Not made at Shipwire yet, and its fulfillment order is in a status "
         "Shipwire makes returns from.",
     )
+    is_waiting = fields.Boolean(
+        string="Waiting",
+        compute="_compute_is_waiting",
+        search="_search_is_waiting",
+        help="Units still to come or being checked at Shipwire, or Shipwire "
+        "cannot take the return yet.",
+    )
     line_ids = fields.One2many(
         "shipwire.return.line", "return_id", string="Items", readonly=True
     )
@@ -79,6 +87,29 @@ class ShipwireReturn(models.Model):
             "A Shipwire return is linked to one return picking.",
         ),
     ]
+
+    def _waiting_domain(self):
+        return [
+            "|",
+            ("state", "=", "waiting"),
+            "&",
+            ("state", "in", OPEN_STATES),
+            "|",
+            ("pending", ">", 0),
+            ("in_review", ">", 0),
+        ]
+
+    @api.depends("state", "pending", "in_review")
+    def _compute_is_waiting(self):
+        waiting = self.filtered_domain(self._waiting_domain())
+        for record in self:
+            record.is_waiting = record in waiting
+
+    def _search_is_waiting(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise NotImplementedError(self.env._("Search Waiting with = or != only."))
+        waiting = self._waiting_domain()
+        return waiting if (operator == "=") == value else ["!", *waiting]
 
     @api.depends("state", "fulfillment_order_id.status")
     def _compute_can_send(self):

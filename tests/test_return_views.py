@@ -230,7 +230,9 @@ class TestReturnViews(ReturnCase):
         self.assertNotIn(menu.id, Menu.with_user(self.storekeeper)._visible_menu_ids())
         self.env[menu.action.res_model].with_user(self.receiver).search([]).read()
 
-    def _make_return(self, picking, state, pending=0, hold=False, backend=None):
+    def _make_return(
+        self, picking, state, pending=0, hold=False, backend=None, in_review=0
+    ):
         """A Shipwire return of ``picking``'s delivery, made directly."""
         fulfillment = picking.return_id.shipwire_fulfillment_order_ids
         return self.env["shipwire.return"].create(
@@ -249,7 +251,8 @@ class TestReturnViews(ReturnCase):
                             "product_id": self.diamond.id,
                             "expected": 2,
                             "pending": pending,
-                            "good": 2 - pending,
+                            "in_review": in_review,
+                            "good": 2 - pending - in_review,
                         }
                     )
                 ],
@@ -299,20 +302,22 @@ class TestReturnViews(ReturnCase):
             self._return(delivery, {self.diamond: 1}), "delivered", hold=True
         )
         cleared.hold_ids.cleared_date = fields.Datetime.now() - timedelta(days=1)
-        for state in ("completed", "cancelled", "waiting", "refused"):
-            self._make_return(
+        others = {
+            state: self._make_return(
                 self._return(delivery, {self.diamond: 1}), state, 1, hold=True
             )
+            for state in ("completed", "cancelled", "waiting", "refused")
+        }
         elsewhere = self._make_return(
             self._return(delivery, {self.diamond: 1}), "held", 1, backend=other
         )
 
         backend = self.backend.with_user(self.receiver)
         self.assertEqual(
-            (backend.returns_waiting_count, backend.returns_held_count), (2, 2)
+            (backend.returns_waiting_count, backend.returns_held_count), (3, 2)
         )
         action, waiting = self._open(self.receiver, "returns_waiting")
-        self.assertEqual(waiting, pending | held)
+        self.assertEqual(waiting, pending | held | others["waiting"])
         self.assertEqual(action["name"], f"{self.backend.name}: Returns waiting")
         _action, on_hold = self._open(self.receiver, "returns_held")
         self.assertEqual(on_hold, held | hold_only, "not a closed one's holds")
@@ -320,6 +325,26 @@ class TestReturnViews(ReturnCase):
             (other.returns_waiting_count, other.returns_held_count), (1, 1)
         )
         self.assertEqual(self._open(self.receiver, "returns_held", other)[1], elsewhere)
+
+    def test_returns_waiting_counts_units_in_review_and_not_returnable_yet(self):
+        order = self._shipped([(self.diamond, 4)])
+        checked = self._return(order.picking_ids, {self.diamond: 2})
+        self._send_return(checked)
+        in_review = checked.sudo().shipwire_return_ids
+        self._arrive_return(in_review, "DIAMOND-1", in_review=2)
+        self._run_sync()
+        self.assertEqual((in_review.pending, in_review.in_review), (0, 2))
+        self._sandbox_setting("return_min_order_age", 3600)
+        young = self._shipped()
+        refused = self._return(young.picking_ids, {self.diamond: 1})
+        self._send_return(refused)
+        not_yet = refused.sudo().shipwire_return_ids
+        self.assertEqual(not_yet.state, "waiting")
+
+        backend = self.backend.with_user(self.receiver)
+        self.assertEqual(backend.returns_waiting_count, 2)
+        _action, waiting = self._open(self.receiver, "returns_waiting")
+        self.assertEqual(waiting, in_review | not_yet)
 
     def test_labels_attach_shipwires_label_or_say_there_is_none(self):
         order = self._shipped()
