@@ -1,3 +1,4 @@
+import base64
 import hashlib
 import json
 import logging
@@ -123,6 +124,40 @@ class ShipwireInboundStore(models.AbstractModel):
         self.picking_id.message_post(
             body=self.env._("Shipwire: %(text)s", text=self.message)
         )
+
+    def _attach_labels(self, pdf, name, note):
+        """Shipwire's labels (``pdf``) on the transfer as the file ``name``, one
+        copy: pressing Labels again keeps the file, or replaces its content when
+        Shipwire's labels changed. The chatter shows ``note`` with the file each
+        time it is attached or replaced."""
+        picking = self.picking_id
+        copies = self.env["ir.attachment"].search(
+            [
+                ("res_model", "=", "stock.picking"),
+                ("res_id", "=", picking.id),
+                ("name", "=", name),
+            ],
+            order="id",
+        )
+        attachment = copies[:1]
+        (copies - attachment).unlink()
+        if attachment and attachment.raw == pdf:
+            return attachment
+        if attachment:
+            attachment.datas = base64.b64encode(pdf)
+        else:
+            attachment = attachment.create(
+                {
+                    "name": name,
+                    "type": "binary",
+                    "datas": base64.b64encode(pdf),
+                    "mimetype": "application/pdf",
+                    "res_model": "stock.picking",
+                    "res_id": picking.id,
+                }
+            )
+        picking.message_post(body=note, attachment_ids=attachment.ids)
+        return attachment
 
     def _not_applied(self, error):
         """Shipwire's record could not be stored: said on the transfer, with an

@@ -1,4 +1,3 @@
-import base64
 import json
 
 from odoo import api, fields, models
@@ -129,19 +128,8 @@ class ShipwireReceivingCalls(models.Model):
         if error is not None:
             self._failed(error)
             return None
-        picking = self.picking_id
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"{picking.name.replace('/', '-')}-shipwire-labels.pdf",
-                "type": "binary",
-                "datas": base64.b64encode(pdf),
-                "mimetype": "application/pdf",
-                "res_model": "stock.picking",
-                "res_id": picking.id,
-            }
+        return self._attach_labels(
+            pdf,
+            f"{self.picking_id.name.replace('/', '-')}-shipwire-labels.pdf",
+            self.env._("Shipwire's receiving labels."),
         )
-        picking.message_post(
-            body=self.env._("Shipwire's receiving labels."),
-            attachment_ids=attachment.ids,
-        )
-        return attachment

@@ -1,4 +1,3 @@
-import base64
 from collections import defaultdict
 
 from odoo import api, models
@@ -192,26 +191,15 @@ class ShipwireReturnCalls(models.Model):
         if error is not None:
             self._failed(error)
             return None
-        picking = self.picking_id
-        attachment = self.env["ir.attachment"].create(
-            {
-                "name": f"{picking.name.replace('/', '-')}-{self.external_id}-"
-                "shipwire-label.pdf",
-                "type": "binary",
-                "datas": base64.b64encode(pdf),
-                "mimetype": "application/pdf",
-                "res_model": "stock.picking",
-                "res_id": picking.id,
-            }
-        )
-        picking.message_post(
-            body=self.env._(
+        return self._attach_labels(
+            pdf,
+            f"{self.picking_id.name.replace('/', '-')}-{self.external_id}-"
+            "shipwire-label.pdf",
+            self.env._(
                 "Shipwire's return label of %(order)s.",
                 order=self.fulfillment_order_id.display_name,
             ),
-            attachment_ids=attachment.ids,
         )
-        return attachment
 
     @api.model
     def _send_due(self, backend):

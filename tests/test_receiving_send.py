@@ -147,6 +147,20 @@ class TestReceivingSend(ReceivingCase):
         self.assertEqual(attachment.mimetype, "application/pdf")
         self.assertTrue(attachment.raw.startswith(b"%PDF"))
 
+    def test_labels_pressed_again_keep_one_copy_of_the_labels(self):
+        receipt = self._receipt()
+        self._send(receipt)
+        for _press in range(2):
+            params = receipt.with_user(
+                self.receiver
+            ).action_shipwire_receiving_labels()["params"]
+            self.assertIn(f"labels attached to {receipt.name}: ", params["message"])
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "stock.picking"), ("res_id", "=", receipt.id)]
+        )
+        self.assertEqual(len(attachment), 1, "one copy of the labels on the receipt")
+        self.assertTrue(attachment.raw.startswith(b"%PDF"))
+
     def test_odoo_cancel_waits_for_shipwire(self):
         receipt = self._receipt()
         self._send(receipt)

@@ -368,6 +368,21 @@ class TestReturnViews(ReturnCase):
         self.assertIn("label attached", outcome["params"]["message"])
         self.assertEqual(self._attachments(picking).mimetype, "application/pdf")
 
+    def test_labels_pressed_again_keep_one_copy_of_the_label(self):
+        self.backend.return_prepaid_label = True
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        self._send_return(picking)
+
+        for _press in range(2):
+            outcome = picking.with_user(self.receiver).action_shipwire_return_labels()
+            self.assertEqual(outcome["params"]["type"], "success")
+            self.assertIn("label attached", outcome["params"]["message"])
+
+        label = self._attachments(picking)
+        self.assertEqual(len(label), 1, "one copy of the label on the return")
+        self.assertTrue(label.raw.startswith(b"%PDF"))
+
     def _attachments(self, picking):
         return self.env["ir.attachment"].search(
             [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
