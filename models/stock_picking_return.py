@@ -198,8 +198,16 @@ class StockPickingReturn(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_shipwire_return(self):
-        kept = self.sudo().filtered(
-            lambda p: p.shipwire_return_ids or p._shipwire_open_returns()
+        """A return picking whose returns reached Shipwire, or may have, keeps
+        them; the returns of one Shipwire never took go with it."""
+        pickings = self.sudo()
+        kept = pickings.filtered(
+            lambda p: (
+                p.shipwire_return_ids.filtered(
+                    lambda r: r.shipwire_id or r.state in OPEN_STATES
+                )
+                or p._shipwire_open_returns()
+            )
         )
         if kept:
             raise UserError(
@@ -210,6 +218,7 @@ class StockPickingReturn(models.Model):
                     returns=", ".join(kept.mapped("name")),
                 )
             )
+        pickings.shipwire_return_ids.unlink()
 
     # -- buttons -------------------------------------------------------------------
 

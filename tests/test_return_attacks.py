@@ -299,6 +299,37 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(again.sudo().shipwire_return_ids.state, "processed")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_a_cancelled_return_shipwire_never_took_can_be_deleted(self):
+        # Deleting transfers is for Inventory Administrators.
+        user = new_test_user(
+            self.env,
+            login="return_inventory_admin",
+            groups="stock.group_stock_manager,sale_stock_shipwire.group_shipwire_user",
+            company_id=self.company_a.id,
+        )
+        self._sandbox_setting("return_min_order_age", 3600)
+        _order, never_taken, record = self._sent_return()
+        self.assertEqual(record.state, "waiting")
+        self._press_list_button("action_cancel", never_taken, user)
+        self.assertEqual(never_taken.state, "cancel")
+
+        self._rpc(user, never_taken, "unlink")
+
+        self.assertFalse(never_taken.exists())
+        self.assertFalse(record.exists())
+        self.assertEqual(self.sandbox.stats()["returns"], 0)
+
+        self.sandbox.settings.return_min_order_age = 0
+        _order, taken, record = self._sent_return()
+        self.assertTrue(record.shipwire_id)
+        self._press_list_button(
+            "action_shipwire_cancel_return", taken, self.users["manager"]
+        )
+        self.assertEqual(taken.state, "cancel")
+        with self.assertRaisesRegex(UserError, taken.name):
+            self._rpc(user, taken, "unlink")
+        self.assertTrue(taken.exists())
+
     def test_returning_the_return_sends_nothing(self):
         order, picking, record = self._sent_return(units=1)
         self._arrive_return(record, "DIAMOND-1", good=1)
