@@ -14,6 +14,10 @@ from .shipwire_inbound_sync import INBOUND_JOB
 
 # A return in these states has not reached Shipwire: Send tries it again.
 UNSENT_STATES = ("unanswered", "refused", "waiting")
+# Shipwire refused these, or could not take them yet: sent again, they ask for
+# the units the picking returns then. One whose create Shipwire did not answer
+# may be at Shipwire already, with the units first sent.
+RESENT_STATES = ("refused", "waiting")
 
 
 class StockPickingReturn(models.Model):
@@ -280,9 +284,8 @@ class StockPickingReturn(models.Model):
                     picking=self.name,
                 )
             ]
-        if returns:
-            return []
         plan, problems = return_plan(self)
+        problems += self._shipwire_return_kept_problems(plan)
         for order in plan:
             taken = order.shipwire_return_ids.filtered(
                 lambda r: r.picking_id != self and r.state not in ("cancelled",)
@@ -311,28 +314,79 @@ class StockPickingReturn(models.Model):
                 )
         return problems
 
+    def _shipwire_return_kept_problems(self, plan):
+        """The picking's returns Shipwire has, or may have, cannot change: the
+        units the picking returns of their orders must be those they asked for."""
+        _ = self.env._
+        problems = []
+        for record in self.shipwire_return_ids - self._shipwire_resent_returns():
+            order = record.fulfillment_order_id
+            wanted = plan.get(order, {})
+            if record.state == "cancelled" and not record.shipwire_id:
+                if wanted:
+                    problems.append(
+                        _(
+                            "%(picking)s: its return of %(order)s was cancelled "
+                            "without reaching Shipwire: return these units on a "
+                            "new return.",
+                            picking=self.name,
+                            order=order.display_name,
+                        )
+                    )
+                continue
+            if record.state == "cancelled" or wanted == (record.order_items or {}):
+                continue
+            problems.append(
+                _(
+                    "%(picking)s: return %(external_id)s of %(order)s went to Shipwire "
+                    "with %(sent)s, and Shipwire takes no change to a return: set "
+                    "these quantities back, or cancel the return (Cancel at "
+                    "Shipwire) and make it again.",
+                    picking=self.name,
+                    order=order.display_name,
+                    sent=_items_text(record.order_items),
+                    external_id=record.external_id,
+                )
+            )
+        return problems
+
+    def _shipwire_resent_returns(self):
+        """The picking's returns Shipwire refused or could not take yet."""
+        return self.shipwire_return_ids.filtered(
+            lambda r: r.state in RESENT_STATES and not r.shipwire_id
+        )
+
     def _shipwire_send_returns(self):
         """Make the picking's return records (their externalIds fixed from then
-        on) and send those Shipwire does not have."""
+        on) and send those Shipwire does not have. Those Shipwire refused or
+        could not take yet ask for the units the picking returns now, and go
+        when it returns no units of their order any more; the caller checked
+        the picking (``_shipwire_return_problems``)."""
         self.ensure_one()
-        if not self.shipwire_return_ids:
-            plan, _problems = return_plan(self)
-            self.env["shipwire.return"].create(
-                [
-                    {
-                        "backend_id": order.backend_id.id,
-                        "picking_id": self.id,
-                        "fulfillment_order_id": order.id,
-                        "warehouse_id": self.picking_type_id.warehouse_id.id,
-                        "external_id": return_external_id(
-                            order.backend_id, self, order
-                        ),
-                        "order_no": order.order_no,
-                        "order_items": items,
-                    }
-                    for order, items in plan.items()
-                ]
-            )
+        plan, _problems = return_plan(self)
+        resent = self._shipwire_resent_returns()
+        dropped = resent.filtered(lambda r: r.fulfillment_order_id not in plan)
+        dropped.unlink()
+        known = self.shipwire_return_ids.fulfillment_order_id
+        for record in resent - dropped:
+            items = plan[record.fulfillment_order_id]
+            if record.order_items != items:
+                record.order_items = items
+        self.env["shipwire.return"].create(
+            [
+                {
+                    "backend_id": order.backend_id.id,
+                    "picking_id": self.id,
+                    "fulfillment_order_id": order.id,
+                    "warehouse_id": self.picking_type_id.warehouse_id.id,
+                    "external_id": return_external_id(order.backend_id, self, order),
+                    "order_no": order.order_no,
+                    "order_items": items,
+                }
+                for order, items in plan.items()
+                if order not in known
+            ]
+        )
         self.shipwire_return_queued = False
         for record in self.shipwire_return_ids.filtered(
             lambda r: r.state in UNSENT_STATES and not r.shipwire_id
@@ -439,3 +493,8 @@ class StockPickingReturn(models.Model):
                         )
                 lines.append(line)
         return notification(kind, "\n".join(lines), title=title, reload=True)
+
+
+def _items_text(items):
+    """``{sku: units}`` as Shipwire was asked for them, to read."""
+    return ", ".join(f"{units} {sku}" for sku, units in sorted((items or {}).items()))

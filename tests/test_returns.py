@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
@@ -224,6 +225,84 @@ class TestReturns(ReturnCase):
         self._run_sync()
         self.assertEqual(record.state, "processed")
         self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+    def _refused_return(self, order, quantities):
+        """A return Shipwire refused on its first send."""
+        picking = self._return(order.picking_ids, quantities)
+        self.sandbox.faults.inject(
+            "bad_request", count=1, method="POST", path="/returns"
+        )
+        self._send_return(picking)
+        self.assertEqual(
+            picking.sudo().shipwire_return_ids.mapped("state"),
+            ["refused"] * len(picking.sudo().shipwire_return_ids),
+        )
+        return picking
+
+    def _set_demand(self, picking, product, units):
+        """The clerk changes how many units of ``product`` the return expects."""
+        move = picking.move_ids.filtered(lambda m: m.product_id == product)
+        picking.with_user(self.receiver).write(
+            {"move_ids": [Command.update(move.id, {"product_uom_qty": units})]}
+        )
+
+    def test_a_refused_return_sent_again_sends_the_quantities_of_now(self):
+        order = self._shipped([(self.diamond, 3)])
+        picking = self._refused_return(order, {self.diamond: 3})
+        self._set_demand(picking, self.diamond, 2)
+
+        self._send_return(picking)
+
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(
+            [(line.sku, line.expected) for line in record.line_ids],
+            [("DIAMOND-1", 2)],
+            "Shipwire expects what the return says now",
+        )
+        self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+    def test_a_return_sent_again_is_checked_again_and_nothing_is_sent(self):
+        order = self._shipped([(self.diamond, 3)])
+        picking = self._refused_return(order, {self.diamond: 2})
+        self._set_demand(picking, self.diamond, 5)
+
+        with self.assertRaisesRegex(UserError, "returns 5 units of DIAMOND-1"):
+            self._send_return(picking)
+
+        self.assertFalse(self._sandbox_client().search_returns())
+        self.assertEqual(picking.sudo().shipwire_return_ids.state, "refused")
+
+    def test_a_split_return_sent_again_sends_all_of_it_or_nothing(self):
+        lamp = self._product("Lamp", "ONLY-LAX")
+        vase = self._product("Vase", "ONLY-PHL")
+        order = self._shipped([(lamp, 2), (vase, 2)], split=True)
+        picking = self._return(order.picking_ids, {lamp: 2, vase: 2})
+        self.sandbox.faults.inject("bad_request", count=1, method="POST")
+        self._send_return(picking)
+        refused, taken = picking.sudo().shipwire_return_ids.sorted(
+            lambda r: r.state != "refused"
+        )
+        self.assertEqual([refused.state, taken.state], ["refused", "processed"])
+        kept_sku = taken.line_ids.sku
+        kept, changed = (lamp, vase) if kept_sku == "ONLY-LAX" else (vase, lamp)
+
+        # What Shipwire already has cannot change: nothing is sent.
+        self._set_demand(picking, kept, 1)
+        with self.assertRaisesRegex(UserError, taken.external_id):
+            self._send_return(picking)
+        self.assertEqual(refused.state, "refused")
+        self.assertEqual(len(self._sandbox_client().search_returns()), 1)
+
+        self._set_demand(picking, kept, 2)
+        self._set_demand(picking, changed, 1)
+        self._send_return(picking)
+        self.assertEqual(refused.state, "processed")
+        self.assertEqual(
+            [(line.sku, line.expected) for line in refused.line_ids],
+            [(changed.default_code, 1)],
+        )
+        self.assertEqual(len(self._sandbox_client().search_returns()), 2)
 
     def test_a_warning_on_a_created_return_is_no_failure(self):
         self._sandbox_setting("return_warehouse_warning", True)
