@@ -207,36 +207,14 @@ class ShipwireReturnCalls(models.Model):
         whose fulfillment order it now makes returns from, and those whose create
         it did not answer (sent again: Shipwire's refusal of a second return of
         the order links the one it made); each in a savepoint, a picking that
-        cannot be sent says why with an activity."""
-        queued = (
-            self.env["stock.picking"]
-            .search(
-                [
-                    ("shipwire_return_queued", "=", True),
-                    ("company_id", "=", backend.company_id.id),
-                ]
-            )
-            .filtered(lambda p: shipping_fulfillment_orders(p).backend_id == backend)
-        )
-        waiting = self.search(
-            [
-                ("backend_id", "=", backend.id),
-                ("state", "=", "waiting"),
-                ("fulfillment_order_id.status", "in", RETURNABLE_STATUSES),
-                ("picking_id.state", "not in", ("draft", "done", "cancel")),
-            ]
-        )
-        unanswered = self.search(
-            [
-                ("backend_id", "=", backend.id),
-                ("state", "=", "unanswered"),
-                ("shipwire_id", "=", False),
-                ("picking_id.state", "not in", ("draft", "done", "cancel")),
-            ]
-        )
-        for picking in queued | waiting.picking_id | unanswered.picking_id:
+        cannot be sent says why with an activity. A picking someone is sending
+        right now, or sent since the run began, is left to them."""
+        for picking in self._due_pickings(backend):
             try:
                 with self.env.cr.savepoint():
+                    locked = picking._shipwire_try_lock_returns()
+                    if not self._due_pickings(backend, locked):
+                        continue
                     problems = picking._shipwire_return_problems()
                     if not problems:
                         picking._shipwire_send_returns()
@@ -253,6 +231,43 @@ class ShipwireReturnCalls(models.Model):
                     problems,
                 )
             self.env["shipwire.sync"]._commit_progress()
+
+    @api.model
+    def _due_pickings(self, backend, pickings=None):
+        """The return pickings of ``backend`` the sync sends, of ``pickings``
+        when given."""
+        among = [("id", "in", pickings.ids)] if pickings is not None else []
+        queued = (
+            self.env["stock.picking"]
+            .search(
+                [
+                    *among,
+                    ("shipwire_return_queued", "=", True),
+                    ("company_id", "=", backend.company_id.id),
+                ]
+            )
+            .filtered(lambda p: shipping_fulfillment_orders(p).backend_id == backend)
+        )
+        among = [("picking_id", "in", pickings.ids)] if pickings is not None else []
+        waiting = self.search(
+            [
+                *among,
+                ("backend_id", "=", backend.id),
+                ("state", "=", "waiting"),
+                ("fulfillment_order_id.status", "in", RETURNABLE_STATUSES),
+                ("picking_id.state", "not in", ("draft", "done", "cancel")),
+            ]
+        )
+        unanswered = self.search(
+            [
+                *among,
+                ("backend_id", "=", backend.id),
+                ("state", "=", "unanswered"),
+                ("shipwire_id", "=", False),
+                ("picking_id.state", "not in", ("draft", "done", "cancel")),
+            ]
+        )
+        return queued | waiting.picking_id | unanswered.picking_id
 
     @api.model
     def _sync_needed(self, backend):

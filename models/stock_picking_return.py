@@ -1,5 +1,8 @@
+import psycopg2
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import mute_logger
 
 from ..const import GROUP_MANAGER, GROUP_USER
 from ..mapper.returns import (
@@ -234,7 +237,7 @@ class StockPickingReturn(models.Model):
         if not self:
             return nothing_selected(self.env, title)
         pickings = self._shipwire_as_module()
-        pickings._shipwire_lock()
+        pickings._shipwire_lock_returns()
         problems, claimed = [], {}
         for picking in pickings:
             problems += picking._shipwire_return_problems(claimed)
@@ -252,6 +255,48 @@ class StockPickingReturn(models.Model):
         for picking in pickings:
             picking.with_company(picking.company_id)._shipwire_send_returns()
         return pickings._shipwire_return_outcome(title)
+
+    def _shipwire_lock_returns(self):
+        """Lock the pickings' rows before their returns are sent, failing fast
+        when the sync or someone else is sending them right now."""
+        if not self:
+            return
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM stock_picking WHERE id IN %s FOR UPDATE NOWAIT",
+                    [tuple(self.ids)],
+                )
+        except psycopg2.errors.LockNotAvailable:
+            raise UserError(
+                self.env._(
+                    "%(returns)s: being sent to Shipwire right now, by the sync or "
+                    "someone else. Wait a moment, then refresh the page.",
+                    returns=", ".join(self.mapped("name")),
+                )
+            ) from None
+        self.invalidate_recordset()
+        self.shipwire_return_ids.invalidate_recordset()
+
+    def _shipwire_try_lock_returns(self):
+        """The pickings whose rows could be locked now to send their returns;
+        those being sent right now, or sent since this transaction began, are
+        left out."""
+        if not self:
+            return self
+        try:
+            with mute_logger("odoo.sql_db"), self.env.cr.savepoint():
+                self.env.cr.execute(
+                    "SELECT id FROM stock_picking WHERE id IN %s "
+                    "FOR UPDATE SKIP LOCKED",
+                    [tuple(self.ids)],
+                )
+                locked = {row[0] for row in self.env.cr.fetchall()}
+        except psycopg2.errors.SerializationFailure:
+            locked = set()
+        self.invalidate_recordset()
+        self.shipwire_return_ids.invalidate_recordset()
+        return self.filtered(lambda picking: picking.id in locked)
 
     def _shipwire_return_problems(self, claimed=None):
         """Why this picking cannot be sent to Shipwire, one sentence each.

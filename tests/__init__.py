@@ -28,6 +28,7 @@ from . import (
     test_retry_job,
     test_return_attacks,
     test_return_companies,
+    test_return_concurrency,
     test_return_reads,
     test_return_views,
     test_returns,
