@@ -195,11 +195,11 @@ class ShipwireInboundBooking(models.AbstractModel):
         self.env["stock.move.line"].create(lines)
         for close, transfers in to_validate.items():
             if transfers:
-                transfers.with_context(
+                transfers.sudo().with_context(
                     cancel_backorder=close, shipwire_booking=True
                 )._action_done()
         if to_cancel:
-            to_cancel.with_context(shipwire_booking=True).action_cancel()
+            to_cancel.sudo().with_context(shipwire_booking=True).action_cancel()
         for group, picking, _to_book, close in plans:
             if close:
                 group._post_close_summary(picking)

@@ -169,7 +169,7 @@ class StockPickingReturn(models.Model):
         """While Shipwire may still receive the returned units, the return is
         cancelled at Shipwire first; the rest here follows. Returns Shipwire
         never made are cancelled with their picking, and no longer sent."""
-        if not self.env.context.get("shipwire_booking"):
+        if not self._shipwire_booking():
             self._shipwire_refuse_cancel_return(
                 self.filtered(lambda p: p.state not in ("done", "cancel"))
             )
@@ -183,9 +183,7 @@ class StockPickingReturn(models.Model):
 
     def _action_done(self):
         """Validating without a backorder cancels the rest: refused like Cancel."""
-        if self.env.context.get("cancel_backorder") and not self.env.context.get(
-            "shipwire_booking"
-        ):
+        if self.env.context.get("cancel_backorder") and not self._shipwire_booking():
             self._shipwire_refuse_cancel_return(
                 self.filtered(lambda picking: picking._shipwire_leaves_remainder())
             )

@@ -252,6 +252,56 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
             self._rpc(self.users["manager"], backorder, "unlink")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_the_bookings_context_sent_by_a_user_cancels_nothing_shipwire_expects(
+        self,
+    ):
+        _order, picking, record = self._sent_return(units=2)
+        user = self.users["user"]
+        forged = {"allowed_company_ids": user.company_ids.ids, "shipwire_booking": True}
+        model = self.env["stock.picking"].with_user(user)
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            call_kw(model, "action_cancel", [picking.ids], {"context": forged})
+        picking.move_ids.quantity = 1
+        picking.move_ids.picked = True
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            call_kw(
+                model,
+                "button_validate",
+                [picking.ids],
+                {
+                    "context": {
+                        **forged,
+                        "skip_backorder": True,
+                        "picking_ids_not_to_backorder": picking.ids,
+                    }
+                },
+            )
+        self.assertNotIn(picking.state, ("done", "cancel"))
+        self.assertEqual(record.state, "processed")
+
+    def test_a_return_shipwire_may_have_cannot_be_cancelled_then_deleted_by_rpc(self):
+        user = new_test_user(
+            self.env,
+            login="return_forging_admin",
+            groups="stock.group_stock_manager,sale_stock_shipwire.group_shipwire_user",
+            company_id=self.company_a.id,
+        )
+        self.backend.click_timeout = 1
+        self.sandbox.faults.inject(
+            "timeout_commit", count=1, seconds=2, method="POST", path="/returns"
+        )
+        _order, picking, record = self._sent_return()
+        self.assertEqual(record.state, "unanswered")
+        forged = {"allowed_company_ids": user.company_ids.ids, "shipwire_booking": True}
+        model = self.env["stock.picking"].with_user(user)
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            call_kw(model, "action_cancel", [picking.ids], {"context": forged})
+        with self.assertRaises(UserError):
+            call_kw(model, "unlink", [picking.ids], {"context": forged})
+        self.assertTrue(record.exists())
+        self.assertEqual(record.state, "unanswered")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
     def test_the_warehouse_of_a_sent_return_cannot_change(self):
         _order, picking, record = self._sent_return()
         other_type = self.warehouse_a2.in_type_id
