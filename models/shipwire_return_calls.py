@@ -32,9 +32,11 @@ class ShipwireReturnCalls(models.Model):
         return of an order, and the client then finds and links the one it has."""
         self.ensure_one()
         payload = return_payload(self, self.order_items)
+        made = []
 
         def create(client):
             result = client.create_return(payload)
+            made.append(result)
             # A create answers the return without its items: read it whole.
             found = client.get_return(result.id, INBOUND_EXPANSIONS)
             return self._complete(client, found), result
@@ -42,6 +44,9 @@ class ShipwireReturnCalls(models.Model):
         answer, error = self._call("create", create)
         if isinstance(error, ShipwireNotReturnableError):
             self._not_returnable_yet(error)
+            return
+        if error is not None and made:
+            self._made_unread(made[0], error)
             return
         if error is not None:
             self._failed(error)
@@ -70,6 +75,23 @@ class ShipwireReturnCalls(models.Model):
                 order=self.fulfillment_order_id.display_name,
                 external_id=self.external_id,
             )
+        )
+
+    def _made_unread(self, result, error):
+        """Shipwire made (or already had) the return, then failed the read that
+        follows: the return is not refused, it stays Not confirmed, kept like
+        one whose create Shipwire did not answer, and the sync links it."""
+        self.state = "unanswered"
+        self.message = self.env._(
+            "Shipwire has return %(id)s of %(order)s but did not let it be read "
+            "(%(error)s). Nothing is sent twice: the sync links it, or press "
+            "Refresh from Shipwire later.",
+            id=result.id,
+            order=self.fulfillment_order_id.display_name,
+            error=error,
+        )
+        self.picking_id.message_post(
+            body=self.env._("Shipwire: %(text)s", text=self.message)
         )
 
     def _linked_elsewhere(self, return_id):

@@ -302,6 +302,38 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(record.state, "unanswered")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_a_return_shipwire_made_but_not_read_back_is_neither_refused_nor_lost(
+        self,
+    ):
+        user = new_test_user(
+            self.env,
+            login="return_unread_admin",
+            groups="stock.group_stock_manager,sale_stock_shipwire.group_shipwire_user",
+            company_id=self.company_a.id,
+        )
+        _order, picking = self._returned(units=2)
+        # Shipwire makes the return, then refuses the read that follows.
+        self.sandbox.faults.inject(
+            "bad_request", count=1, method="GET", path="/returns"
+        )
+        self._press_list_button(
+            "action_shipwire_send_return", picking, self.users["user"]
+        )
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+        self.assertEqual(record.state, "unanswered")
+        self.assertTrue(record.message)
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._press_list_button("action_cancel", picking, user)
+        with self.assertRaises(UserError):
+            self._rpc(user, picking, "unlink")
+
+        self._run_sync()
+
+        self.assertTrue(record.shipwire_id)
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(self.sandbox.stats()["returns"], 1)
+
     def test_the_warehouse_of_a_sent_return_cannot_change(self):
         _order, picking, record = self._sent_return()
         other_type = self.warehouse_a2.in_type_id
