@@ -125,6 +125,24 @@ class ShipwireInboundStore(models.AbstractModel):
             body=self.env._("Shipwire: %(text)s", text=self.message)
         )
 
+    def _made_unread(self, made_id, error):
+        """Shipwire made (or already had) the record as ``made_id``, then failed
+        the read that follows: the record is not refused, it stays Not
+        confirmed, kept like one whose create Shipwire did not answer, and the
+        sync links it by its externalId."""
+        self.state = "unanswered"
+        self.message = self.env._(
+            "Shipwire has it as %(id)s (externalId %(external_id)s) but the read "
+            "that followed failed (%(error)s). Nothing is sent twice: the sync "
+            "links it, or press the button again later.",
+            id=made_id,
+            external_id=self.external_id,
+            error=error,
+        )
+        self.picking_id.message_post(
+            body=self.env._("Shipwire: %(text)s", text=self.message)
+        )
+
     def _attach_labels(self, pdf, name, note):
         """Shipwire's labels (``pdf``) on the transfer as the file ``name``, one
         copy: pressing Labels again keeps the file, or replaces its content when

@@ -48,6 +48,7 @@ class ShipwireReceivingCalls(models.Model):
         under its externalId is linked instead of created."""
         self.ensure_one()
         payload, notes = receiving_payload(self.picking_id, self.backend_id)
+        made = []
 
         def find_or_create(client):
             warnings = []
@@ -55,11 +56,15 @@ class ShipwireReceivingCalls(models.Model):
             if found is None:
                 result = client.create_receiving(payload)
                 found, warnings = result.resource, result.warnings
+            made.append(found.get("id"))
             # A create answers the receiving without its items: read it whole.
             found = client.get_receiving(found.get("id"), INBOUND_EXPANSIONS)
             return self._complete(client, found), warnings
 
         answer, error = self._call("create", find_or_create)
+        if error is not None and made:
+            self._made_unread(made[0], error)
+            return
         if error is not None:
             self._failed(error)
             return

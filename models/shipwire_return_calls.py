@@ -46,7 +46,7 @@ class ShipwireReturnCalls(models.Model):
             self._not_returnable_yet(error)
             return
         if error is not None and made:
-            self._made_unread(made[0], error)
+            self._made_unread(made[0].id, error)
             return
         if error is not None:
             self._failed(error)
@@ -75,23 +75,6 @@ class ShipwireReturnCalls(models.Model):
                 order=self.fulfillment_order_id.display_name,
                 external_id=self.external_id,
             )
-        )
-
-    def _made_unread(self, result, error):
-        """Shipwire made (or already had) the return, then failed the read that
-        follows: the return is not refused, it stays Not confirmed, kept like
-        one whose create Shipwire did not answer, and the sync links it."""
-        self.state = "unanswered"
-        self.message = self.env._(
-            "Shipwire has return %(id)s of %(order)s but did not let it be read "
-            "(%(error)s). Nothing is sent twice: the sync links it, or press "
-            "Refresh from Shipwire later.",
-            id=result.id,
-            order=self.fulfillment_order_id.display_name,
-            error=error,
-        )
-        self.picking_id.message_post(
-            body=self.env._("Shipwire: %(text)s", text=self.message)
         )
 
     def _linked_elsewhere(self, return_id):

@@ -176,6 +176,26 @@ class TestReceivingAttacks(ReceivingCase, ShipwireWorldCase):
             self._press_list_button("action_cancel", backorder, user)
         self.assertEqual(backorder.state, "assigned")
 
+    def test_a_receiving_shipwire_made_but_not_read_back_stays_expected(self):
+        receipt = self._receipt()
+        # Shipwire makes the receiving, then refuses the read that follows.
+        self.sandbox.faults.inject(
+            "bad_request", count=1, method="GET", path="/receivings/"
+        )
+        self._send(receipt, self.users["user"])
+        receiving = receipt.shipwire_receiving_id
+        self.assertEqual(self.sandbox.stats()["receivings"], 1)
+        self.assertEqual(receiving.state, "unanswered")
+        self.assertTrue(receiving.message)
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._press_list_button("action_cancel", receipt, self.users["user"])
+
+        self._run_sync()
+
+        self.assertTrue(receiving.shipwire_id)
+        self.assertEqual(receiving.state, "processed")
+        self.assertEqual(self.sandbox.stats()["receivings"], 1)
+
     def test_deleting_the_receipt_or_its_backorder_is_refused(self):
         receipt, receiving = self._sent()
         with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
