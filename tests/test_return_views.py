@@ -326,6 +326,48 @@ class TestReturnViews(ReturnCase):
         )
         self.assertEqual(self._open(self.receiver, "returns_held", other)[1], elsewhere)
 
+    def test_waiting_is_searched_with_every_operator_the_web_client_sends(self):
+        order = self._shipped([(self.diamond, 9)])
+        delivery = order.picking_ids
+        made = {
+            (state, pending, in_review): self._make_return(
+                self._return(delivery, {self.diamond: 1}),
+                state,
+                pending,
+                False,
+                None,
+                in_review,
+            )
+            for state, pending, in_review in (
+                ("processed", 2, 0),
+                ("processed", 0, 1),
+                ("processed", 0, 0),
+                ("waiting", 0, 0),
+                ("completed", 1, 1),
+                ("refused", 0, 0),
+            )
+        }
+        records = self.env["shipwire.return"].union(*made.values())
+        waiting = records.filtered("is_waiting")
+        self.assertEqual(len(waiting), 3)
+        Return = self.env["shipwire.return"].with_user(self.receiver)
+        among = [("id", "in", records.ids)]
+        for operator, value, expected in (
+            ("=", True, waiting),
+            ("!=", False, waiting),
+            ("=", False, records - waiting),
+            ("!=", True, records - waiting),
+        ):
+            with self.subTest(operator=operator, value=value):
+                found = Return.search([*among, ("is_waiting", operator, value)])
+                self.assertEqual(found, expected)
+                self.assertEqual(
+                    Return.search_count([*among, ("is_waiting", operator, value)]),
+                    len(expected),
+                )
+        negated = Return.search([*among, "!", ("is_waiting", "=", True)])
+        self.assertEqual(negated, records - waiting)
+
     def test_returns_waiting_counts_units_in_review_and_not_returnable_yet(self):
         order = self._shipped([(self.diamond, 4)])
         checked = self._return(order.picking_ids, {self.diamond: 2})
