@@ -89,9 +89,19 @@ class ShipwireReturn(models.Model):
     ]
 
     def _waiting_domain(self):
+        """Units still to come or in review, or not taken yet by Shipwire while
+        the sync still sends it: not once its picking was received by hand or
+        cancelled."""
+        open_pickings = (
+            self.env["stock.picking"]
+            .sudo()
+            ._search([("state", "not in", ("draft", "done", "cancel"))])
+        )
         return [
             "|",
+            "&",
             ("state", "=", "waiting"),
+            ("picking_id", "in", open_pickings),
             "&",
             ("state", "in", OPEN_STATES),
             "|",
@@ -99,9 +109,11 @@ class ShipwireReturn(models.Model):
             ("in_review", ">", 0),
         ]
 
-    @api.depends("state", "pending", "in_review")
+    @api.depends("state", "pending", "in_review", "picking_id.state")
     def _compute_is_waiting(self):
-        waiting = self.filtered_domain(self._waiting_domain())
+        waiting = self.browse(
+            self.sudo()._search([*self._waiting_domain(), ("id", "in", self.ids)])
+        )
         for record in self:
             record.is_waiting = record in waiting
 

@@ -388,6 +388,29 @@ class TestReturnViews(ReturnCase):
         _action, waiting = self._open(self.receiver, "returns_waiting")
         self.assertEqual(waiting, in_review | not_yet)
 
+    def test_a_return_received_by_hand_before_shipwire_took_it_is_not_waiting(self):
+        self._sandbox_setting("return_min_order_age", 3600)
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        self._send_return(picking)
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(record.state, "waiting")
+        backend = self.backend.with_user(self.receiver)
+        self.assertEqual(backend.returns_waiting_count, 1)
+
+        picking.move_ids.quantity = 1
+        picking.move_ids.picked = True
+        picking.with_user(self.receiver).button_validate()
+        self.assertEqual(picking.state, "done")
+        self.sandbox.settings.return_min_order_age = 0
+        self._run_sync()
+        self.assertEqual(self.sandbox.stats()["returns"], 0, "the sync sends no more")
+
+        backend.invalidate_recordset()
+        self.assertEqual(backend.returns_waiting_count, 0)
+        self.assertFalse(self._open(self.receiver, "returns_waiting")[1])
+        self.assertFalse(record.is_waiting)
+
     def test_labels_attach_shipwires_label_or_say_there_is_none(self):
         order = self._shipped()
         picking = self._return(order.picking_ids, {self.diamond: 1})
