@@ -176,9 +176,21 @@ class StockPickingReturn(models.Model):
         result = super().action_cancel()
         cancelled = self.sudo().filtered(lambda p: p.state == "cancel")
         cancelled.filtered("shipwire_return_queued").shipwire_return_queued = False
-        cancelled.shipwire_return_ids.filtered(
+        # Shipwire's last answer (e.g. "the sync sends the return again") no
+        # longer holds: the message says what became of the return.
+        for record in cancelled.shipwire_return_ids.filtered(
             lambda r: r.state in UNSENT_STATES and not r.shipwire_id
-        ).state = "cancelled"
+        ):
+            record.write(
+                {
+                    "state": "cancelled",
+                    "message": self.env._(
+                        "Cancelled with %(picking)s before Shipwire took it: it is "
+                        "not sent again.",
+                        picking=record.picking_id.name,
+                    ),
+                }
+            )
         return result
 
     def _action_done(self):

@@ -226,6 +226,30 @@ class TestReturns(ReturnCase):
         self.assertEqual(record.state, "processed")
         self.assertEqual(len(self._sandbox_client().search_returns()), 1)
 
+    def test_a_return_cancelled_before_shipwire_took_it_no_longer_says_it_is_sent(
+        self,
+    ):
+        self._sandbox_setting("return_min_order_age", 3600)
+        order = self._shipped()
+        picking = self._return(order.picking_ids, {self.diamond: 1})
+        self._send_return(picking)
+        record = picking.sudo().shipwire_return_ids
+        self.assertIn("sends the return again", record.message)
+
+        picking.with_user(self.receiver).action_cancel()
+
+        self.assertEqual(record.state, "cancelled")
+        self.assertNotIn("sends the return again", record.message)
+        self.assertIn(f"Cancelled with {picking.name}", record.message)
+        self.assertIn(
+            record.message,
+            picking._shipwire_return_outcome("Refresh")["params"]["message"],
+        )
+        self.sandbox.settings.return_min_order_age = 0
+        self._run_sync()
+        self.assertEqual(record.state, "cancelled")
+        self.assertFalse(self._sandbox_client().search_returns())
+
     def _refused_return(self, order, quantities):
         """A return Shipwire refused on its first send."""
         picking = self._return(order.picking_ids, quantities)
