@@ -4,7 +4,7 @@ from datetime import timedelta
 from lxml import etree
 
 from odoo import Command, fields, models
-from odoo.tests import new_test_user, tagged
+from odoo.tests import Form, new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from .return_common import ReturnCase
@@ -452,3 +452,31 @@ class TestReturnViews(ReturnCase):
         return self.env["ir.attachment"].search(
             [("res_model", "=", "stock.picking"), ("res_id", "=", picking.id)]
         )
+
+    def test_the_clerk_sets_the_demand_of_a_return_shipwire_has_not_taken(self):
+        """The transfer is locked, yet the Demand is what Shipwire is asked for:
+        whoever sends the return sets it until Shipwire takes it."""
+        self._sandbox_setting("return_min_order_age", 3600)
+        order = self._shipped([(self.diamond, 3)])
+        picking = self._return(order.picking_ids, {self.diamond: 3})
+        self.assertTrue(picking.is_locked)
+        self._send_return(picking)
+        record = picking.sudo().shipwire_return_ids
+        self.assertEqual(record.state, "waiting")
+
+        with Form(picking.with_user(self.receiver)) as form:
+            with form.move_ids_without_package.edit(0) as move:
+                move.product_uom_qty = 2
+        self.sandbox.settings.return_min_order_age = 0
+        self._send_return(picking)
+
+        self.assertEqual(record.state, "processed")
+        self.assertEqual(
+            [(line.sku, line.expected) for line in record.line_ids], [("DIAMOND-1", 2)]
+        )
+        with (
+            Form(picking.with_user(self.receiver)) as form,
+            form.move_ids_without_package.edit(0) as move,
+            self.assertRaisesRegex(AssertionError, "readonly"),
+        ):
+            move.product_uom_qty = 1
