@@ -101,9 +101,11 @@ class ShipwireInboundStore(models.AbstractModel):
                 resource[key] = {"resource": {"items": entries}}
         return resource
 
-    def _failed(self, error):
+    def _failed(self, error, refused_hint=None):
         """Keep Shipwire's refusal on the record; an unanswered create stays Not
-        confirmed and is looked up by its externalId before any new try."""
+        confirmed and is looked up by its externalId before any new try.
+        ``refused_hint`` follows Shipwire's messages when it refused a create:
+        what to do next."""
         if isinstance(error, ShipwireTransientError):
             self.backend_id._shipwire_outage(error)
             text = self.env._(
@@ -120,6 +122,12 @@ class ShipwireInboundStore(models.AbstractModel):
             as_text(getattr(message, "message", ""))
             for message in getattr(error, "errors", [])
         ]
+        if (
+            refused_hint
+            and self.state == "refused"
+            and not isinstance(error, ShipwireTransientError)
+        ):
+            details.append(refused_hint)
         self.message = "\n".join([text, *details]).strip()
         self.picking_id.message_post(
             body=self.env._("Shipwire: %(text)s", text=self.message)

@@ -49,7 +49,13 @@ class ShipwireReturnCalls(models.Model):
             self._made_unread(made[0].id, error)
             return
         if error is not None:
-            self._failed(error)
+            self._failed(
+                error,
+                refused_hint=self.env._(
+                    "Fix what Shipwire names (the Demand may be changed), then press "
+                    "Send return to Shipwire again; or cancel the return."
+                ),
+            )
             return
         resource, result = answer
         if result.recovered and self._linked_elsewhere(str(result.id)):

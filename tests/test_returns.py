@@ -273,6 +273,12 @@ class TestReturns(ReturnCase):
     def test_a_refused_return_sent_again_sends_the_quantities_of_now(self):
         order = self._shipped([(self.diamond, 3)])
         picking = self._refused_return(order, {self.diamond: 3})
+        record = picking.sudo().shipwire_return_ids
+        self.assertIn(
+            "press Send return to Shipwire again",
+            record.message.splitlines()[-1],
+            "a refusal says what to do",
+        )
         self._set_demand(picking, self.diamond, 2)
 
         self._send_return(picking)
