@@ -74,9 +74,10 @@ class StockPickingReturn(models.Model):
     def _shipwire_return_root(self):
         """The return picking whose Shipwire returns this backorder shares."""
         self.ensure_one()
-        root = self
-        while root.backorder_id:
+        root, seen = self, {self.id}
+        while root.backorder_id and root.backorder_id.id not in seen:
             root = root.backorder_id
+            seen.add(root.id)
         return root
 
     @api.model_create_multi
@@ -91,7 +92,27 @@ class StockPickingReturn(models.Model):
         if "shipwire_return_queued" in vals and not self.env.su:
             self._shipwire_refuse_queueing()
         self._shipwire_refuse_moving_return(vals)
+        if "backorder_id" in vals and not self.env.su:
+            self._shipwire_refuse_backorder_link(vals["backorder_id"])
         return super().write(vals)
+
+    def _shipwire_refuse_backorder_link(self, backorder_of):
+        """Shipwire's returns follow a return picking's backorders: which
+        transfer is a backorder of which is set by validating, not by hand,
+        where Shipwire's returns are concerned."""
+        target = self.browse(backorder_of).sudo()
+        involved = (self.sudo() | target).filtered(
+            lambda p: p._shipwire_return_root().shipwire_return_ids
+        )
+        if involved:
+            raise UserError(
+                self.env._(
+                    "%(returns)s: sent to Shipwire, whose returns follow the "
+                    "return picking and its backorders; a transfer is made a "
+                    "backorder by validating, not by hand.",
+                    returns=", ".join(involved.mapped("name")),
+                )
+            )
 
     def _shipwire_refuse_queueing(self):
         raise AccessError(

@@ -334,6 +334,22 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertEqual(record.state, "processed")
         self.assertEqual(self.sandbox.stats()["returns"], 1)
 
+    def test_a_sent_return_cannot_be_made_a_backorder_of_another_transfer(self):
+        _order, picking, record = self._sent_return(units=2)
+        _other_order, other = self._returned(units=1)
+        user = self.users["user"]
+        for moved, target in ((picking, other), (other, picking)):
+            with (
+                self.subTest(moved=moved.name),
+                self.assertRaisesRegex(UserError, picking.name),
+            ):
+                self._rpc(user, moved, "write", {"backorder_id": target.id})
+        with self.assertRaisesRegex(UserError, "Cancel at Shipwire"):
+            self._press_list_button("action_cancel", picking, user)
+        self.assertFalse(picking.backorder_id)
+        self.assertFalse(other.backorder_id)
+        self.assertEqual(record.state, "processed")
+
     def test_the_warehouse_of_a_sent_return_cannot_change(self):
         _order, picking, record = self._sent_return()
         other_type = self.warehouse_a2.in_type_id
