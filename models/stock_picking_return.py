@@ -15,6 +15,8 @@ from .shipwire_backend import ensure_group, nothing_selected, notification
 from .shipwire_inbound import OPEN_STATES
 from .shipwire_inbound_sync import INBOUND_JOB
 
+# The pickings Odoo is making backorders of right now, in this transaction.
+BACKORDERED = "shipwire_backordered_pickings"
 # A return in these states has not reached Shipwire: Send tries it again.
 UNSENT_STATES = ("unanswered", "refused", "waiting")
 # Shipwire refused these, or could not take them yet: sent again, they ask for
@@ -86,7 +88,27 @@ class StockPickingReturn(models.Model):
             vals.get("shipwire_return_queued") for vals in vals_list
         ):
             self._shipwire_refuse_queueing()
+        if not self.env.su:
+            made = self.env.cr.cache.get(BACKORDERED, set())
+            self.browse()._shipwire_refuse_backorder_link(
+                [
+                    vals["backorder_id"]
+                    for vals in vals_list
+                    if vals.get("backorder_id") and vals["backorder_id"] not in made
+                ]
+            )
         return super().create(vals_list)
+
+    def _create_backorder(self, backorder_moves=None):
+        """Odoo's backorders of these pickings are theirs: only they may be made
+        backorders of a return picking sent to Shipwire."""
+        made = self.env.cr.cache.setdefault(BACKORDERED, set())
+        added = set(self.ids) - made
+        made |= added
+        try:
+            return super()._create_backorder(backorder_moves)
+        finally:
+            made -= added
 
     def write(self, vals):
         if "shipwire_return_queued" in vals and not self.env.su:

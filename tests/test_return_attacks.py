@@ -350,6 +350,35 @@ class TestReturnAttacks(ReturnCase, ShipwireWorldCase):
         self.assertFalse(other.backorder_id)
         self.assertEqual(record.state, "processed")
 
+    def test_no_transfer_is_made_by_hand_a_backorder_of_a_sent_return(self):
+        _order, picking, record = self._sent_return(units=3)
+        user = self.users["user"]
+        values = {
+            "picking_type_id": picking.picking_type_id.id,
+            "location_id": picking.location_id.id,
+            "location_dest_id": self.warehouse_a2.lot_stock_id.id,
+            "backorder_id": picking.id,
+        }
+        with self.assertRaisesRegex(UserError, picking.name):
+            call_kw(self.env["stock.picking"].with_user(user), "create", [values], {})
+        with self.assertRaisesRegex(UserError, picking.name):
+            self._rpc(user, picking, "copy", {"backorder_id": picking.id})
+        self.assertFalse(picking.backorder_ids)
+
+        # Shipwire counting part of the units, or a clerk validating part of
+        # them by hand, still leaves the rest on a backorder of the return.
+        self._arrive_return(record, "DIAMOND-1", good=1)
+        self._run_sync()
+        backorder = picking.backorder_ids
+        self.assertEqual(backorder.move_ids.product_uom_qty, 2)
+        backorder.move_ids.quantity = 1
+        backorder.move_ids.picked = True
+        backorder.with_user(user).with_context(
+            skip_backorder=True, picking_ids_not_to_backorder=[]
+        ).button_validate()
+        self.assertEqual(backorder.state, "done")
+        self.assertEqual(backorder.backorder_ids.move_ids.product_uom_qty, 1)
+
     def test_the_warehouse_of_a_sent_return_cannot_change(self):
         _order, picking, record = self._sent_return()
         other_type = self.warehouse_a2.in_type_id
