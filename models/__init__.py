@@ -71,5 +71,6 @@ from . import (
     stock_picking_receiving,
     stock_picking_receiving_page,
     stock_picking_return,
+    stock_picking_return_buttons,
     stock_picking_return_page,
 )
