@@ -4,6 +4,7 @@ import json
 import logging
 
 from odoo import api, fields, models
+from odoo.tools import plaintext2html
 
 from ..const import TODO_ACTIVITY
 from ..mapper.incoming import as_text, hold_values, is_older, tracking_values
@@ -129,9 +130,7 @@ class ShipwireInboundStore(models.AbstractModel):
         ):
             details.append(refused_hint)
         self.message = "\n".join([text, *details]).strip()
-        self.picking_id.message_post(
-            body=self.env._("Shipwire: %(text)s", text=self.message)
-        )
+        self._tell_transfer(self.message)
 
     def _made_unread(self, made_id, error):
         """Shipwire made (or already had) the record as ``made_id``, then failed
@@ -147,9 +146,7 @@ class ShipwireInboundStore(models.AbstractModel):
             external_id=self.external_id,
             error=error,
         )
-        self.picking_id.message_post(
-            body=self.env._("Shipwire: %(text)s", text=self.message)
-        )
+        self._tell_transfer(self.message)
 
     def _attach_labels(self, pdf, name, note):
         """Shipwire's labels (``pdf``) on the transfer as the file ``name``, one
@@ -185,6 +182,13 @@ class ShipwireInboundStore(models.AbstractModel):
         picking.message_post(body=note, attachment_ids=attachment.ids)
         return attachment
 
+    def _tell_transfer(self, text):
+        """``text``, Shipwire's answer in the module's words, in the transfer's
+        chatter: a message a line, named as Shipwire's unless it says so."""
+        if not text.startswith("Shipwire"):
+            text = self.env._("Shipwire: %(text)s", text=text)
+        self.picking_id.message_post(body=plaintext2html(text))
+
     def _not_applied(self, error):
         """Shipwire's record could not be stored: said on the transfer, with an
         activity."""
@@ -208,9 +212,7 @@ class ShipwireInboundStore(models.AbstractModel):
         messages = [message for message in messages if message]
         self.send_notes = self.message = "\n".join(messages) or False
         if messages:
-            self.picking_id.message_post(
-                body=self.env._("Shipwire: %(text)s", text="; ".join(messages))
-            )
+            self._tell_transfer("\n".join(messages))
 
     def _note_read(self, notes=()):
         """Shipwire answered a read: its messages are what was said when the
@@ -315,9 +317,7 @@ class ShipwireInboundStore(models.AbstractModel):
             notes = self._unusable_notes(unusable)
         self._note_read(notes)
         if notes:
-            self.picking_id.message_post(
-                body=self.env._("Shipwire: %(text)s", text="; ".join(notes))
-            )
+            self._tell_transfer("\n".join(notes))
         active_holds = self.hold_ids.filtered(lambda hold: not hold.cleared_date)
         if status in UPDATABLE_STATUSES and active_holds:
             status = "held"

@@ -105,9 +105,7 @@ class ShipwireReturnCalls(models.Model):
             id=return_id,
             other=other.picking_id.name,
         )
-        self.picking_id.message_post(
-            body=self.env._("Shipwire: %(text)s", text=self.message)
-        )
+        self._tell_transfer(self.message)
         return True
 
     def _not_returnable_yet(self, error):
@@ -119,9 +117,7 @@ class ShipwireReturnCalls(models.Model):
             order=self.fulfillment_order_id.display_name,
             reason="; ".join(m.message for m in error.errors) or error,
         )
-        self.picking_id.message_post(
-            body=self.env._("Shipwire: %(text)s", text=self.message)
-        )
+        self._tell_transfer(self.message)
 
     def _cancel(self):
         self.ensure_one()

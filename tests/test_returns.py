@@ -395,6 +395,17 @@ class TestReturns(ReturnCase):
         self.assertEqual(lines[1], "Return Order cannot be cancelled")
         self.assertNotIn("Return Order cannot be cancelled", lines[0])
 
+    def test_shipwire_refusing_a_cancel_is_said_in_the_chatter_a_message_a_line(self):
+        _order, picking, record = self._sent_return()
+        self._arrive_return(record, "DIAMOND-1", good=1)
+
+        picking.with_user(self.stock_manager).action_shipwire_cancel_return()
+
+        body = picking.message_ids[:1].body
+        self.assertIn("Return Order cannot be cancelled", body)
+        self.assertIn("<br>", body)
+        self.assertNotIn("Shipwire: Shipwire", body)
+
     def test_returns_are_sent_on_confirmation_by_the_sync_job(self):
         self.backend.return_send_on_confirmation = True
         order = self._shipped()
